@@ -73,6 +73,7 @@ public sealed class ConvertCommand : Command<ConvertCommand.Settings>
             image = torch.nn.functional.avg_pool2d(image.narrow(2, 0, height / k * k).narrow(3, 0, width / k * k), k);
         }
         cancellationToken.ThrowIfCancellationRequested();
+        CliPaths.EnsureParentFolder(settings.Output);
         ImageIO.Save(image, settings.Output, new ImageSaveOptions
         {
             Quality = settings.Quality,
