@@ -28,7 +28,7 @@ internal static class MatlabResize
         var exact = scale * inLength;
         var nearest = Math.Round(exact);
         var length = Math.Abs(exact - nearest) < 1e-9 * Math.Max(1, nearest) ? nearest : Math.Ceiling(exact);
-        return (int)length;
+        return (int)Math.Min(length, int.MaxValue);
     }
 
     public static Tensor Resize(Tensor x, int outH, int outW, double scaleH, double scaleW, MatlabKernel kernel,
