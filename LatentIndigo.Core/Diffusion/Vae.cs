@@ -65,7 +65,10 @@ public sealed class Vae
         if (tiling is null || (h <= tiling.TileSize && w <= tiling.TileSize))
         {
             var decoded = _decoder.DecodeScaled(latents, 1.0 / ScalingFactor, cancellationToken);
-            signed = decoded.device == latents.device ? decoded.clone() : decoded.to(latents.device);
+            // The decoder's buffer is the model's: always hand the caller a copy.
+            signed = decoded.device_type == latents.device_type && decoded.device_index == latents.device_index
+                ? decoded.clone()
+                : decoded.to(latents.device);
             progress?.Report(1.0);
         }
         else
