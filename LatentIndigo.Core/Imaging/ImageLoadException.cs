@@ -1,0 +1,49 @@
+namespace LatentIndigo.Imaging;
+
+/// <summary>
+/// An image could not be loaded. The concrete type says why (<see cref="ImageNotFoundException"/>,
+/// <see cref="EmptyImageException"/>, <see cref="CorruptImageException"/>, <see cref="UnsupportedImageFormatException"/>,
+/// <see cref="ZeroSizeImageException"/>, <see cref="ImageTooLargeException"/>); the message names the file and the reason.
+/// </summary>
+public abstract class ImageLoadException : LatentIndigoException
+{
+    /// <summary>Creates the exception.</summary>
+    protected ImageLoadException(string source, string reason, Exception? inner = null)
+        : base($"Cannot load image '{source}': {reason}", inner)
+    {
+        Source = source;
+        Reason = reason;
+    }
+
+    /// <summary>The file path, or a description of the stream or buffer, that failed to load.</summary>
+    public new string Source { get; }
+
+    /// <summary>Why it failed, in words.</summary>
+    public string Reason { get; }
+}
+
+/// <summary>The image file does not exist.</summary>
+public sealed class ImageNotFoundException(string source)
+    : ImageLoadException(source, "the file does not exist. Check the path.");
+
+/// <summary>The file or buffer holds zero bytes.</summary>
+public sealed class EmptyImageException(string source)
+    : ImageLoadException(source, "the file is empty (0 bytes).");
+
+/// <summary>The data starts like a supported format but is truncated or damaged.</summary>
+public sealed class CorruptImageException(string source, string detail, Exception? inner = null)
+    : ImageLoadException(source, $"the data is truncated or corrupt ({detail}). Re-export or re-download the image.", inner);
+
+/// <summary>The data is not PNG, JPEG, WebP or BMP.</summary>
+public sealed class UnsupportedImageFormatException(string source, string detail)
+    : ImageLoadException(source, $"{detail}. Supported formats: PNG, JPEG, WebP, BMP (loading); PNG, JPEG, WebP (saving).");
+
+/// <summary>The image declares a width or height of zero.</summary>
+public sealed class ZeroSizeImageException(string source, int width, int height)
+    : ImageLoadException(source, $"the image has zero size ({width}×{height}).");
+
+/// <summary>The image has more pixels than <see cref="ImageLoadOptions.MaxPixels"/> allows.</summary>
+public sealed class ImageTooLargeException(string source, int width, int height, long maxPixels)
+    : ImageLoadException(source,
+        $"the image is {width}×{height} = {(long)width * height:N0} pixels, over the limit of {maxPixels:N0}. " +
+        "Downscale it first or raise ImageLoadOptions.MaxPixels.");

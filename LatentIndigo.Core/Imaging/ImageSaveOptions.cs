@@ -1,0 +1,26 @@
+namespace LatentIndigo.Imaging;
+
+/// <summary>Options for <see cref="ImageIO.Save"/>.</summary>
+public sealed record ImageSaveOptions
+{
+    /// <summary>The default options (quality 95, overwrite allowed except the source).</summary>
+    public static ImageSaveOptions Default { get; } = new();
+
+    /// <summary>JPEG/WebP quality, 0–100. Ignored for PNG. Default 95.</summary>
+    public int Quality { get; init; } = 95;
+
+    /// <summary>
+    /// The file the image was read from, if any. Saving onto it is refused (<see cref="ImageOverwriteException"/>)
+    /// unless <see cref="AllowOverwriteSource"/> is set.
+    /// </summary>
+    public string? SourcePath { get; init; }
+
+    /// <summary>Allow saving over <see cref="SourcePath"/>. Default false.</summary>
+    public bool AllowOverwriteSource { get; init; }
+
+    /// <summary>Allow replacing an existing file other than the source. Default true.</summary>
+    public bool Overwrite { get; init; } = true;
+
+    /// <summary>Explicit format; null picks it from the file extension.</summary>
+    public ImageFileFormat? Format { get; init; }
+}
