@@ -1,0 +1,134 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace LatentIndigo.Invertible;
+
+/// <summary>
+/// The INDIGO+ conditional lifting INN (algorithm.md §2): at each of J levels a lazy polyphase split followed by four
+/// additive predict/update lifting steps whose weights are shared across levels. Exactly invertible by construction
+/// and differentiable with TorchSharp autograd. Use <see cref="LiftingInnOptions.Pixel"/> for RGB images in [0,1]
+/// and <see cref="LiftingInnOptions.Latent"/> for Stable Diffusion latents.
+/// </summary>
+/// <remarks>
+/// The parameters are named like the official INDIGO+ module tree below the prefix <see cref="OfficialKeyPrefix"/>
+/// (<c>lifts.{i}.{p,u}.net.{convin | blocks.{k}.{conv1,conv2,fc.0,fc.2} | convout}.{weight,bias}</c>), so official
+/// weights load with <see cref="LoadPyTorchStateDict"/>. Our own format (<see cref="Save(string)"/>, <see cref="Load(string)"/>) keeps
+/// the options with the weights.
+/// </remarks>
+public sealed partial class LiftingInn : nn.Module, IInvertibleTransform
+{
+    /// <summary>The prefix of the INN's keys in the official INDIGO+ <c>INN.pth</c>.</summary>
+    public const string OfficialKeyPrefix = "transform_net.inn.";
+
+    private readonly LiftingInnOptions options;
+
+    // Field name is the state-dict key name; do not rename.
+    private readonly ModuleList<LiftingStep> lifts;
+
+    /// <summary>Creates a network with PyTorch-default random weights.</summary>
+    /// <exception cref="InvalidInnOptionsException">An option is out of range.</exception>
+    public LiftingInn(LiftingInnOptions options) : base(nameof(LiftingInn))
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        this.options = options.Clone();
+        lifts = nn.ModuleList(Enumerable.Range(0, LiftingInnOptions.LiftingSteps)
+            .Select(_ => new LiftingStep(options.Channels, options.Width, options.ResBlocks, options.ConditionSize))
+            .ToArray());
+        RegisterComponents();
+    }
+
+    /// <summary>A copy of the options this network was built with.</summary>
+    public LiftingInnOptions Options => options.Clone();
+
+    /// <inheritdoc />
+    public int Channels => options.Channels;
+
+    /// <inheritdoc />
+    public int Levels => options.Levels;
+
+    /// <inheritdoc />
+    public int ScaleFactor => options.ScaleFactor;
+
+    /// <inheritdoc />
+    public int ConditionSize => options.ConditionSize;
+
+    /// <summary>The offset subtracted before the transform and added back after it.</summary>
+    public double Offset => options.Offset;
+
+    /// <summary>Number of trainable scalars (488,960 for the INDIGO+ pixel INN).</summary>
+    public long ParameterCount => parameters().Sum(p => p.numel());
+
+    /// <summary>The dtype of the weights (float32 unless converted, e.g. to float64 for gradient checks).</summary>
+    public ScalarType DType => parameters().First().dtype;
+
+    /// <summary>The device of the weights.</summary>
+    public Device Device => parameters().First().device;
+
+    /// <summary>
+    /// Sets every predictor and updater output convolution to zero, so the network becomes the plain polyphase
+    /// split (coarse = every 2^J-th pixel). A good starting point for training: every step begins exact.
+    /// </summary>
+    public void ResetToLazyWavelet()
+    {
+        using var noGrad = no_grad();
+        foreach (var step in lifts)
+        {
+            step.Predictor.OutputConvolution.weight!.zero_();
+            step.Updater.OutputConvolution.weight!.zero_();
+        }
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="InnInputException">Wrong rank, channels, dtype or device, or a size not divisible by 2^J.</exception>
+    public InnDecomposition Forward(Tensor x, Tensor? condition)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        InnInputValidation.CheckImage(this, x, "x");
+        using var scope = NewDisposeScope();
+        var gamma = InnInputValidation.ResolveCondition(this, condition, x.shape[0]);
+        var c = options.Offset == 0 ? x.alias() : x - options.Offset;
+        var details = new List<IReadOnlyList<Tensor>>(options.Levels);
+        for (int level = 0; level < options.Levels; level++)
+        {
+            var (coarse, bands) = LazyWavelet.Split(c);
+            foreach (var step in lifts)
+            {
+                (coarse, bands) = step.Forward(coarse, bands, gamma);
+            }
+            details.Insert(0, bands);
+            c = coarse;
+        }
+        var result = new InnDecomposition(options.Offset == 0 ? c.alias() : c + options.Offset, details);
+        return result.MoveToOuterDisposeScope();
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="InnInputException">The bands do not fit together or do not fit this network.</exception>
+    public Tensor Inverse(Tensor coarse, IReadOnlyList<IReadOnlyList<Tensor>> details, Tensor? condition)
+    {
+        ArgumentNullException.ThrowIfNull(coarse);
+        ArgumentNullException.ThrowIfNull(details);
+        InnInputValidation.CheckBands(this, coarse, details);
+        using var scope = NewDisposeScope();
+        var gamma = InnInputValidation.ResolveCondition(this, condition, coarse.shape[0]);
+        var c = options.Offset == 0 ? coarse.alias() : coarse - options.Offset;
+        foreach (var level in details)
+        {
+            IReadOnlyList<Tensor> bands = level;
+            for (int i = lifts.Count - 1; i >= 0; i--)
+            {
+                Tensor[] previous;
+                (c, previous) = lifts[i].Inverse(c, bands, gamma);
+                bands = previous;
+            }
+            c = LazyWavelet.Merge(c, bands);
+        }
+        var x = options.Offset == 0 ? c.alias() : c + options.Offset;
+        return x.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The lifting steps, for the weight I/O helpers.</summary>
+    internal ModuleList<LiftingStep> LiftingSteps => lifts;
+}
