@@ -167,6 +167,18 @@ public class MatlabBicubicTests
     }
 
     [Fact]
+    public void Strided_views_give_the_same_result_as_contiguous_copies()
+    {
+        var g = new Generator(13, torch.CPU);
+        using var big = torch.rand([2, 3, 40, 36], generator: g);
+        using var view = big.narrow(2, 3, 32).transpose(2, 3); // [2,3,36,32], not contiguous
+        using var copy = view.contiguous();
+        using var a = MatlabBicubic.Resize(view, 0.25);
+        using var b = MatlabBicubic.Resize(copy, 0.25);
+        Assert.True(a.allclose(b, rtol: 0, atol: 1e-6));
+    }
+
+    [Fact]
     public void Exact_output_size_overload_uses_per_axis_scales()
     {
         var g = new Generator(9, torch.CPU);
