@@ -91,6 +91,9 @@ public class MatlabBicubicTests
     [InlineData(1.5, 7, 9)]
     [InlineData(3.0, 5, 6)]
     [InlineData(2.0, 6, 5)]
+    [InlineData(4.0, 3, 4)]
+    [InlineData(8.0, 2, 3)]
+    [InlineData(2.5, 4, 3)]
     public void Matches_an_independent_float64_reference_including_edges(double scale, int h, int w)
     {
         var rng = new Random(h * 100 + w);
