@@ -1,0 +1,57 @@
+using Microsoft.ML.OnnxRuntime;
+
+namespace LatentIndigo.Diffusion;
+
+/// <summary>Where ONNX Runtime runs the models.</summary>
+public enum ExecutionProviderKind
+{
+    /// <summary>ONNX Runtime's CPU provider (the default; works with the CPU package).</summary>
+    Cpu,
+
+    /// <summary>NVIDIA CUDA: needs the Microsoft.ML.OnnxRuntime.Gpu package and CUDA 13 with cuDNN 9.</summary>
+    Cuda,
+}
+
+/// <summary>The four networks of a Stable Diffusion export.</summary>
+public enum DiffusionModelKind
+{
+    /// <summary><c>unet/model.onnx</c>.</summary>
+    Unet,
+
+    /// <summary><c>vae_encoder/model.onnx</c>.</summary>
+    VaeEncoder,
+
+    /// <summary><c>vae_decoder/model.onnx</c>.</summary>
+    VaeDecoder,
+
+    /// <summary><c>text_encoder/model.onnx</c>.</summary>
+    TextEncoder,
+}
+
+/// <summary>How <see cref="StableDiffusionModels.Load"/> creates its ONNX Runtime sessions.</summary>
+public sealed class DiffusionModelOptions
+{
+    /// <summary>The provider to run on (default CPU).</summary>
+    public ExecutionProviderKind ExecutionProvider { get; set; } = ExecutionProviderKind.Cpu;
+
+    /// <summary>CUDA device ordinal (with <see cref="ExecutionProviderKind.Cuda"/>).</summary>
+    public int CudaDeviceId { get; set; }
+
+    /// <summary>Upper bound in bytes on ONNX Runtime's CUDA memory arena (null: no limit).</summary>
+    public long? CudaMemoryLimitBytes { get; set; }
+
+    /// <summary>
+    /// When CUDA was requested but cannot be loaded, log a warning and run on the CPU instead of throwing
+    /// <see cref="ExecutionProviderUnavailableException"/>. Off by default: a silent 50× slowdown is worse than an error.
+    /// </summary>
+    public bool AllowCpuFallback { get; set; }
+
+    /// <summary>Intra-op threads of the CPU provider (null: ONNX Runtime's default, all cores).</summary>
+    public int? IntraOpNumThreads { get; set; }
+
+    /// <summary>
+    /// Called for each model after LatentIndigo has configured its <see cref="SessionOptions"/> and before the session
+    /// is created: set graph optimisation levels, profiling, extra providers and the like here.
+    /// </summary>
+    public Action<DiffusionModelKind, SessionOptions>? ConfigureSession { get; set; }
+}

@@ -1,0 +1,204 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.ML.OnnxRuntime;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace LatentIndigo.Diffusion;
+
+/// <summary>
+/// One ONNX Runtime session plus the rules around running it: one run at a time (a second concurrent caller gets a
+/// clear <see cref="InvalidOperationException"/>), a fresh <see cref="RunOptions"/> per run whose Terminate flag the
+/// caller's <see cref="CancellationToken"/> sets (surfacing as <see cref="OperationCanceledException"/>), and a
+/// <see cref="Dispose"/> that terminates an in-flight run and waits for it before releasing the session.
+/// </summary>
+internal sealed class ModelSession : IDisposable
+{
+    private readonly InferenceSession _session;
+    private readonly object _state = new();
+    private RunOptions? _current;
+    private int _busy;
+    private bool _disposed;
+
+    public ModelSession(DiffusionModelKind kind, string path, InferenceSession session, ExecutionProviderKind provider,
+        Device device, OrtMemoryInfo memoryInfo)
+    {
+        Kind = kind;
+        Path = path;
+        _session = session;
+        Provider = provider;
+        Device = device;
+        MemoryInfo = memoryInfo;
+    }
+
+    public DiffusionModelKind Kind { get; }
+
+    public string Path { get; }
+
+    public ExecutionProviderKind Provider { get; }
+
+    /// <summary>Where bound buffers live (CPU, or the CUDA device when TorchSharp has CUDA).</summary>
+    public Device Device { get; }
+
+    public OrtMemoryInfo MemoryInfo { get; }
+
+    public IReadOnlyDictionary<string, NodeMetadata> Inputs => _session.InputMetadata;
+
+    public IReadOnlyDictionary<string, NodeMetadata> Outputs => _session.OutputMetadata;
+
+    public InferenceSession Session => _session;
+
+    /// <summary>Readable name for messages, e.g. "unet".</summary>
+    public string Name => Kind switch
+    {
+        DiffusionModelKind.Unet => "unet",
+        DiffusionModelKind.VaeEncoder => "vae_encoder",
+        DiffusionModelKind.VaeDecoder => "vae_decoder",
+        _ => "text_encoder",
+    };
+
+    public OrtIoBinding CreateBinding() => _session.CreateIoBinding();
+
+    /// <summary>
+    /// Claims the model for one call (filling its bound buffers, running, reading the outputs). A second caller
+    /// while it is claimed gets an <see cref="InvalidOperationException"/>: the buffers are shared.
+    /// </summary>
+    public CallScope Enter()
+    {
+        if (Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
+        {
+            throw new InvalidOperationException(
+                $"The {Name} model is already running a call on another thread. One StableDiffusionModels instance runs one call per model at a time; load a second instance for parallel work.");
+        }
+        if (Volatile.Read(ref _disposed))
+        {
+            Volatile.Write(ref _busy, 0);
+            throw new ObjectDisposedException(nameof(StableDiffusionModels), "The model set has been disposed.");
+        }
+        return new CallScope(this);
+    }
+
+    /// <summary>Releases the claim taken by <see cref="Enter"/>.</summary>
+    public readonly struct CallScope(ModelSession owner) : IDisposable
+    {
+        public void Dispose() => Volatile.Write(ref owner._busy, 0);
+    }
+
+    /// <summary>
+    /// Runs with a binding whose buffers the caller has filled (inside <see cref="Enter"/>); the outputs are in the
+    /// bound buffers afterwards.
+    /// </summary>
+    public void Run(OrtIoBinding binding, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        {
+            using var runOptions = new RunOptions();
+            lock (_state)
+            {
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                _current = runOptions;
+            }
+            try
+            {
+                using var registration = cancellationToken.CanBeCanceled
+                    ? cancellationToken.UnsafeRegister(static s => ((RunOptions)s!).Terminate = true, runOptions)
+                    : default;
+                if (Device.type == DeviceType.CUDA)
+                {
+                    // TorchSharp and ONNX Runtime share no stream: finish TorchSharp's writes to the inputs first.
+                    torch.cuda.synchronize();
+                }
+                _session.RunWithBinding(runOptions, binding);
+            }
+            catch (OnnxRuntimeException e) when (cancellationToken.IsCancellationRequested)
+            {
+                throw new OperationCanceledException($"The {Name} run was cancelled.", e, cancellationToken);
+            }
+            catch (OnnxRuntimeException e) when (Volatile.Read(ref _disposed))
+            {
+                throw new ObjectDisposedException($"The model set was disposed while the {Name} model was running.", e);
+            }
+            finally
+            {
+                lock (_state)
+                {
+                    _current = null;
+                }
+            }
+        }
+    }
+
+    /// <summary>Terminates an in-flight run, waits for it to return, then releases the session.</summary>
+    public void Dispose()
+    {
+        lock (_state)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+            _disposed = true;
+            if (_current is { } running)
+            {
+                running.Terminate = true;
+            }
+        }
+        var spin = new SpinWait();
+        while (Volatile.Read(ref _busy) != 0)
+        {
+            spin.SpinOnce(sleep1Threshold: 10);
+        }
+        _session.Dispose();
+    }
+
+    /// <summary>Creates the session for one model file with the requested provider, mapping provider failures.</summary>
+    public static ModelSession Create(DiffusionModelKind kind, string path, DiffusionModelOptions options,
+        ref ExecutionProviderKind provider, ILogger logger)
+    {
+        var sessionOptions = new SessionOptions();
+        try
+        {
+            if (options.IntraOpNumThreads is { } threads)
+            {
+                sessionOptions.IntraOpNumThreads = threads;
+            }
+            bool cuda = provider == ExecutionProviderKind.Cuda && ExecutionProviders.TryAppendCuda(sessionOptions, options, logger, kind);
+            if (provider == ExecutionProviderKind.Cuda && !cuda)
+            {
+                provider = ExecutionProviderKind.Cpu; // TryAppendCuda threw unless fallback is allowed (and logged)
+            }
+            options.ConfigureSession?.Invoke(kind, sessionOptions);
+            InferenceSession session;
+            try
+            {
+                session = new InferenceSession(path, sessionOptions);
+            }
+            catch (OnnxRuntimeException e) when (cuda && ExecutionProviders.LooksLikeProviderFailure(e))
+            {
+                if (!options.AllowCpuFallback)
+                {
+                    throw ExecutionProviders.Unavailable(e);
+                }
+                logger.LogWarning(e, "CUDA could not start for {Model} ({Reason}); running on the CPU because AllowCpuFallback is set.", kind, e.Message);
+                sessionOptions.Dispose();
+                sessionOptions = new SessionOptions();
+                options.ConfigureSession?.Invoke(kind, sessionOptions);
+                session = new InferenceSession(path, sessionOptions);
+                provider = ExecutionProviderKind.Cpu;
+                cuda = false;
+            }
+            var device = cuda && torch.cuda.is_available() ? torch.CUDA : torch.CPU;
+            if (cuda && device.type != DeviceType.CUDA)
+            {
+                logger.LogWarning("ONNX Runtime runs {Model} on CUDA but TorchSharp has no CUDA: buffers stay in host memory and ONNX Runtime copies them each run.", kind);
+            }
+            var memoryInfo = device.type == DeviceType.CUDA
+                ? new OrtMemoryInfo(OrtMemoryInfo.allocatorCUDA, OrtAllocatorType.DeviceAllocator, options.CudaDeviceId, OrtMemType.Default)
+                : OrtMemoryInfo.DefaultInstance;
+            return new ModelSession(kind, path, session, provider, device, memoryInfo);
+        }
+        finally
+        {
+            sessionOptions.Dispose();
+        }
+    }
+}

@@ -1,0 +1,96 @@
+using Microsoft.ML.OnnxRuntime;
+
+namespace LatentIndigo.Diffusion;
+
+/// <summary>
+/// The IOBinding for one input shape: TorchSharp-owned input and output buffers bound once and reused by every run
+/// with that shape (ONNX Runtime sees in-place updates of a bound CPU input without rebinding).
+/// </summary>
+internal class ShapeBinding : IDisposable
+{
+    private readonly List<IDisposable> _owned = [];
+
+    public ShapeBinding(ModelSession session, long key0, long key1, long key2, long key3)
+    {
+        Io = session.CreateBinding();
+        Key = (key0, key1, key2, key3);
+    }
+
+    public OrtIoBinding Io { get; }
+
+    public (long, long, long, long) Key { get; }
+
+    /// <summary>Allocates a buffer, binds it as input <paramref name="name"/> and keeps it for the binding's life.</summary>
+    public BoundBuffer BindInput(ModelSession session, string name, long[] shape, Microsoft.ML.OnnxRuntime.Tensors.TensorElementType type)
+    {
+        var b = BoundBuffer.Allocate(shape, type, session.Device, session.MemoryInfo);
+        _owned.Add(b);
+        Io.BindInput(name, b.Value);
+        return b;
+    }
+
+    /// <summary>Allocates a buffer and binds it as output <paramref name="name"/>.</summary>
+    public BoundBuffer BindOutput(ModelSession session, string name, long[] shape, Microsoft.ML.OnnxRuntime.Tensors.TensorElementType type)
+    {
+        var b = BoundBuffer.Allocate(shape, type, session.Device, session.MemoryInfo);
+        _owned.Add(b);
+        Io.BindOutput(name, b.Value);
+        return b;
+    }
+
+    /// <summary>A plain (unbound) float32 tensor kept with the binding, e.g. the float32 mirror of an fp16 output.</summary>
+    public TorchSharp.torch.Tensor Keep(TorchSharp.torch.Tensor tensor)
+    {
+        var t = tensor.DetachFromDisposeScope();
+        _owned.Add(t);
+        return t;
+    }
+
+    public void Dispose()
+    {
+        Io.Dispose();
+        foreach (var o in _owned)
+        {
+            o.Dispose();
+        }
+    }
+}
+
+/// <summary>A small most-recently-created cache of <see cref="ShapeBinding"/>s keyed by shape, looked up without allocating.</summary>
+internal sealed class ShapeBindingCache : IDisposable
+{
+    private const int Capacity = 4;
+    private readonly List<ShapeBinding> _items = [];
+
+    public ShapeBinding? Find(long a, long b, long c, long d)
+    {
+        for (int i = 0; i < _items.Count; i++)
+        {
+            if (_items[i].Key == (a, b, c, d))
+            {
+                return _items[i];
+            }
+        }
+        return null;
+    }
+
+    public ShapeBinding Add(ShapeBinding binding)
+    {
+        if (_items.Count == Capacity)
+        {
+            _items[0].Dispose();
+            _items.RemoveAt(0);
+        }
+        _items.Add(binding);
+        return binding;
+    }
+
+    public void Dispose()
+    {
+        foreach (var b in _items)
+        {
+            b.Dispose();
+        }
+        _items.Clear();
+    }
+}

@@ -1,0 +1,98 @@
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+
+namespace LatentIndigo.Diffusion;
+
+/// <summary>
+/// Checks a session's inputs and outputs against the export contract, reading names, ranks and element types from
+/// the session metadata, and adds one readable sentence per problem to a shared list.
+/// </summary>
+internal sealed class SignatureChecker
+{
+    private readonly ModelSession _session;
+    private readonly List<string> _problems;
+
+    public SignatureChecker(ModelSession session, List<string> problems)
+    {
+        _session = session;
+        _problems = problems;
+    }
+
+    private string File => $"{_session.Name}/model.onnx";
+
+    public NodeMetadata? Input(string name, int[] ranks, string shapeHint, params TensorElementType[] types) =>
+        Check(_session.Inputs, "input", name, ranks, shapeHint, types);
+
+    public NodeMetadata? Output(string name, int[] ranks, string shapeHint, params TensorElementType[] types) =>
+        Check(_session.Outputs, "output", name, ranks, shapeHint, types);
+
+    /// <summary>The first of <paramref name="names"/> that exists as an output, checked; a problem if none does.</summary>
+    public (string Name, NodeMetadata Meta)? OneOfOutputs(string[] names, int[] ranks, string shapeHint, params TensorElementType[] types)
+    {
+        foreach (var n in names)
+        {
+            if (_session.Outputs.ContainsKey(n))
+            {
+                var m = Output(n, ranks, shapeHint, types);
+                return m is null ? null : (n, m);
+            }
+        }
+        _problems.Add($"{File}: has no output named {string.Join(" or ", names.Select(n => $"'{n}'"))} (outputs are: {string.Join(", ", _session.Outputs.Keys)}).");
+        return null;
+    }
+
+    /// <summary>Reports inputs the contract does not have (they could not be fed).</summary>
+    public void NoOtherInputs(params string[] expected)
+    {
+        foreach (var name in _session.Inputs.Keys)
+        {
+            if (!expected.Contains(name))
+            {
+                _problems.Add($"{File}: unexpected input '{name}' (the contract has {string.Join(", ", expected)}).");
+            }
+        }
+    }
+
+    public void Problem(string sentence) => _problems.Add($"{File}: {sentence}");
+
+    /// <summary>A static dimension, or null when symbolic.</summary>
+    public static int? StaticDim(NodeMetadata meta, int index) =>
+        index < meta.Dimensions.Length && meta.Dimensions[index] > 0 ? meta.Dimensions[index] : null;
+
+    public static string TypeName(TensorElementType t) => t switch
+    {
+        TensorElementType.Float => "float32",
+        TensorElementType.Float16 => "float16",
+        TensorElementType.Int64 => "int64",
+        TensorElementType.Int32 => "int32",
+        TensorElementType.Double => "float64",
+        _ => t.ToString(),
+    };
+
+    private NodeMetadata? Check(IReadOnlyDictionary<string, NodeMetadata> all, string kind, string name, int[] ranks,
+        string shapeHint, TensorElementType[] types)
+    {
+        if (!all.TryGetValue(name, out var meta))
+        {
+            _problems.Add($"{File}: {kind} '{name}' is missing ({kind}s are: {string.Join(", ", all.Keys)}).");
+            return null;
+        }
+        bool ok = true;
+        if (!meta.IsTensor)
+        {
+            _problems.Add($"{File}: {kind} '{name}' is not a tensor.");
+            return null;
+        }
+        if (!ranks.Contains(meta.Dimensions.Length))
+        {
+            _problems.Add($"{File}: {kind} '{name}' has rank {meta.Dimensions.Length}; expected {shapeHint}.");
+            ok = false;
+        }
+        if (!types.Contains(meta.ElementDataType))
+        {
+            _problems.Add($"{File}: {kind} '{name}' is {TypeName(meta.ElementDataType)}; expected {string.Join(" or ", types.Select(TypeName))}.");
+            ok = false;
+        }
+        return ok ? meta : null;
+    }
+}

@@ -1,0 +1,424 @@
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using static TorchSharp.torch;
+using Tensor = TorchSharp.torch.Tensor;
+
+namespace LatentIndigo.Diffusion;
+
+/// <summary>
+/// A frozen Stable Diffusion 1.x / 2.x ONNX export (diffusers script or optimum layout) loaded into ONNX Runtime:
+/// UNet, VAE encoder and decoder, CLIP text encoder and tokenizer, and the scheduler config.
+/// </summary>
+/// <remarks>
+/// <para><see cref="Load"/> validates the whole folder before returning and throws one <see cref="ModelFolderException"/>
+/// listing every problem. Names, ranks and element types come from the session metadata.</para>
+/// <para>Threading: each model runs one call at a time; a call made while the same model is running on another thread
+/// throws <see cref="InvalidOperationException"/> (load a second instance for parallel work). Different models may run
+/// concurrently. <see cref="Dispose"/> terminates in-flight runs and waits for them before releasing the sessions.</para>
+/// <para>Tensors returned by <c>Unet.PredictNoise</c> and the raw encoder/decoder calls belong to the model set (reused
+/// buffers); <see cref="Vae"/> and <see cref="EncodePrompt"/> results are described on those members.</para>
+/// </remarks>
+public sealed class StableDiffusionModels : IDisposable
+{
+    private readonly ModelSession[] _sessions;
+    private readonly Dictionary<string, Tensor> _promptCache = new(StringComparer.Ordinal);
+    private readonly object _promptLock = new();
+    private readonly ILogger _logger;
+    private int _textEncoderRuns;
+    private bool _disposed;
+
+    private StableDiffusionModels(string folder, ModelSession[] sessions, UnetModel unet, VaeEncoderModel encoder,
+        VaeDecoderModel decoder, TextEncoderModel text, ClipTokenizer tokenizer, SchedulerConfig scheduler,
+        double scalingFactor, bool scalingFactorFromConfig, ExecutionProviderKind provider, bool isStandIn, ILogger logger)
+    {
+        Folder = folder;
+        _sessions = sessions;
+        Unet = unet;
+        VaeEncoder = encoder;
+        VaeDecoder = decoder;
+        TextEncoder = text;
+        Tokenizer = tokenizer;
+        _scheduler = scheduler;
+        ScalingFactor = scalingFactor;
+        ScalingFactorFromConfig = scalingFactorFromConfig;
+        ExecutionProvider = provider;
+        IsStandIn = isStandIn;
+        Vae = new Vae(encoder, decoder, scalingFactor);
+        _logger = logger;
+    }
+
+    private readonly SchedulerConfig _scheduler;
+
+    /// <summary>The export folder.</summary>
+    public string Folder { get; }
+
+    /// <summary>The UNet.</summary>
+    public UnetModel Unet { get; }
+
+    /// <summary>The raw VAE encoder (most callers use <see cref="Vae"/>).</summary>
+    public VaeEncoderModel VaeEncoder { get; }
+
+    /// <summary>The raw VAE decoder (most callers use <see cref="Vae"/>).</summary>
+    public VaeDecoderModel VaeDecoder { get; }
+
+    /// <summary>Scaled, optionally tiled VAE encode/decode of [0, 1] images.</summary>
+    public Vae Vae { get; }
+
+    /// <summary>The CLIP text encoder.</summary>
+    public TextEncoderModel TextEncoder { get; }
+
+    /// <summary>The CLIP tokenizer.</summary>
+    public ClipTokenizer Tokenizer { get; }
+
+    /// <summary>VAE latent scaling factor (from the VAE config, else 0.18215).</summary>
+    public double ScalingFactor { get; }
+
+    /// <summary>False when <see cref="ScalingFactor"/> is the 0.18215 default because no VAE config stated one.</summary>
+    public bool ScalingFactorFromConfig { get; }
+
+    /// <summary>Latent channels C (read from the model metadata or configs).</summary>
+    public int LatentChannels => Unet.LatentChannels;
+
+    /// <summary>Width of the text embeddings.</summary>
+    public int HiddenSize => TextEncoder.HiddenSize ?? Unet.HiddenSize ?? 0;
+
+    /// <summary>float16 or float32 UNet.</summary>
+    public ModelPrecision Precision => Unet.SampleElementType == TensorElementType.Float16 ? ModelPrecision.Float16 : ModelPrecision.Float32;
+
+    /// <summary>Which VAE encoder output the export has.</summary>
+    public VaeEncoderOutputKind EncoderOutput => VaeEncoder.OutputKind;
+
+    /// <summary>ε or v prediction, from the scheduler config.</summary>
+    public PredictionType PredictionType => _scheduler.PredictionType;
+
+    /// <summary>A copy of <c>scheduler/scheduler_config.json</c>.</summary>
+    public SchedulerConfig SchedulerConfig => _scheduler.Clone();
+
+    /// <summary>The provider the sessions run on (CPU after an allowed fallback).</summary>
+    public ExecutionProviderKind ExecutionProvider { get; }
+
+    /// <summary>True for LatentIndigo's stand-in models (tests and demos): their outputs are not real restorations.</summary>
+    public bool IsStandIn { get; }
+
+    /// <summary>Number of text-encoder runs so far (cached prompts do not run it again).</summary>
+    public int TextEncoderRuns => Volatile.Read(ref _textEncoderRuns);
+
+    /// <summary>
+    /// Loads and validates an export folder. Throws <see cref="ModelFolderException"/> listing every problem,
+    /// <see cref="ExecutionProviderUnavailableException"/> when CUDA was requested but cannot load (unless
+    /// <see cref="DiffusionModelOptions.AllowCpuFallback"/>), and logs what it found at Information level.
+    /// </summary>
+    public static StableDiffusionModels Load(string folder, DiffusionModelOptions? options = null, ILogger? logger = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(folder);
+        options ??= new DiffusionModelOptions();
+        logger ??= NullLogger.Instance;
+        if (!Directory.Exists(folder))
+        {
+            throw new LatentIndigoException($"Model folder '{folder}' does not exist. Point to a Stable Diffusion ONNX export (diffusers or optimum layout).");
+        }
+        folder = Path.GetFullPath(folder);
+        var problems = new List<string>();
+        foreach (var file in new[] { "tokenizer/vocab.json", "tokenizer/merges.txt" })
+        {
+            if (!File.Exists(Path.Combine(folder, file)))
+            {
+                problems.Add($"{file} is missing (the CLIP tokenizer files of the export).");
+            }
+        }
+        SchedulerConfig? scheduler = null;
+        var schedulerPath = Path.Combine(folder, "scheduler", "scheduler_config.json");
+        if (!File.Exists(schedulerPath))
+        {
+            problems.Add("scheduler/scheduler_config.json is missing.");
+        }
+        else
+        {
+            try
+            {
+                scheduler = SchedulerConfig.Parse(File.ReadAllText(schedulerPath));
+            }
+            catch (LatentIndigoException e)
+            {
+                problems.Add($"scheduler/scheduler_config.json: {e.Message}");
+            }
+        }
+        var scaling = ModelFolderInspector.ReadScalingFactor(folder, problems);
+
+        var sessions = new Dictionary<DiffusionModelKind, ModelSession>();
+        var provider = options.ExecutionProvider;
+        try
+        {
+            foreach (var kind in Enum.GetValues<DiffusionModelKind>())
+            {
+                var rel = $"{ModelFolderInspector.Subfolder(kind)}/model.onnx";
+                var path = Path.Combine(folder, rel);
+                if (!File.Exists(path))
+                {
+                    problems.Add($"{rel} is missing.");
+                    continue;
+                }
+                try
+                {
+                    sessions[kind] = ModelSession.Create(kind, path, options, ref provider, logger);
+                }
+                catch (OnnxRuntimeException e)
+                {
+                    problems.Add($"{rel} could not be loaded by ONNX Runtime ({e.Message.Split('\n')[0].Trim()}).");
+                }
+            }
+            var models = BuildModels(folder, sessions, problems);
+            ClipTokenizer? tokenizer = null;
+            if (problems.Count == 0)
+            {
+                try
+                {
+                    tokenizer = ClipTokenizer.Load(Path.Combine(folder, "tokenizer"));
+                }
+                catch (LatentIndigoException e)
+                {
+                    problems.Add($"tokenizer: {e.Message}");
+                }
+            }
+            if (problems.Count > 0 || models is null || tokenizer is null || scheduler is null)
+            {
+                throw new ModelFolderException(folder, problems);
+            }
+            var result = new StableDiffusionModels(folder, sessions.Values.ToArray(), models.Value.Unet, models.Value.Encoder,
+                models.Value.Decoder, models.Value.Text, tokenizer, scheduler, scaling ?? ModelFolderInspector.DefaultScalingFactor,
+                scaling is not null, provider, ModelFolderInspector.IsStandIn(folder), logger);
+            result.LogSummary(scheduler);
+            return result;
+        }
+        catch
+        {
+            foreach (var s in sessions.Values)
+            {
+                s.Dispose();
+            }
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Text conditioning for a prompt (default: empty, as LatentINDIGO restores without text). With
+    /// <paramref name="guidanceScale"/> &gt; 1 the negative prompt (default empty) is encoded too for classifier-free
+    /// guidance. Each distinct prompt runs the text encoder once; later calls reuse the cached embeddings, which
+    /// belong to this model set.
+    /// </summary>
+    public TextConditioning EncodePrompt(string prompt = "", string? negativePrompt = null, double guidanceScale = 1.0,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(prompt);
+        if (!(guidanceScale >= 0) || double.IsInfinity(guidanceScale))
+        {
+            throw new ArgumentOutOfRangeException(nameof(guidanceScale), guidanceScale, "The guidance scale must be a finite number >= 0 (1: no guidance).");
+        }
+        var cond = Embed(prompt, cancellationToken);
+        if (guidanceScale > 1)
+        {
+            var negative = negativePrompt ?? string.Empty;
+            return new TextConditioning(prompt, cond, negative, Embed(negative, cancellationToken), guidanceScale);
+        }
+        return new TextConditioning(prompt, cond, null, null, 1.0);
+    }
+
+    /// <summary>A new sampler configured from the export's scheduler config (dispose it after the run).</summary>
+    public ILatentSampler CreateSampler(SamplerKind kind = SamplerKind.Ddim) => kind switch
+    {
+        SamplerKind.Ddim => new DdimSampler(_scheduler),
+        SamplerKind.Ddpm => new DdpmSampler(_scheduler),
+        SamplerKind.EulerAncestral => new EulerAncestralSampler(_scheduler),
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown sampler."),
+    };
+
+    /// <summary>Terminates in-flight runs, waits for them, then frees sessions, bound buffers and cached embeddings.</summary>
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+        _disposed = true;
+        foreach (var s in _sessions)
+        {
+            s.Dispose();
+        }
+        Unet.DisposeBuffers();
+        VaeEncoder.DisposeBuffers();
+        VaeDecoder.DisposeBuffers();
+        TextEncoder.DisposeBuffers();
+        lock (_promptLock)
+        {
+            foreach (var t in _promptCache.Values)
+            {
+                t.Dispose();
+            }
+            _promptCache.Clear();
+        }
+    }
+
+    private Tensor Embed(string prompt, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        lock (_promptLock)
+        {
+            if (_promptCache.TryGetValue(prompt, out var cached))
+            {
+                return cached;
+            }
+            var embedding = TextEncoder.Encode(Tokenizer.Encode(prompt), cancellationToken).DetachFromDisposeScope();
+            Interlocked.Increment(ref _textEncoderRuns);
+            _promptCache[prompt] = embedding;
+            return embedding;
+        }
+    }
+
+    private static (UnetModel Unet, VaeEncoderModel Encoder, VaeDecoderModel Decoder, TextEncoderModel Text)? BuildModels(
+        string folder, Dictionary<DiffusionModelKind, ModelSession> sessions, List<string> problems)
+    {
+        var channelSources = new List<(string Source, int Channels)>();
+        UnetParts? unet = null;
+        EncoderParts? encoder = null;
+        DecoderParts? decoder = null;
+        TextParts? text = null;
+
+        if (sessions.TryGetValue(DiffusionModelKind.Unet, out var us))
+        {
+            var c = new SignatureChecker(us, problems);
+            var sample = c.Input("sample", [4], "rank 4 [batch, channels, height, width]", TensorElementType.Float, TensorElementType.Float16);
+            var t = c.Input("timestep", [0, 1], "rank 0 or rank 1 [batch]", TensorElementType.Float, TensorElementType.Float16, TensorElementType.Int64, TensorElementType.Int32);
+            var ehs = c.Input("encoder_hidden_states", [3], "rank 3 [batch, sequence, hidden]", TensorElementType.Float, TensorElementType.Float16);
+            c.NoOtherInputs("sample", "timestep", "encoder_hidden_states");
+            var o = c.Output("out_sample", [4], "rank 4 [batch, channels, height, width]", TensorElementType.Float, TensorElementType.Float16);
+            if (sample is not null && t is not null && ehs is not null && o is not null)
+            {
+                unet = new UnetParts(us, sample.ElementDataType, t.ElementDataType, t.Dimensions.Length, ehs.ElementDataType,
+                    SignatureChecker.StaticDim(ehs, 2), o.ElementDataType);
+                AddChannels(channelSources, "unet sample", SignatureChecker.StaticDim(sample, 1));
+                AddChannels(channelSources, "unet out_sample", SignatureChecker.StaticDim(o, 1));
+            }
+        }
+        AddChannels(channelSources, "unet/config.json in_channels", ModelFolderInspector.ReadConfigInt(folder, "unet/config.json", "in_channels"));
+
+        if (sessions.TryGetValue(DiffusionModelKind.VaeEncoder, out var es))
+        {
+            var c = new SignatureChecker(es, problems);
+            var x = c.Input("sample", [4], "rank 4 [batch, 3, height, width]", TensorElementType.Float, TensorElementType.Float16);
+            if (x is not null && SignatureChecker.StaticDim(x, 1) is { } ch && ch != 3)
+            {
+                c.Problem($"input 'sample' has {ch} channels; expected 3 (RGB).");
+                x = null;
+            }
+            c.NoOtherInputs("sample");
+            var output = c.OneOfOutputs(["latent_sample", "latent_parameters"], [4], "rank 4 [batch, channels, height, width]", TensorElementType.Float, TensorElementType.Float16);
+            if (x is not null && output is { } op)
+            {
+                var kind = op.Name == "latent_parameters" ? VaeEncoderOutputKind.LatentParameters : VaeEncoderOutputKind.LatentSample;
+                int? n = SignatureChecker.StaticDim(op.Meta, 1);
+                if (kind == VaeEncoderOutputKind.LatentParameters && n is { } k && k % 2 != 0)
+                {
+                    c.Problem($"output 'latent_parameters' has {k} channels; expected an even number (mean, then log-variance).");
+                }
+                else
+                {
+                    int? latent = kind == VaeEncoderOutputKind.LatentParameters ? n / 2 : n;
+                    AddChannels(channelSources, $"vae_encoder {op.Name}", latent);
+                    encoder = new EncoderParts(es, kind, op.Name, x.ElementDataType, op.Meta.ElementDataType);
+                }
+            }
+        }
+
+        if (sessions.TryGetValue(DiffusionModelKind.VaeDecoder, out var ds))
+        {
+            var c = new SignatureChecker(ds, problems);
+            var z = c.Input("latent_sample", [4], "rank 4 [batch, channels, height, width]", TensorElementType.Float, TensorElementType.Float16);
+            c.NoOtherInputs("latent_sample");
+            var y = c.Output("sample", [4], "rank 4 [batch, 3, height, width]", TensorElementType.Float, TensorElementType.Float16);
+            if (z is not null && y is not null)
+            {
+                AddChannels(channelSources, "vae_decoder latent_sample", SignatureChecker.StaticDim(z, 1));
+                decoder = new DecoderParts(ds, z.ElementDataType, y.ElementDataType);
+            }
+        }
+        AddChannels(channelSources, "vae config latent_channels",
+            ModelFolderInspector.ReadConfigInt(folder, "vae_decoder/config.json", "latent_channels"));
+
+        if (sessions.TryGetValue(DiffusionModelKind.TextEncoder, out var ts))
+        {
+            var c = new SignatureChecker(ts, problems);
+            var ids = c.Input("input_ids", [2], "rank 2 [batch, sequence]", TensorElementType.Int32, TensorElementType.Int64);
+            c.NoOtherInputs("input_ids");
+            var hs = c.Output("last_hidden_state", [3], "rank 3 [batch, sequence, hidden]", TensorElementType.Float, TensorElementType.Float16);
+            if (ids is not null && hs is not null)
+            {
+                text = new TextParts(ts, ids.ElementDataType, hs.ElementDataType, SignatureChecker.StaticDim(hs, 2));
+            }
+        }
+
+        int latentChannels = 0;
+        var distinct = channelSources.Select(s => s.Channels).Distinct().ToArray();
+        if (distinct.Length > 1)
+        {
+            problems.Add("The latent channel counts disagree: " + string.Join(", ", channelSources.Select(s => $"{s.Source} {s.Channels}")) + ".");
+        }
+        else if (distinct.Length == 0)
+        {
+            if (unet is not null && decoder is not null)
+            {
+                problems.Add("The latent channel count cannot be determined: the UNet and VAE declare it symbolically and no config.json states it.");
+            }
+        }
+        else
+        {
+            latentChannels = distinct[0];
+        }
+        if (unet?.HiddenSize is { } uh && text?.HiddenSize is { } th && uh != th)
+        {
+            problems.Add($"The text encoder's last_hidden_state width {th} differs from the UNet's encoder_hidden_states width {uh}.");
+        }
+        if (problems.Count > 0 || unet is null || encoder is null || decoder is null || text is null)
+        {
+            return null;
+        }
+        return (
+            new UnetModel(unet.Session, latentChannels, unet.Sample, unet.Timestep, unet.TimestepRank, unet.Hidden, unet.HiddenSize ?? text.HiddenSize, unet.Output),
+            new VaeEncoderModel(encoder.Session, encoder.Kind, encoder.OutputName, latentChannels, encoder.Input, encoder.Output),
+            new VaeDecoderModel(decoder.Session, latentChannels, decoder.Input, decoder.Output),
+            new TextEncoderModel(text.Session, text.Ids, text.Output, text.HiddenSize ?? unet.HiddenSize));
+    }
+
+    private static void AddChannels(List<(string, int)> sources, string source, int? channels)
+    {
+        if (channels is { } c)
+        {
+            sources.Add((source, c));
+        }
+    }
+
+    private void LogSummary(SchedulerConfig scheduler)
+    {
+        _logger.LogInformation(
+            "Loaded Stable Diffusion ONNX export {Folder}{StandIn}: provider {Provider}, precision {Precision}, latent channels {Channels}, " +
+            "VAE encoder output {EncoderOutput} ({EncoderNote}), UNet timestep {TimestepForm}, text hidden size {Hidden}, " +
+            "scaling_factor {Scaling} ({ScalingSource}), prediction type {Prediction} (scheduler {SchedulerClass}).",
+            Folder, IsStandIn ? " [STAND-IN MODELS, not a real diffusion model]" : "", ExecutionProvider, Precision, LatentChannels,
+            VaeEncoder.OutputName, EncoderOutput == VaeEncoderOutputKind.LatentParameters ? "mean of latent_parameters is used" : "already sampled by the export",
+            (Unet.TimestepRank == 0 ? "rank 0 " : "[batch] ") + SignatureChecker.TypeName(Unet.TimestepElementType), HiddenSize,
+            ScalingFactor.ToString(CultureInfo.InvariantCulture),
+            ScalingFactorFromConfig ? "from the VAE config" : "no VAE config states it: SD 1.x/2.x default",
+            scheduler.PredictionType, scheduler.ClassName ?? "unnamed");
+    }
+
+    private sealed record UnetParts(ModelSession Session, TensorElementType Sample, TensorElementType Timestep, int TimestepRank,
+        TensorElementType Hidden, int? HiddenSize, TensorElementType Output);
+
+    private sealed record EncoderParts(ModelSession Session, VaeEncoderOutputKind Kind, string OutputName, TensorElementType Input, TensorElementType Output);
+
+    private sealed record DecoderParts(ModelSession Session, TensorElementType Input, TensorElementType Output);
+
+    private sealed record TextParts(ModelSession Session, TensorElementType Ids, TensorElementType Output, int? HiddenSize);
+}

@@ -1,0 +1,246 @@
+using Microsoft.ML.OnnxRuntime.Tensors;
+using TorchSharp;
+using static TorchSharp.torch;
+using Tensor = TorchSharp.torch.Tensor;
+
+namespace LatentIndigo.Diffusion;
+
+/// <summary>
+/// The SD UNet (<c>unet/model.onnx</c>): ε (or v) from noisy latents, a timestep and text embeddings, run through
+/// IOBinding over TorchSharp buffers allocated once per shape.
+/// </summary>
+/// <remarks>
+/// Ownership: the tensor a <c>PredictNoise</c> call returns belongs to the model. It is float32, is overwritten by the
+/// next call with the same shape and is freed with the model set; do not dispose it, and <c>clone()</c> it to keep it.
+/// One call at a time (see <see cref="StableDiffusionModels"/>).
+/// </remarks>
+public sealed class UnetModel
+{
+    private readonly ModelSession _session;
+    private readonly ShapeBindingCache _bindings = new();
+
+    internal UnetModel(ModelSession session, int latentChannels, TensorElementType sampleType, TensorElementType timestepType,
+        int timestepRank, TensorElementType hiddenStatesType, int? hiddenSize, TensorElementType outputType)
+    {
+        _session = session;
+        LatentChannels = latentChannels;
+        SampleElementType = sampleType;
+        TimestepElementType = timestepType;
+        TimestepRank = timestepRank;
+        HiddenStatesElementType = hiddenStatesType;
+        HiddenSize = hiddenSize;
+        OutputElementType = outputType;
+    }
+
+    /// <summary>Latent channels C of <c>sample</c> and <c>out_sample</c>.</summary>
+    public int LatentChannels { get; }
+
+    /// <summary>Element type of <c>sample</c> (float32 or float16).</summary>
+    public TensorElementType SampleElementType { get; }
+
+    /// <summary>Element type of <c>timestep</c> (float32, float16, int64 or int32).</summary>
+    public TensorElementType TimestepElementType { get; }
+
+    /// <summary>Rank of <c>timestep</c>: 0 (a scalar) or 1 ([batch]).</summary>
+    public int TimestepRank { get; }
+
+    /// <summary>Element type of <c>encoder_hidden_states</c>.</summary>
+    public TensorElementType HiddenStatesElementType { get; }
+
+    /// <summary>Width of <c>encoder_hidden_states</c> when the model declares it (null: symbolic).</summary>
+    public int? HiddenSize { get; }
+
+    /// <summary>Element type of <c>out_sample</c>.</summary>
+    public TensorElementType OutputElementType { get; }
+
+    /// <summary>
+    /// Runs the UNet on <paramref name="latents"/> [B,C,h,w] at <paramref name="timestep"/> with text embeddings
+    /// [B or 1, seq, hidden] and returns the model output [B,C,h,w] float32 (owned by the model: see remarks).
+    /// The inputs are copied into the bound buffers (converted to fp16 for fp16 models); when
+    /// <paramref name="latents"/> already is the bound input, nothing is copied.
+    /// </summary>
+    public Tensor PredictNoise(Tensor latents, int timestep, Tensor encoderHiddenStates, CancellationToken cancellationToken = default)
+    {
+        CheckLatents(latents);
+        CheckHiddenStates(encoderHiddenStates, latents.shape[0]);
+        CheckTimestep(timestep);
+        using var call = _session.Enter();
+        long b = latents.shape[0];
+        var bound = GetBinding(b, latents.shape[2], latents.shape[3], encoderHiddenStates.shape[1], encoderHiddenStates.shape[2]);
+        CopyUnlessSame(bound.Sample.Tensor, latents);
+        bound.HiddenStates.Tensor.copy_(encoderHiddenStates);
+        bound.Timestep.Tensor.fill_(timestep);
+        _session.Run(bound.Io, cancellationToken);
+        return bound.Result();
+    }
+
+    /// <summary>
+    /// Runs the UNet with a prompt's conditioning. With classifier-free guidance (scale ≠ 1 and an unconditional
+    /// embedding) it runs one batch of 2B (unconditional, then conditional) and returns
+    /// ε_u + s·(ε_c − ε_u); otherwise it is <see cref="PredictNoise(Tensor, int, Tensor, CancellationToken)"/> with the
+    /// conditional embedding. The result belongs to the model (see remarks).
+    /// </summary>
+    public Tensor PredictNoise(Tensor latents, int timestep, TextConditioning conditioning, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(conditioning);
+        if (!conditioning.UsesGuidance)
+        {
+            return PredictNoise(latents, timestep, conditioning.Conditional, cancellationToken);
+        }
+        CheckLatents(latents);
+        CheckTimestep(timestep);
+        long b = latents.shape[0];
+        var cond = conditioning.Conditional;
+        var uncond = conditioning.Unconditional!;
+        CheckHiddenStates(cond, b);
+        using var call = _session.Enter();
+        var bound = GetBinding(2 * b, latents.shape[2], latents.shape[3], cond.shape[1], cond.shape[2]);
+        using (var first = bound.Sample.Tensor.narrow(0, 0, b))
+        using (var second = bound.Sample.Tensor.narrow(0, b, b))
+        using (var h1 = bound.HiddenStates.Tensor.narrow(0, 0, b))
+        using (var h2 = bound.HiddenStates.Tensor.narrow(0, b, b))
+        {
+            first.copy_(latents);
+            second.copy_(latents);
+            h1.copy_(uncond);
+            h2.copy_(cond);
+        }
+        bound.Timestep.Tensor.fill_(timestep);
+        _session.Run(bound.Io, cancellationToken);
+        var output = bound.Result();
+        var guided = bound.Guided ??= bound.Owner.Keep(torch.empty([b, LatentChannels, latents.shape[2], latents.shape[3]], ScalarType.Float32, _session.Device));
+        using var u = output.narrow(0, 0, b);
+        using var c = output.narrow(0, b, b);
+        double s = conditioning.GuidanceScale;
+        guided.copy_(u).mul_(1 - s).add_(c, alpha: s);
+        return guided;
+    }
+
+    /// <summary>
+    /// The bound <c>sample</c> input buffer for a shape (float32 models only; null otherwise). Writing latents into it
+    /// in place and passing it to <c>PredictNoise</c> avoids even the input copy.
+    /// </summary>
+    public Tensor? GetInputBuffer(long batch, long height, long width, long sequenceLength, long hiddenSize)
+    {
+        if (SampleElementType != TensorElementType.Float)
+        {
+            return null;
+        }
+        using var call = _session.Enter();
+        return GetBinding(batch, height, width, sequenceLength, hiddenSize).Sample.Tensor;
+    }
+
+    /// <summary>The memory ONNX Runtime writes <c>out_sample</c> into for a shape (for zero-copy checks).</summary>
+    internal IntPtr OutputAddress(long batch, long height, long width, long sequenceLength, long hiddenSize) =>
+        TorchSharpNative.DataPointer(GetBinding(batch, height, width, sequenceLength, hiddenSize).Output.Tensor);
+
+    /// <summary>The OrtValue bound as <c>out_sample</c> for a shape (tests read its address through ONNX Runtime).</summary>
+    internal Microsoft.ML.OnnxRuntime.OrtValue OutputValue(long batch, long height, long width, long sequenceLength, long hiddenSize) =>
+        GetBinding(batch, height, width, sequenceLength, hiddenSize).Output.Value;
+
+    internal void DisposeBuffers() => _bindings.Dispose();
+
+    private UnetBinding GetBinding(long b, long h, long w, long seq, long hidden)
+    {
+        // One key slot carries both the sequence length and the hidden width.
+        long textKey = seq * 1_000_000 + hidden;
+        if (_bindings.Find(b, h, w, textKey) is UnetBinding existing)
+        {
+            return existing;
+        }
+        var binding = new UnetBinding(_session, b, h, w, textKey);
+        try
+        {
+            binding.Sample = binding.BindInput(_session, "sample", [b, LatentChannels, h, w], SampleElementType);
+            binding.Timestep = binding.BindInput(_session, "timestep", TimestepRank == 0 ? [] : [b], TimestepElementType);
+            binding.HiddenStates = binding.BindInput(_session, "encoder_hidden_states", [b, seq, hidden], HiddenStatesElementType);
+            binding.Output = binding.BindOutput(_session, "out_sample", [b, LatentChannels, h, w], OutputElementType);
+            if (OutputElementType != TensorElementType.Float)
+            {
+                binding.Mirror = binding.Keep(torch.empty([b, LatentChannels, h, w], ScalarType.Float32, _session.Device));
+            }
+        }
+        catch
+        {
+            binding.Dispose();
+            throw;
+        }
+        _bindings.Add(binding);
+        return binding;
+    }
+
+    private void CheckLatents(Tensor latents)
+    {
+        ArgumentNullException.ThrowIfNull(latents);
+        if (latents.dim() != 4 || latents.shape[1] != LatentChannels || latents.shape[0] < 1 || latents.shape[2] < 1 || latents.shape[3] < 1)
+        {
+            throw new ArgumentException(
+                $"Latents must have shape [batch, {LatentChannels}, height, width]; got [{string.Join(",", latents.shape)}].", nameof(latents));
+        }
+        if (!latents.is_floating_point())
+        {
+            throw new ArgumentException($"Latents must be floating point; got {latents.dtype}.", nameof(latents));
+        }
+    }
+
+    private void CheckHiddenStates(Tensor states, long batch)
+    {
+        ArgumentNullException.ThrowIfNull(states);
+        if (states.dim() != 3 || (states.shape[0] != batch && states.shape[0] != 1) || (HiddenSize is { } h && states.shape[2] != h))
+        {
+            throw new ArgumentException(
+                $"encoder_hidden_states must have shape [{batch} or 1, sequence, {(HiddenSize?.ToString() ?? "hidden")}]; got [{string.Join(",", states.shape)}]. Use StableDiffusionModels.EncodePrompt to make them.",
+                nameof(states));
+        }
+    }
+
+    private static void CheckTimestep(int timestep)
+    {
+        if (timestep < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(timestep), timestep, "Timesteps are >= 0.");
+        }
+    }
+
+    private static void CopyUnlessSame(Tensor destination, Tensor source)
+    {
+        if (destination.Handle != source.Handle
+            && !(source.dtype == destination.dtype && source.device == destination.device && source.is_contiguous()
+                 && TorchSharpNative.DataPointer(source) == TorchSharpNative.DataPointer(destination)))
+        {
+            destination.copy_(source);
+        }
+    }
+
+    private sealed class UnetBinding : ShapeBinding
+    {
+        public UnetBinding(ModelSession session, long b, long h, long w, long seq) : base(session, b, h, w, seq)
+        {
+        }
+
+        public BoundBuffer Sample { get; set; } = null!;
+
+        public BoundBuffer Timestep { get; set; } = null!;
+
+        public BoundBuffer HiddenStates { get; set; } = null!;
+
+        public BoundBuffer Output { get; set; } = null!;
+
+        public Tensor? Mirror { get; set; }
+
+        public Tensor? Guided { get; set; }
+
+        public ShapeBinding Owner => this;
+
+        /// <summary>The float32 output: the bound buffer itself, or its float32 mirror for fp16 models.</summary>
+        public Tensor Result()
+        {
+            if (Output.Tensor.IsInvalid || (Mirror?.IsInvalid ?? false) || (Guided?.IsInvalid ?? false))
+            {
+                throw new InvalidOperationException(
+                    "A tensor returned by UnetModel.PredictNoise was disposed, but it belongs to the model. Do not dispose it; clone() it to keep a copy.");
+            }
+            return Mirror is null ? Output.Tensor : Mirror.copy_(Output.Tensor);
+        }
+    }
+}

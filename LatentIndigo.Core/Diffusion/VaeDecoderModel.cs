@@ -1,0 +1,93 @@
+using Microsoft.ML.OnnxRuntime.Tensors;
+using TorchSharp;
+using static TorchSharp.torch;
+using Tensor = TorchSharp.torch.Tensor;
+
+namespace LatentIndigo.Diffusion;
+
+/// <summary>
+/// The SD VAE decoder (<c>vae_decoder/model.onnx</c>): unscaled latents to images in [−1, 1]. Most callers use
+/// <see cref="Vae.Decode"/>, which scales and tiles.
+/// </summary>
+public sealed class VaeDecoderModel
+{
+    private readonly ModelSession _session;
+    private readonly ShapeBindingCache _bindings = new();
+
+    internal VaeDecoderModel(ModelSession session, int latentChannels, TensorElementType inputType, TensorElementType outputType)
+    {
+        _session = session;
+        LatentChannels = latentChannels;
+        InputElementType = inputType;
+        OutputElementType = outputType;
+    }
+
+    /// <summary>Latent channels C of <c>latent_sample</c>.</summary>
+    public int LatentChannels { get; }
+
+    /// <summary>Element type of <c>latent_sample</c>.</summary>
+    public TensorElementType InputElementType { get; }
+
+    /// <summary>Element type of <c>sample</c>.</summary>
+    public TensorElementType OutputElementType { get; }
+
+    /// <summary>
+    /// Decodes unscaled latents [B,C,h,w] and returns images [B,3,8h,8w] in about [−1, 1], float32, owned by the
+    /// model (overwritten by the next call with this shape; do not dispose).
+    /// </summary>
+    public Tensor DecodeUnscaled(Tensor latents, CancellationToken cancellationToken = default)
+    {
+        Vae.CheckLatents(latents, LatentChannels, nameof(latents));
+        return DecodeScaled(latents, 1.0, cancellationToken);
+    }
+
+    /// <summary>Decodes <paramref name="latents"/>·<paramref name="multiplier"/> (the scaling is applied inside the bound buffer).</summary>
+    internal Tensor DecodeScaled(Tensor latents, double multiplier, CancellationToken cancellationToken)
+    {
+        using var call = _session.Enter();
+        var bound = Bind(latents.shape[0], latents.shape[2], latents.shape[3]);
+        bound.Input.Tensor.copy_(latents);
+        if (multiplier != 1.0)
+        {
+            bound.Input.Tensor.mul_(multiplier);
+        }
+        _session.Run(bound.Io, cancellationToken);
+        return bound.Mirror is null ? bound.Output.Tensor : bound.Mirror.copy_(bound.Output.Tensor);
+    }
+
+    internal void DisposeBuffers() => _bindings.Dispose();
+
+    private DecoderBinding Bind(long b, long h, long w)
+    {
+        if (_bindings.Find(b, h, w, 0) is DecoderBinding existing)
+        {
+            return existing;
+        }
+        var binding = new DecoderBinding(_session, b, h, w);
+        long f = VaeEncoderModel.DownscaleFactor;
+        try
+        {
+            binding.Input = binding.BindInput(_session, "latent_sample", [b, LatentChannels, h, w], InputElementType);
+            binding.Output = binding.BindOutput(_session, "sample", [b, 3, h * f, w * f], OutputElementType);
+            if (OutputElementType != TensorElementType.Float)
+            {
+                binding.Mirror = binding.Keep(torch.empty([b, 3, h * f, w * f], ScalarType.Float32, _session.Device));
+            }
+        }
+        catch
+        {
+            binding.Dispose();
+            throw;
+        }
+        return (DecoderBinding)_bindings.Add(binding);
+    }
+
+    private sealed class DecoderBinding(ModelSession session, long b, long h, long w) : ShapeBinding(session, b, h, w, 0)
+    {
+        public BoundBuffer Input { get; set; } = null!;
+
+        public BoundBuffer Output { get; set; } = null!;
+
+        public Tensor? Mirror { get; set; }
+    }
+}

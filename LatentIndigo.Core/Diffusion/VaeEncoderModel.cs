@@ -1,0 +1,118 @@
+using Microsoft.ML.OnnxRuntime.Tensors;
+using TorchSharp;
+using static TorchSharp.torch;
+using Tensor = TorchSharp.torch.Tensor;
+
+namespace LatentIndigo.Diffusion;
+
+/// <summary>
+/// The SD VAE encoder (<c>vae_encoder/model.onnx</c>): images in [−1, 1] to unscaled latents (the mean for
+/// <c>latent_parameters</c> exports). Most callers use <see cref="Vae.Encode"/>, which scales and tiles.
+/// </summary>
+public sealed class VaeEncoderModel
+{
+    /// <summary>Spatial down-scaling of the SD VAE.</summary>
+    public const int DownscaleFactor = 8;
+
+    private readonly ModelSession _session;
+    private readonly ShapeBindingCache _bindings = new();
+
+    internal VaeEncoderModel(ModelSession session, VaeEncoderOutputKind outputKind, string outputName, int latentChannels,
+        TensorElementType inputType, TensorElementType outputType)
+    {
+        _session = session;
+        OutputKind = outputKind;
+        OutputName = outputName;
+        LatentChannels = latentChannels;
+        InputElementType = inputType;
+        OutputElementType = outputType;
+    }
+
+    /// <summary>Which output the export has.</summary>
+    public VaeEncoderOutputKind OutputKind { get; }
+
+    /// <summary>The output's name (<c>latent_sample</c> or <c>latent_parameters</c>).</summary>
+    public string OutputName { get; }
+
+    /// <summary>Latent channels C (half of <c>latent_parameters</c>' channels).</summary>
+    public int LatentChannels { get; }
+
+    /// <summary>Element type of <c>sample</c>.</summary>
+    public TensorElementType InputElementType { get; }
+
+    /// <summary>Element type of the output.</summary>
+    public TensorElementType OutputElementType { get; }
+
+    /// <summary>
+    /// Encodes images [B,3,H,W] in [−1, 1] (H, W multiples of 8) and returns the unscaled latent mean
+    /// [B,C,H/8,W/8] float32, owned by the model (overwritten by the next call with this shape; do not dispose).
+    /// </summary>
+    public Tensor EncodeUnscaled(Tensor imageSigned, CancellationToken cancellationToken = default)
+    {
+        Vae.CheckImage(imageSigned, nameof(imageSigned));
+        using var call = _session.Enter();
+        var bound = Bind(imageSigned.shape[0], imageSigned.shape[2], imageSigned.shape[3]);
+        bound.Input.Tensor.copy_(imageSigned);
+        return Run(bound, cancellationToken);
+    }
+
+    /// <summary>
+    /// Encodes <paramref name="image01"/> ([B,3,H,W] in [0, 1], possibly a strided view) mapped to [−1, 1] inside the
+    /// bound buffer, so no intermediate tensor is made. Same ownership as <see cref="EncodeUnscaled"/>.
+    /// </summary>
+    internal Tensor EncodeUnitRange(Tensor image01, CancellationToken cancellationToken)
+    {
+        using var call = _session.Enter();
+        var bound = Bind(image01.shape[0], image01.shape[2], image01.shape[3]);
+        bound.Input.Tensor.copy_(image01).mul_(2).sub_(1);
+        return Run(bound, cancellationToken);
+    }
+
+    internal void DisposeBuffers() => _bindings.Dispose();
+
+    private Tensor Run(EncoderBinding bound, CancellationToken cancellationToken)
+    {
+        _session.Run(bound.Io, cancellationToken);
+        if (bound.Mean is null)
+        {
+            return bound.Output.Tensor;
+        }
+        using var mean = bound.Output.Tensor.narrow(1, 0, LatentChannels);
+        return bound.Mean.copy_(mean);
+    }
+
+    private EncoderBinding Bind(long b, long h, long w)
+    {
+        if (_bindings.Find(b, h, w, 0) is EncoderBinding existing)
+        {
+            return existing;
+        }
+        long lh = h / DownscaleFactor, lw = w / DownscaleFactor;
+        int outChannels = OutputKind == VaeEncoderOutputKind.LatentParameters ? 2 * LatentChannels : LatentChannels;
+        var binding = new EncoderBinding(_session, b, h, w);
+        try
+        {
+            binding.Input = binding.BindInput(_session, "sample", [b, 3, h, w], InputElementType);
+            binding.Output = binding.BindOutput(_session, OutputName, [b, outChannels, lh, lw], OutputElementType);
+            if (OutputKind == VaeEncoderOutputKind.LatentParameters || OutputElementType != TensorElementType.Float)
+            {
+                binding.Mean = binding.Keep(torch.empty([b, LatentChannels, lh, lw], ScalarType.Float32, _session.Device));
+            }
+        }
+        catch
+        {
+            binding.Dispose();
+            throw;
+        }
+        return (EncoderBinding)_bindings.Add(binding);
+    }
+
+    private sealed class EncoderBinding(ModelSession session, long b, long h, long w) : ShapeBinding(session, b, h, w, 0)
+    {
+        public BoundBuffer Input { get; set; } = null!;
+
+        public BoundBuffer Output { get; set; } = null!;
+
+        public Tensor? Mean { get; set; }
+    }
+}

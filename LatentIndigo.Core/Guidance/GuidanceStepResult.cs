@@ -1,0 +1,26 @@
+using static TorchSharp.torch;
+
+namespace LatentIndigo.Guidance;
+
+/// <summary>The outcome of <see cref="InnGuidanceStep.Apply"/>: the guided estimate (owned) and the loss terms.</summary>
+public sealed class GuidanceStepResult : IDisposable
+{
+    internal GuidanceStepResult(Tensor guided, double coarseDistance, double consistency)
+    {
+        Guided = guided;
+        CoarseDistance = coarseDistance;
+        Consistency = consistency;
+    }
+
+    /// <summary>The guided estimate, detached from autograd. Disposed with this object unless taken over.</summary>
+    public Tensor Guided { get; }
+
+    /// <summary>‖y − c‖ before the step.</summary>
+    public double CoarseDistance { get; }
+
+    /// <summary>‖x_inv − x‖² before the step.</summary>
+    public double Consistency { get; }
+
+    /// <inheritdoc />
+    public void Dispose() => Guided.Dispose();
+}

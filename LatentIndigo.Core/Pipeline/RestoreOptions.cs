@@ -1,0 +1,151 @@
+using LatentIndigo.Degradations;
+
+namespace LatentIndigo.Pipeline;
+
+/// <summary>
+/// Everything a restoration can be told, immutable, with the defaults of algorithm.md §7 (INDIGO+ values where they
+/// exist). Build variations with <c>with</c>: <c>RestoreOptions.Default with { Steps = 30 }</c>. Call
+/// <see cref="Validate"/> (the pipeline does) to get one error listing every out-of-range value.
+/// </summary>
+public sealed record RestoreOptions
+{
+    /// <summary>The defaults: PixelInn guidance, ×4, 50 DDIM steps from strength 0.57, η 0.5, blind refinement off.</summary>
+    public static RestoreOptions Default { get; } = new();
+
+    /// <summary>Guidance strategy. Default <see cref="GuidanceStrategy.PixelInn"/>.</summary>
+    public GuidanceStrategy Strategy { get; init; } = GuidanceStrategy.PixelInn;
+
+    /// <summary>Output size / input size: a power of two 1, 2, 4 or 8 (1 = same-size denoise/deblur/JPEG removal). Default 4.</summary>
+    public int ScaleFactor { get; init; } = 4;
+
+    /// <summary>Number of DDIM steps of the full schedule (only those after the start timestep run). Default 50.</summary>
+    public int Steps { get; init; } = 50;
+
+    /// <summary>
+    /// How much noise the initial estimate gets, as a fraction of the schedule (img2img strength, 0–1]. 0.57 starts near
+    /// t ≈ 570 of 1000 where SD's ᾱ ≈ 0.19, INDIGO+'s starting noise level. Ignored when <see cref="StartTimestep"/> is set.
+    /// </summary>
+    public double Strength { get; init; } = 0.57;
+
+    /// <summary>Explicit start timestep (0 to the number of training timesteps − 1); null uses <see cref="Strength"/>.</summary>
+    public int? StartTimestep { get; init; }
+
+    /// <summary>DDIM η (0 = deterministic DDIM, 1 = DDPM-like). Default 0.5 (INDIGO+).</summary>
+    public double Eta { get; init; } = 0.5;
+
+    /// <summary>Guidance step size s. Null picks 1.0 for pixel guidance and 0.5 for latent guidance.</summary>
+    public double? GuidanceStepSize { get; init; }
+
+    /// <summary>Weight w0 of the coarse term ‖y − coarse‖. Default 1 (INDIGO+ real-world).</summary>
+    public double CoarseWeight { get; init; } = 1.0;
+
+    /// <summary>Weight w1 of the consistency term ‖x_inv − x̂‖². Default 0.5 (INDIGO+ real-world).</summary>
+    public double ConsistencyWeight { get; init; } = 0.5;
+
+    /// <summary>Fraction of the first sampling steps run without guidance (0–1). Default 0: guide every step.</summary>
+    public double GuidanceSkipFraction { get; init; }
+
+    /// <summary>Re-noise with ε recomputed from the guided ẑ0 (true, default) or keep the UNet's ε (INDIGO+ code).</summary>
+    public bool RecomputeNoiseAfterGuidance { get; init; } = true;
+
+    /// <summary>Manifold regularisation z0 ← z0 − ρ(z0 − E(D(z0))). Default on.</summary>
+    public bool ManifoldRegularization { get; init; } = true;
+
+    /// <summary>ρ of the manifold regularisation, (0,1]. Default 0.2.</summary>
+    public double ManifoldRho { get; init; } = 0.2;
+
+    /// <summary>Apply the manifold regularisation every k guided steps. Null: 5 for latent guidance, 1 for pixel guidance.</summary>
+    public int? ManifoldEveryKSteps { get; init; }
+
+    /// <summary>
+    /// Blind mode: refine the INN's forward model on the observation during sampling (Adam on MSE(y, coarse(x̂))),
+    /// with the weights reset after each image. Default off.
+    /// </summary>
+    public bool Blind { get; init; }
+
+    /// <summary>Adam learning rate of blind refinement. Default 5e-5 (INDIGO+).</summary>
+    public double RefinementLearningRate { get; init; } = 5e-5;
+
+    /// <summary>Adam steps of blind refinement per sampling step. Default 1.</summary>
+    public int RefinementStepsPerSamplingStep { get; init; } = 1;
+
+    /// <summary>
+    /// The degradation that produced the input, when known (synthetic inputs). Its scale factor must equal
+    /// <see cref="ScaleFactor"/>; the result then reports the PSNR of the re-degraded output against the input.
+    /// </summary>
+    public IDegradationModel? KnownDegradation { get; init; }
+
+    /// <summary>Take the output's low frequencies from the initial estimate (wavelet colour fix). Default on.</summary>
+    public bool ColorFix { get; init; } = true;
+
+    /// <summary>
+    /// Replace the final image by g⁻¹(y, d(x̂)), whose simulated degradation equals the input by construction
+    /// (pixel and INN-only strategies). Default on.
+    /// </summary>
+    public bool MeasurementConsistentFinish { get; init; } = true;
+
+    /// <summary>Latent tile size (latent pixels; 64 = 512 image pixels). Larger latents are tiled. Default 64.</summary>
+    public int LatentTileSize { get; init; } = 64;
+
+    /// <summary>Overlap between neighbouring latent tiles (latent pixels), less than the tile size. Default 32.</summary>
+    public int LatentTileOverlap { get; init; } = 32;
+
+    /// <summary>Seed of all noise drawn by the restoration. Same seed and inputs ⇒ identical output. Default 12345.</summary>
+    public long Seed { get; init; } = 12345;
+
+    /// <summary>Text prompt for the UNet. Default empty (no text conditioning).</summary>
+    public string Prompt { get; init; } = "";
+
+    /// <summary>Negative prompt, used with classifier-free guidance. Default empty.</summary>
+    public string NegativePrompt { get; init; } = "";
+
+    /// <summary>Classifier-free guidance scale; 1 disables CFG (one UNet run per step). Default 1.</summary>
+    public double ClassifierFreeGuidanceScale { get; init; } = 1.0;
+
+    /// <summary>The initial estimator; null uses bicubic upscaling.</summary>
+    public IInitialEstimator? InitialEstimator { get; init; }
+
+    /// <summary>The guidance step size in effect for the strategy.</summary>
+    public double EffectiveGuidanceStepSize => GuidanceStepSize ?? (Strategy == GuidanceStrategy.LatentInn ? 0.5 : 1.0);
+
+    /// <summary>The manifold-regularisation period in effect for the strategy.</summary>
+    public int EffectiveManifoldEveryKSteps => ManifoldEveryKSteps ?? (Strategy == GuidanceStrategy.LatentInn ? 5 : 1);
+
+    /// <summary>Throws <see cref="InvalidRestoreOptionsException"/> listing every invalid value; returns this otherwise.</summary>
+    public RestoreOptions Validate()
+    {
+        var problems = new List<string>();
+        void Require(bool ok, string message)
+        {
+            if (!ok)
+            {
+                problems.Add(message);
+            }
+        }
+        Require(ScaleFactor is 1 or 2 or 4 or 8, $"ScaleFactor must be 1, 2, 4 or 8 (2^J); got {ScaleFactor}.");
+        Require(Steps is >= 1 and <= 1000, $"Steps must be 1–1000; got {Steps}.");
+        Require(Strength is > 0 and <= 1 && !double.IsNaN(Strength), $"Strength must be in (0, 1]; got {Strength}.");
+        Require(StartTimestep is null or >= 0, $"StartTimestep must be ≥ 0; got {StartTimestep}.");
+        Require(Eta is >= 0 and <= 1, $"Eta must be in [0, 1]; got {Eta}.");
+        Require(GuidanceStepSize is null or (>= 0 and < 1000), $"GuidanceStepSize must be in [0, 1000); got {GuidanceStepSize}.");
+        Require(CoarseWeight >= 0 && double.IsFinite(CoarseWeight), $"CoarseWeight must be ≥ 0; got {CoarseWeight}.");
+        Require(ConsistencyWeight >= 0 && double.IsFinite(ConsistencyWeight), $"ConsistencyWeight must be ≥ 0; got {ConsistencyWeight}.");
+        Require(GuidanceSkipFraction is >= 0 and < 1, $"GuidanceSkipFraction must be in [0, 1); got {GuidanceSkipFraction}.");
+        Require(ManifoldRho is > 0 and <= 1, $"ManifoldRho must be in (0, 1]; got {ManifoldRho}.");
+        Require(ManifoldEveryKSteps is null or >= 1, $"ManifoldEveryKSteps must be ≥ 1; got {ManifoldEveryKSteps}.");
+        Require(RefinementLearningRate is > 0 and < 1, $"RefinementLearningRate must be in (0, 1); got {RefinementLearningRate}.");
+        Require(RefinementStepsPerSamplingStep is >= 1 and <= 100, $"RefinementStepsPerSamplingStep must be 1–100; got {RefinementStepsPerSamplingStep}.");
+        Require(LatentTileSize is >= 8 and <= 1024, $"LatentTileSize must be 8–1024 latent pixels; got {LatentTileSize}.");
+        Require(LatentTileOverlap >= 0 && LatentTileOverlap < LatentTileSize,
+            $"LatentTileOverlap must be ≥ 0 and less than LatentTileSize ({LatentTileSize}); got {LatentTileOverlap}.");
+        Require(ClassifierFreeGuidanceScale is >= 1 and <= 30, $"ClassifierFreeGuidanceScale must be 1–30; got {ClassifierFreeGuidanceScale}.");
+        Require(Prompt is not null && NegativePrompt is not null, "Prompt and NegativePrompt must not be null (use \"\").");
+        Require(KnownDegradation is null || KnownDegradation.ScaleFactor == ScaleFactor,
+            $"KnownDegradation '{KnownDegradation?.Spec}' scales by {KnownDegradation?.ScaleFactor}, but ScaleFactor is {ScaleFactor}.");
+        if (problems.Count > 0)
+        {
+            throw new InvalidRestoreOptionsException(problems);
+        }
+        return this;
+    }
+}

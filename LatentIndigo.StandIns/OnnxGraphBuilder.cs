@@ -1,0 +1,120 @@
+using Google.Protobuf;
+using Onnx;
+
+namespace LatentIndigo.StandIns;
+
+/// <summary>
+/// A small helper over the ONNX protobuf types: declares inputs/outputs, adds nodes and float initializers, and
+/// writes an IR 8 / opset 17 model (the combination ONNX Runtime 1.31 loads, see platform-notes).
+/// </summary>
+internal sealed class OnnxGraphBuilder
+{
+    private readonly GraphProto _graph;
+    private int _counter;
+
+    public OnnxGraphBuilder(string name) => _graph = new GraphProto { Name = name };
+
+    /// <summary>Declares a graph input; a dimension is a number or a symbolic name.</summary>
+    public string Input(string name, TensorProto.Types.DataType type, params object[] dims)
+    {
+        _graph.Input.Add(ValueInfo(name, type, dims));
+        return name;
+    }
+
+    /// <summary>Declares a graph output.</summary>
+    public void Output(string name, TensorProto.Types.DataType type, params object[] dims) =>
+        _graph.Output.Add(ValueInfo(name, type, dims));
+
+    /// <summary>Adds a node and returns its (first) output name; <paramref name="output"/> null picks a fresh name.</summary>
+    public string Node(string op, string[] inputs, string? output = null, params AttributeProto[] attributes)
+    {
+        output ??= $"{op.ToLowerInvariant()}_{_counter++}";
+        var node = new NodeProto { OpType = op, Name = $"{op}_{_counter++}" };
+        node.Input.AddRange(inputs);
+        node.Output.Add(output);
+        node.Attribute.AddRange(attributes);
+        _graph.Node.Add(node);
+        return output;
+    }
+
+    /// <summary>A float32 constant tensor stored in the model (or in the external-data file when one is set).</summary>
+    public string Floats(string name, float[] values, params long[] dims)
+    {
+        var t = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Float };
+        t.Dims.AddRange(dims);
+        var bytes = new byte[values.Length * 4];
+        Buffer.BlockCopy(values, 0, bytes, 0, bytes.Length);
+        if (ExternalData is not null && bytes.Length >= 1024)
+        {
+            t.DataLocation = TensorProto.Types.DataLocation.External;
+            t.ExternalData.Add(new StringStringEntryProto { Key = "location", Value = ExternalDataFileName });
+            t.ExternalData.Add(new StringStringEntryProto { Key = "offset", Value = ExternalData.Length.ToString() });
+            t.ExternalData.Add(new StringStringEntryProto { Key = "length", Value = bytes.Length.ToString() });
+            ExternalData.Write(bytes);
+        }
+        else
+        {
+            t.RawData = ByteString.CopyFrom(bytes);
+        }
+        _graph.Initializer.Add(t);
+        return name;
+    }
+
+    /// <summary>An int64 constant tensor (shapes, axes).</summary>
+    public string Int64s(string name, long[] values, params long[] dims)
+    {
+        var t = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Int64 };
+        t.Dims.AddRange(dims);
+        t.Int64Data.AddRange(values);
+        _graph.Initializer.Add(t);
+        return name;
+    }
+
+    /// <summary>When set, large initializers go to this stream (written next to the model as <see cref="ExternalDataFileName"/>).</summary>
+    public MemoryStream? ExternalData { get; set; }
+
+    /// <summary>The external-data file name recorded in the model.</summary>
+    public string ExternalDataFileName { get; set; } = "weights.pb";
+
+    /// <summary>Writes the model (and its external data, if any) into <paramref name="folder"/>/model.onnx.</summary>
+    public void Save(string folder)
+    {
+        Directory.CreateDirectory(folder);
+        var model = new ModelProto { IrVersion = 8, ProducerName = "LatentIndigo.StandIns", Graph = _graph };
+        model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = 17 });
+        File.WriteAllBytes(Path.Combine(folder, "model.onnx"), model.ToByteArray());
+        if (ExternalData is not null)
+        {
+            File.WriteAllBytes(Path.Combine(folder, ExternalDataFileName), ExternalData.ToArray());
+        }
+    }
+
+    public static AttributeProto Ints(string name, params long[] values)
+    {
+        var a = new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Ints };
+        a.Ints.AddRange(values);
+        return a;
+    }
+
+    public static AttributeProto Int(string name, long value) =>
+        new() { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value };
+
+    public static AttributeProto Str(string name, string value) =>
+        new() { Name = name, Type = AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8(value) };
+
+    private static ValueInfoProto ValueInfo(string name, TensorProto.Types.DataType type, object[] dims)
+    {
+        var shape = new TensorShapeProto();
+        foreach (var d in dims)
+        {
+            shape.Dim.Add(d is string s
+                ? new TensorShapeProto.Types.Dimension { DimParam = s }
+                : new TensorShapeProto.Types.Dimension { DimValue = Convert.ToInt64(d) });
+        }
+        return new ValueInfoProto
+        {
+            Name = name,
+            Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)type, Shape = shape } },
+        };
+    }
+}

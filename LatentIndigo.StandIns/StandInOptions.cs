@@ -1,0 +1,133 @@
+namespace LatentIndigo.StandIns;
+
+/// <summary>The form of the UNet's <c>timestep</c> input (exporters differ).</summary>
+public enum StandInTimestepForm
+{
+    /// <summary>Rank 0, float32.</summary>
+    ScalarFloat32,
+
+    /// <summary>Rank 0, int64.</summary>
+    ScalarInt64,
+
+    /// <summary>Shape [batch], float32.</summary>
+    BatchFloat32,
+
+    /// <summary>Shape [batch], int64 (optimum exports).</summary>
+    BatchInt64,
+}
+
+/// <summary>What the VAE encoder outputs.</summary>
+public enum StandInEncoderOutput
+{
+    /// <summary><c>latent_sample</c> with C channels (older diffusers-script exports).</summary>
+    LatentSample,
+
+    /// <summary><c>latent_parameters</c> with 2C channels: mean, then log-variance (optimum since Oct 2024).</summary>
+    LatentParameters,
+}
+
+/// <summary>One way a stand-in folder can be broken, to exercise each validation error.</summary>
+public enum StandInDefect
+{
+    /// <summary>No <c>unet/model.onnx</c>.</summary>
+    MissingUnet,
+    /// <summary>No <c>vae_encoder/model.onnx</c>.</summary>
+    MissingVaeEncoder,
+    /// <summary>No <c>vae_decoder/model.onnx</c>.</summary>
+    MissingVaeDecoder,
+    /// <summary>No <c>text_encoder/model.onnx</c>.</summary>
+    MissingTextEncoder,
+    /// <summary>No <c>tokenizer/vocab.json</c> nor <c>merges.txt</c>.</summary>
+    MissingTokenizer,
+    /// <summary>No <c>scheduler/scheduler_config.json</c>.</summary>
+    MissingSchedulerConfig,
+    /// <summary><c>unet/model.onnx</c> is not an ONNX model.</summary>
+    CorruptUnet,
+    /// <summary>The UNet's <c>sample</c> input is called <c>latent</c>.</summary>
+    UnetInputRenamed,
+    /// <summary>The UNet's output is called <c>noise_pred</c> instead of <c>out_sample</c>.</summary>
+    UnetOutputRenamed,
+    /// <summary>The UNet's <c>sample</c> has rank 3.</summary>
+    UnetSampleRank3,
+    /// <summary>The UNet's <c>sample</c> is int32.</summary>
+    UnetSampleInt32,
+    /// <summary>The UNet's <c>timestep</c> has rank 2.</summary>
+    TimestepRank2,
+    /// <summary>The UNet's <c>timestep</c> is float64.</summary>
+    TimestepFloat64,
+    /// <summary>The VAE encoder's output is called <c>latent</c>.</summary>
+    EncoderOutputRenamed,
+    /// <summary>The VAE encoder takes 1-channel images.</summary>
+    EncoderInputChannels1,
+    /// <summary><c>latent_parameters</c> has an odd channel count (mean and log-variance cannot be split).</summary>
+    EncoderParametersOddChannels,
+    /// <summary>The VAE decoder expects one latent channel more than the UNet produces.</summary>
+    DecoderChannelMismatch,
+    /// <summary>The text encoder's <c>input_ids</c> is float32.</summary>
+    TextEncoderFloatIds,
+    /// <summary>The text encoder's output is called <c>hidden</c> instead of <c>last_hidden_state</c>.</summary>
+    TextEncoderOutputRenamed,
+    /// <summary>The text encoder's hidden size differs from the UNet's <c>encoder_hidden_states</c>.</summary>
+    HiddenSizeMismatch,
+    /// <summary><c>scheduler_config.json</c> has a non-string <c>prediction_type</c>.</summary>
+    BadSchedulerConfig,
+    /// <summary>The VAE <c>config.json</c> has a non-numeric <c>scaling_factor</c>.</summary>
+    BadScalingFactor,
+}
+
+/// <summary>
+/// Extra compute for a stand-in UNet: a stack of 3×3 convolutions (C→W, <see cref="Depth"/>×(W→W, ReLU), W→C)
+/// added to its output, so a step costs about <see cref="FlopsPerStep"/> like a real UNet would.
+/// </summary>
+public sealed record StandInCost(int Width, int Depth)
+{
+    /// <summary>Multiply-adds ×2 of the convolution stack for one batch item at a latent size.</summary>
+    public double FlopsPerStep(int latentChannels, int latentHeight, int latentWidth) =>
+        2.0 * latentHeight * latentWidth * 9 * ((double)latentChannels * Width * 2 + (double)Depth * Width * Width);
+
+    /// <summary>
+    /// About the 0.8 TFLOP of an SD 1.5 UNet step at 64×64 latents (width 320, 96 layers). Minutes per step on a
+    /// 2-core CPU: for GPUs.
+    /// </summary>
+    public static StandInCost SdLike { get; } = new(320, 96);
+
+    /// <summary>A cost that a 2-core CPU runs in a fraction of a second per 64×64 step (width 128, 4 layers, ≈5 GFLOP).</summary>
+    public static StandInCost CpuBenchmark { get; } = new(128, 4);
+}
+
+/// <summary>What a stand-in Stable Diffusion folder looks like.</summary>
+public sealed class StandInOptions
+{
+    /// <summary>Latent channel count C (SD: 4).</summary>
+    public int LatentChannels { get; set; } = 4;
+
+    /// <summary>Declare every float input and output as float16 (computation stays float32 inside).</summary>
+    public bool Float16 { get; set; }
+
+    /// <summary>VAE encoder variant.</summary>
+    public StandInEncoderOutput EncoderOutput { get; set; } = StandInEncoderOutput.LatentSample;
+
+    /// <summary>Form of the UNet's timestep input.</summary>
+    public StandInTimestepForm TimestepForm { get; set; } = StandInTimestepForm.BatchInt64;
+
+    /// <summary>Width of the text embeddings (SD 1.x: 768, 2.x: 1024).</summary>
+    public int HiddenSize { get; set; } = 32;
+
+    /// <summary><c>scaling_factor</c> written to the VAE configs; null writes configs without it.</summary>
+    public double? ScalingFactor { get; set; } = 0.18215;
+
+    /// <summary>Write no <c>config.json</c> in the model folders (as the diffusers conversion script does).</summary>
+    public bool OmitModelConfigs { get; set; }
+
+    /// <summary><c>prediction_type</c> written to the scheduler config.</summary>
+    public string PredictionType { get; set; } = "epsilon";
+
+    /// <summary>Optional convolution stack that gives the UNet a realistic cost.</summary>
+    public StandInCost? Cost { get; set; }
+
+    /// <summary>Store the UNet's large weights in an external-data file (<c>unet/weights.pb</c>).</summary>
+    public bool ExternalData { get; set; }
+
+    /// <summary>Defects to build in (empty: a valid folder).</summary>
+    public IReadOnlyCollection<StandInDefect> Defects { get; set; } = [];
+}
