@@ -161,6 +161,13 @@ internal sealed class ModelSession : IDisposable
             {
                 sessionOptions.IntraOpNumThreads = threads;
             }
+            if (!options.AllowThreadSpinning)
+            {
+                // ONNX Runtime's idle workers spin after each run by default; here TorchSharp works between runs
+                // (copies, sampler, guidance) and spinning workers would steal its cores.
+                sessionOptions.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
+                sessionOptions.AddSessionConfigEntry("session.inter_op.allow_spinning", "0");
+            }
             bool cuda = provider == ExecutionProviderKind.Cuda && ExecutionProviders.TryAppendCuda(sessionOptions, options, logger, kind);
             if (provider == ExecutionProviderKind.Cuda && !cuda)
             {
