@@ -27,6 +27,7 @@ public static class CliApp
             config.PropagateExceptions();
             // One line per command; each command lives in Commands/<Name>Command.cs.
             config.AddCommand<InfoCommand>("info").WithDescription("Library, TorchSharp/libtorch and ONNX Runtime versions, providers and threads.");
+            config.AddCommand<SdCheckCommand>("sd-check").WithDescription("Validate a Stable Diffusion ONNX export folder and run one VAE + UNet step on it (or on stand-ins).");
             config.AddCommand<ConvertCommand>("convert").WithDescription("Convert an image between PNG, JPEG, WebP and BMP (EXIF orientation applied).");
         });
         try
