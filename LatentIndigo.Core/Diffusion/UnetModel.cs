@@ -254,11 +254,6 @@ public sealed class UnetModel
         /// <summary>The float32 output: the bound buffer itself, or its float32 mirror for fp16 models.</summary>
         public Tensor Result()
         {
-            if (Output.Tensor.IsInvalid || (Mirror?.IsInvalid ?? false) || (Guided?.IsInvalid ?? false))
-            {
-                throw new InvalidOperationException(
-                    "A tensor returned by UnetModel.PredictNoise was disposed, but it belongs to the model. Do not dispose it; clone() it to keep a copy.");
-            }
             return Mirror is null ? Output.Tensor : Mirror.copy_(Output.Tensor);
         }
     }

@@ -92,6 +92,10 @@ public class UnetBindingTests
         Assert.Contains("encoder_hidden_states", Assert.Throws<ArgumentException>(() => models.Unet.PredictNoise(latents, 1, wrongStates)).Message);
         var owned = models.Unet.PredictNoise(latents, 1, states);
         owned.Dispose();
+        // Detected before ONNX Runtime could write into the freed memory; the next call starts with fresh buffers.
         Assert.Contains("belongs to the model", Assert.Throws<InvalidOperationException>(() => models.Unet.PredictNoise(latents, 1, states)).Message);
+        var fresh = models.Unet.PredictNoise(latents, 1, states);
+        using var expected = UnetOutput(latents, 1, states);
+        Assert.True(MaxAbsDiff(expected, fresh) < 1e-5);
     }
 }
