@@ -1,0 +1,87 @@
+using LatentIndigo.Cli;
+using LatentIndigo.Imaging;
+using LatentIndigo.Invertible;
+using Spectre.Console.Testing;
+using TorchSharp;
+using Xunit;
+using static TorchSharp.torch;
+
+namespace LatentIndigo.Tests.Invertible;
+
+public class InnCommandTests
+{
+    private static string SmallLq => Path.Combine(TestData.Root, "lq", "chelsea_x4.png");
+
+    [Fact]
+    public void Restore_upscales_by_the_inn_factor_and_says_no_generative_prior_was_used()
+    {
+        using var folder = TestData.NewTempFolder();
+        var weights = folder.File("tiny.inn");
+        using (var inn = InnTestHelpers.RandomInn(new LiftingInnOptions { ResBlocks = 1, Width = 8 }, seed: 71, scale: 0.05))
+        {
+            inn.Save(weights);
+        }
+        var output = folder.File("out/restored.png");
+        var console = new TestConsole();
+        console.Profile.Width = 400;
+        Assert.Equal(0, CliApp.Run(["restore", SmallLq, "-o", output, "--inn", weights], default, console));
+        Assert.Contains("No generative prior was used", console.Output);
+        var (_, width, height) = ImageIO.Identify(output);
+        Assert.Equal((448, 300), (width, height)); // 112×75 input, ×4
+
+        var wrongScale = new TestConsole();
+        Assert.Equal(1, CliApp.Run(["restore", SmallLq, "-o", folder.File("x.png"), "--inn", weights, "--scale", "2"], default, wrongScale));
+        Assert.Contains("--scale 4", wrongScale.Output);
+        var missing = new TestConsole();
+        Assert.Equal(1, CliApp.Run(["restore", SmallLq, "-o", folder.File("y.png"), "--inn", folder.File("none.inn")], default, missing));
+        Assert.Contains("bundled", missing.Output);
+    }
+
+    [Fact]
+    public void Train_inn_writes_weights_with_metadata_and_eval_inn_prints_a_psnr_table()
+    {
+        using var folder = TestData.NewTempFolder();
+        var images = Path.Combine(folder.Path, "images");
+        Directory.CreateDirectory(images);
+        foreach (var name in new[] { "chelsea.png", "coffee.png" })
+        {
+            using var scope = NewDisposeScope();
+            ImageIO.Save(nn.functional.avg_pool2d(ImageIO.Load(TestData.Cc0(name)), 4), Path.Combine(images, name));
+        }
+        var weights = folder.File("trained.inn");
+        var console = new TestConsole();
+        console.Profile.Width = 400;
+        int code = CliApp.Run(["train-inn", "--images", images, "--val", images, "--degradation", "area:x4", "--steps", "4", "--batch", "2",
+            "--crop", "32", "--res-blocks", "1", "--out", weights, "--threads", "1"], default, console);
+        Assert.True(code == 0, console.Output);
+        Assert.Contains("validation", console.Output);
+        using (var inn = LiftingInn.Load(weights))
+        {
+            Assert.Equal("area:x4", inn.Metadata["degradation"]);
+            Assert.Equal("4", inn.Metadata["training.steps"]);
+            Assert.Equal(1, inn.Options.ResBlocks);
+        }
+        Assert.True(File.Exists(weights + ".ckpt"));
+
+        var eval = new TestConsole();
+        eval.Profile.Width = 400;
+        Assert.Equal(0, CliApp.Run(["eval-inn", "--weights", weights, "--images", images], default, eval));
+        Assert.Contains("chelsea.png", eval.Output);
+        Assert.Contains("mean", eval.Output);
+        Assert.Contains("area:x4", eval.Output);
+    }
+
+    [Fact]
+    public void Train_inn_rejects_bad_specs_and_non_power_of_two_factors()
+    {
+        using var folder = TestData.NewTempFolder();
+        var bad = new TestConsole();
+        bad.Profile.Width = 400;
+        Assert.Equal(1, CliApp.Run(["train-inn", "--images", TestData.Root, "--degradation", "blurry:x4", "--out", folder.File("a.inn")], default, bad));
+        Assert.Contains("bicubic", bad.Output); // the error lists the valid names
+        var three = new TestConsole();
+        three.Profile.Width = 400;
+        Assert.Equal(1, CliApp.Run(["train-inn", "--images", TestData.Root, "--degradation", "bicubic:x3", "--out", folder.File("b.inn")], default, three));
+        Assert.Contains("power of two", three.Output);
+    }
+}

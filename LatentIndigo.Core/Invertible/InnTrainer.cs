@@ -1,0 +1,249 @@
+using System.Diagnostics;
+using System.Globalization;
+using LatentIndigo.Degradations;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace LatentIndigo.Invertible;
+
+/// <summary>
+/// Trains a <see cref="LiftingInn"/> so that its coarse band imitates a degradation (algorithm.md §3): pairs
+/// (x, y = degradation(x)) are made on the fly from random crops (with flips and 90° rotations), the loss is
+/// MSE(coarse(x), y) plus optional extra terms, optimised with Adam under a warm-up + cosine schedule. Validation
+/// reports the PSNR of the coarse band against the true degraded image on held-out images.
+/// </summary>
+public sealed class InnTrainer
+{
+    private readonly LiftingInn inn;
+    private readonly IDegradationModel degradation;
+    private readonly InnTrainingOptions options;
+    private readonly ILogger logger;
+
+    /// <summary>Creates a trainer; nothing runs until <see cref="Train"/>.</summary>
+    /// <param name="inn">The network to train, in place (float32, CPU or CUDA).</param>
+    /// <param name="degradation">The degradation to imitate; its scale factor must equal the INN's 2^J.</param>
+    /// <param name="options">Training settings (copied values are read at <see cref="Train"/>).</param>
+    /// <param name="logger">Optional logger.</param>
+    public InnTrainer(LiftingInn inn, IDegradationModel degradation, InnTrainingOptions options, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(inn);
+        ArgumentNullException.ThrowIfNull(degradation);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        if (degradation.ScaleFactor != inn.ScaleFactor)
+        {
+            throw new InnInputException(
+                $"The degradation '{degradation.Spec}' scales by {degradation.ScaleFactor} but the INN's coarse band is {inn.ScaleFactor}× smaller " +
+                $"(Levels = {inn.Levels}): use an INN with 2^Levels = {degradation.ScaleFactor}.");
+        }
+        if (options.CropSize % inn.ScaleFactor != 0)
+        {
+            throw new ArgumentException($"CropSize {options.CropSize} must be a multiple of {inn.ScaleFactor}.", nameof(options));
+        }
+        this.inn = inn;
+        this.degradation = degradation;
+        this.options = options;
+        this.logger = logger ?? NullLogger.Instance;
+    }
+
+    /// <summary>
+    /// Optional per-batch condition γ computed from the degraded batch y (for example a degradation encoder); null
+    /// trains with the constant ones condition.
+    /// </summary>
+    public Func<Tensor, Tensor>? ConditionFromLowQuality { get; set; }
+
+    /// <summary>Optional extra loss term added to the MSE: (coarse, y) → scalar.</summary>
+    public Func<Tensor, Tensor, Tensor>? ExtraLoss { get; set; }
+
+    /// <summary>Trains for the configured steps (resuming from the checkpoint when asked).</summary>
+    /// <param name="training">Images to crop from; each must be at least <see cref="InnTrainingOptions.CropSize"/> per side.</param>
+    /// <param name="validation">Held-out images for the coarse-vs-LQ PSNR, or null.</param>
+    /// <param name="progress">Receives a report every <see cref="InnTrainingOptions.ReportEvery"/> steps and after validations.</param>
+    /// <param name="cancellationToken">Stops between steps with <see cref="OperationCanceledException"/>; the last checkpoint stays.</param>
+    public InnTrainingResult Train(InnImageSet training, InnImageSet? validation = null,
+        IProgress<InnTrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(training);
+        var usable = Enumerable.Range(0, training.Count)
+            .Where(i => training.Images[i].shape[1] >= options.CropSize && training.Images[i].shape[2] >= options.CropSize)
+            .ToArray();
+        if (usable.Length == 0)
+        {
+            throw new LatentIndigoException(
+                $"None of the {training.Count} training images is at least {options.CropSize}×{options.CropSize}: lower CropSize or add larger images.");
+        }
+        if (usable.Length < training.Count)
+        {
+            logger.LogWarning("{Skipped} training images are smaller than the crop size {Crop} and are skipped.", training.Count - usable.Length, options.CropSize);
+        }
+
+        var stopwatch = Stopwatch.StartNew();
+        var device = inn.Device;
+        using var adam = optim.Adam(inn.parameters(), options.LearningRate, options.Beta1, options.Beta2, weight_decay: options.WeightDecay);
+        int startStep = 0;
+        if (options.Resume && options.CheckpointPath is not null && File.Exists(options.CheckpointPath))
+        {
+            startStep = LoadCheckpoint(options.CheckpointPath, adam);
+            logger.LogInformation("Resumed from {Path} at step {Step}.", options.CheckpointPath, startStep);
+        }
+        else if (options.StartFromLazyWavelet)
+        {
+            inn.ResetToLazyWavelet();
+        }
+
+        // Crops and augmentation from a seeded .NET random, degradations from a seeded torch generator; both advance
+        // with the step so a resumed run continues with fresh (not repeated) crops.
+        var random = new Random(unchecked((int)options.Seed * 7919 + startStep));
+        using var generator = new Generator(options.Seed * 1_000_003UL + (ulong)startStep, device);
+        var history = new List<(int, double)>();
+        double lossSum = 0;
+        int lossCount = 0;
+        double lastLoss = double.NaN;
+        double? lastPsnr = null;
+        inn.train();
+        for (int step = startStep; step < options.Steps; step++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            double lr = options.LearningRateAt(step);
+            foreach (var group in adam.ParamGroups)
+            {
+                group.LearningRate = lr;
+            }
+            double loss = TrainStep(adam, training, usable, random, generator, device);
+            if (!double.IsFinite(loss))
+            {
+                throw new LatentIndigoException(
+                    $"Training diverged at step {step + 1} (loss {loss}). Lower the learning rate (now {lr:g3}) and resume from the last checkpoint.");
+            }
+            lossSum += loss;
+            lossCount++;
+            int done = step + 1;
+            bool last = done == options.Steps;
+            bool validate = validation is not null && (last || (options.ValidateEvery > 0 && done % options.ValidateEvery == 0));
+            if (validate)
+            {
+                lastPsnr = Evaluate(validation!, cancellationToken).Average(r => r.Psnr);
+                inn.train();
+                logger.LogInformation("Step {Step}: validation PSNR {Psnr:F2} dB.", done, lastPsnr);
+            }
+            if (done % options.ReportEvery == 0 || last || validate)
+            {
+                lastLoss = lossSum / lossCount;
+                history.Add((done, lastLoss));
+                progress?.Report(new InnTrainingProgress(done, options.Steps, lastLoss, lr, validate ? lastPsnr : null, stopwatch.Elapsed));
+                lossSum = 0;
+                lossCount = 0;
+            }
+            if (options.CheckpointPath is not null && (last || done % options.CheckpointEvery == 0))
+            {
+                SaveCheckpoint(options.CheckpointPath, adam, done, lastPsnr);
+            }
+        }
+        inn.eval();
+        return new InnTrainingResult(options.Steps, lastLoss, lastPsnr, stopwatch.Elapsed, history);
+    }
+
+    /// <summary>
+    /// Coarse-vs-true-LQ PSNR (dB, peak 1) per image: each image is cropped at the bottom/right to a multiple of 2^J,
+    /// degraded with a generator seeded by its index (so random degradations are the same every time), and compared
+    /// with the INN's coarse band.
+    /// </summary>
+    public IReadOnlyList<(string Name, double Psnr)> Evaluate(InnImageSet images, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        return InnEvaluation.CoarsePsnr(inn, degradation, images, ConditionFromLowQuality, cancellationToken);
+    }
+
+    private double TrainStep(optim.Optimizer adam, InnImageSet training, int[] usable, Random random, Generator generator, Device device)
+    {
+        using var scope = NewDisposeScope();
+        var crops = new Tensor[options.BatchSize];
+        for (int b = 0; b < options.BatchSize; b++)
+        {
+            var image = training.Images[usable[random.Next(usable.Length)]];
+            int top = random.Next((int)image.shape[1] - options.CropSize + 1);
+            int left = random.Next((int)image.shape[2] - options.CropSize + 1);
+            var crop = image.narrow(1, top, options.CropSize).narrow(2, left, options.CropSize);
+            if (options.Augment)
+            {
+                if (random.Next(2) == 1) crop = crop.flip(2);
+                if (random.Next(2) == 1) crop = crop.flip(1);
+                int turns = random.Next(4);
+                if (turns > 0) crop = crop.rot90(turns, (1, 2));
+            }
+            crops[b] = crop;
+        }
+        var x = stack(crops).to(device);
+        Tensor y;
+        using (no_grad())
+        {
+            y = degradation.Apply(x, generator);
+            if (options.QuantizeTargets)
+            {
+                y = y.clamp(0, 1).mul(255).round().div(255);
+            }
+        }
+        var condition = ConditionFromLowQuality?.Invoke(y);
+        adam.zero_grad();
+        using var decomposition = inn.Forward(x, condition);
+        if (!decomposition.Coarse.shape.SequenceEqual(y.shape))
+        {
+            throw new InnInputException(
+                $"The degradation '{degradation.Spec}' made [{string.Join(",", y.shape)}] from [{string.Join(",", x.shape)}] but the INN's coarse band is [{string.Join(",", decomposition.Coarse.shape)}].");
+        }
+        var loss = nn.functional.mse_loss(decomposition.Coarse, y);
+        if (ExtraLoss is not null)
+        {
+            loss = loss + ExtraLoss(decomposition.Coarse, y);
+        }
+        loss.backward();
+        adam.step();
+        return loss.ToDouble();
+    }
+
+    private void SaveCheckpoint(string path, optim.Optimizer adam, int step, double? psnr)
+    {
+        inn.Metadata["degradation"] = degradation.Spec;
+        inn.Metadata["training.steps"] = step.ToString(CultureInfo.InvariantCulture);
+        if (psnr is { } p)
+        {
+            inn.Metadata["validation.psnr"] = p.ToString("F2", CultureInfo.InvariantCulture);
+        }
+        inn.Save(path);
+        var adamPath = path + ".adam";
+        var temp = adamPath + ".tmp";
+        ((Adam)adam).save_state_dict(temp);
+        File.Move(temp, adamPath, overwrite: true);
+        logger.LogInformation("Checkpoint at step {Step}: {Path}", step, path);
+    }
+
+    private int LoadCheckpoint(string path, optim.Optimizer adam)
+    {
+        using var saved = LiftingInn.Load(path);
+        if (saved.Options.ToString() != inn.Options.ToString())
+        {
+            throw new InnWeightsException($"Checkpoint '{path}' is for an INN with {saved.Options}, not {inn.Options}.");
+        }
+        using (no_grad())
+        {
+            var target = inn.state_dict();
+            foreach (var (key, value) in saved.state_dict())
+            {
+                target[key].copy_(value);
+            }
+        }
+        foreach (var (key, value) in saved.Metadata)
+        {
+            inn.Metadata[key] = value;
+        }
+        var adamPath = path + ".adam";
+        if (File.Exists(adamPath))
+        {
+            ((Adam)adam).load_state_dict(adamPath);
+        }
+        return saved.Metadata.TryGetValue("training.steps", out var s) && int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n : 0;
+    }
+}

@@ -1,0 +1,67 @@
+using LatentIndigo.Degradations;
+using LatentIndigo.Invertible;
+
+namespace LatentIndigo.Cli.Commands;
+
+/// <summary>Loading INNs and degradations for the INN commands, with one-line errors for the user.</summary>
+internal static class InnCommandSupport
+{
+    /// <summary>
+    /// A bundled name (bicubic-x4, realworld-x4), a LatentIndigo .inn file, or an official INDIGO+ .pth state dict
+    /// (then the INDIGO+ pixel options are assumed).
+    /// </summary>
+    public static LiftingInn LoadInn(string value)
+    {
+        if (BundledInn.TryParse(value, out var bundled))
+        {
+            return BundledInn.Load(bundled);
+        }
+        if (!File.Exists(value))
+        {
+            throw new CliUserException(
+                $"The INN '{value}' is neither a file nor a bundled network ({string.Join(", ", BundledInn.Names)}).");
+        }
+        if (Path.GetExtension(value).Equals(".pth", StringComparison.OrdinalIgnoreCase))
+        {
+            var inn = new LiftingInn(LiftingInnOptions.Pixel());
+            try
+            {
+                inn.LoadPyTorchStateDict(value);
+            }
+            catch
+            {
+                inn.Dispose();
+                throw;
+            }
+            return inn;
+        }
+        return LiftingInn.Load(value);
+    }
+
+    public static IDegradationModel ParseDegradation(string spec)
+    {
+        try
+        {
+            return DegradationSpec.Parse(spec);
+        }
+        catch (DegradationSpecException ex)
+        {
+            throw new CliUserException(ex.Message);
+        }
+    }
+
+    /// <summary>J such that 2^J = factor, or a user error.</summary>
+    public static int LevelsFor(int factor, string what)
+    {
+        int levels = 0;
+        while ((1 << levels) < factor)
+        {
+            levels++;
+        }
+        if ((1 << levels) != factor)
+        {
+            throw new CliUserException($"{what} is ×{factor}, but a lifting INN scales by a power of two (×1, ×2, ×4, ×8).");
+        }
+        return levels;
+    }
+}

@@ -1,0 +1,218 @@
+using System.ComponentModel;
+using System.Globalization;
+using LatentIndigo.Invertible;
+using Spectre.Console;
+using Spectre.Console.Cli;
+using TorchSharp;
+
+namespace LatentIndigo.Cli.Commands;
+
+/// <summary>
+/// <c>latent-indigo train-inn</c>: trains a pixel INN to imitate a degradation on random crops of an image folder,
+/// with periodic checkpoints (resumable) and validation PSNR of the coarse band against the true low-quality image.
+/// </summary>
+public sealed class TrainInnCommand : Command<TrainInnCommand.Settings>
+{
+    /// <summary>Options of <c>train-inn</c>.</summary>
+    public sealed class Settings : CommandSettings
+    {
+        /// <summary>Training image folders or files.</summary>
+        [CommandOption("--images <PATH>")]
+        [Description("Training images: a folder (all .png/.jpg/.jpeg/.webp/.bmp in it) or a file; repeat for more.")]
+        public string[] Images { get; init; } = [];
+
+        /// <summary>Validation image folders or files.</summary>
+        [CommandOption("--val <PATH>")]
+        [Description("Held-out validation images (folder or file; repeatable): coarse-vs-true-LQ PSNR is reported.")]
+        public string[] Validation { get; init; } = [];
+
+        /// <summary>Degradation spec.</summary>
+        [CommandOption("--degradation <SPEC>")]
+        [Description("Degradation to imitate, e.g. bicubic:x4 or realesrgan:x4 (see `degrade --help`).")]
+        public string Degradation { get; init; } = "";
+
+        /// <summary>Total optimiser steps.</summary>
+        [CommandOption("--steps <N>")]
+        [Description("Total optimiser steps (default 2000).")]
+        [DefaultValue(2000)]
+        public int Steps { get; init; } = 2000;
+
+        /// <summary>Output weights file.</summary>
+        [CommandOption("--out <FILE>")]
+        [Description("Output weights (.inn). Checkpoints go to <FILE>.ckpt (and .ckpt.adam) for --resume.")]
+        public string Out { get; init; } = "";
+
+        /// <summary>Batch size.</summary>
+        [CommandOption("--batch <N>")]
+        [Description("Crops per step (default 8).")]
+        [DefaultValue(8)]
+        public int Batch { get; init; } = 8;
+
+        /// <summary>Crop size.</summary>
+        [CommandOption("--crop <PIXELS>")]
+        [Description("Side of the square high-quality crops (default 128; realesrgan needs at least 160).")]
+        [DefaultValue(128)]
+        public int Crop { get; init; } = 128;
+
+        /// <summary>Peak learning rate.</summary>
+        [CommandOption("--lr <RATE>")]
+        [Description("Peak Adam learning rate (default 5e-4), with warm-up and cosine decay to --min-lr.")]
+        [DefaultValue(5e-4)]
+        public double LearningRate { get; init; } = 5e-4;
+
+        /// <summary>Final learning rate.</summary>
+        [CommandOption("--min-lr <RATE>")]
+        [Description("Learning rate at the end of the cosine decay (default 1e-5).")]
+        [DefaultValue(1e-5)]
+        public double MinLearningRate { get; init; } = 1e-5;
+
+        /// <summary>Warm-up steps.</summary>
+        [CommandOption("--warmup <N>")]
+        [Description("Linear warm-up steps (default 50).")]
+        [DefaultValue(50)]
+        public int Warmup { get; init; } = 50;
+
+        /// <summary>Adam weight decay.</summary>
+        [CommandOption("--weight-decay <W>")]
+        [Description("Adam weight decay (default 0).")]
+        [DefaultValue(0.0)]
+        public double WeightDecay { get; init; }
+
+        /// <summary>Residual blocks per sub-network.</summary>
+        [CommandOption("--res-blocks <K>")]
+        [Description("Conditional residual blocks per predict/update network (default 2, as INDIGO+).")]
+        [DefaultValue(2)]
+        public int ResBlocks { get; init; } = 2;
+
+        /// <summary>Validation interval.</summary>
+        [CommandOption("--validate-every <N>")]
+        [Description("Validate every N steps and at the end (default 250).")]
+        [DefaultValue(250)]
+        public int ValidateEvery { get; init; } = 250;
+
+        /// <summary>Checkpoint interval.</summary>
+        [CommandOption("--checkpoint-every <N>")]
+        [Description("Write <FILE>.ckpt every N steps (default 250).")]
+        [DefaultValue(250)]
+        public int CheckpointEvery { get; init; } = 250;
+
+        /// <summary>Resume from the checkpoint.</summary>
+        [CommandOption("--resume")]
+        [Description("Continue from <FILE>.ckpt if it exists.")]
+        public bool Resume { get; init; }
+
+        /// <summary>Initial weights.</summary>
+        [CommandOption("--init <INN>")]
+        [Description("Start from these weights (a .inn/.pth file or a bundled name) instead of the plain polyphase split.")]
+        public string? Init { get; init; }
+
+        /// <summary>Quantise targets.</summary>
+        [CommandOption("--quantize")]
+        [Description("Round the degraded targets to 8-bit levels, as a saved low-quality image would be.")]
+        public bool Quantize { get; init; }
+
+        /// <summary>Seed.</summary>
+        [CommandOption("--seed <N>")]
+        [Description("Seed for crops, augmentation and random degradations (default 1).")]
+        [DefaultValue(1)]
+        public int Seed { get; init; } = 1;
+
+        /// <summary>Torch threads.</summary>
+        [CommandOption("--threads <N>")]
+        [Description("CPU threads for TorchSharp (default: libtorch's choice).")]
+        public int? Threads { get; init; }
+
+        /// <inheritdoc />
+        public override ValidationResult Validate()
+        {
+            if (Images.Length == 0) return ValidationResult.Error("--images is required (a folder or file of training images).");
+            if (string.IsNullOrWhiteSpace(Degradation)) return ValidationResult.Error("--degradation is required, e.g. bicubic:x4.");
+            if (string.IsNullOrWhiteSpace(Out)) return ValidationResult.Error("--out is required (the weights file to write).");
+            if (Steps < 1) return ValidationResult.Error("--steps must be at least 1.");
+            if (Threads is < 1 or > 1024) return ValidationResult.Error("--threads must be at least 1.");
+            return ValidationResult.Success();
+        }
+    }
+
+    /// <inheritdoc />
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        if (settings.Threads is { } threads)
+        {
+            torch.set_num_threads(threads);
+        }
+        var degradation = InnCommandSupport.ParseDegradation(settings.Degradation);
+        int levels = InnCommandSupport.LevelsFor(degradation.ScaleFactor, $"The degradation '{degradation.Spec}'");
+        var options = new InnTrainingOptions
+        {
+            Steps = settings.Steps,
+            BatchSize = settings.Batch,
+            CropSize = settings.Crop,
+            LearningRate = settings.LearningRate,
+            MinLearningRate = Math.Min(settings.MinLearningRate, settings.LearningRate),
+            WarmupSteps = settings.Warmup,
+            WeightDecay = settings.WeightDecay,
+            ValidateEvery = settings.ValidateEvery,
+            CheckpointEvery = settings.CheckpointEvery,
+            CheckpointPath = settings.Out + ".ckpt",
+            Resume = settings.Resume,
+            QuantizeTargets = settings.Quantize,
+            StartFromLazyWavelet = settings.Init is null,
+            Seed = (ulong)settings.Seed,
+            ReportEvery = 10,
+        };
+        try
+        {
+            options.Validate();
+        }
+        catch (ArgumentException ex)
+        {
+            throw new CliUserException(ex.Message);
+        }
+
+        using var inn = settings.Init is null
+            ? new LiftingInn(new LiftingInnOptions { Levels = levels, ResBlocks = settings.ResBlocks })
+            : InnCommandSupport.LoadInn(settings.Init);
+        var console = CliApp.Console;
+        using var training = InnImageSet.FromPaths(settings.Images, cancellationToken);
+        using var validation = settings.Validation.Length > 0 ? InnImageSet.FromPaths(settings.Validation, cancellationToken) : null;
+        console.WriteLine(
+            $"Training a pixel INN ({inn.Options}; {inn.ParameterCount:N0} parameters) to imitate {degradation.Spec} on {training.Count} images" +
+            (validation is null ? "" : $", validating on {validation.Count}") + $": {options.Steps} steps, batch {options.BatchSize}, crops {options.CropSize} px, torch threads {torch.get_num_threads()}.");
+
+        var trainer = new InnTrainer(inn, degradation, options);
+        var progress = new InlineProgress(p =>
+        {
+            double psnr = 10 * Math.Log10(1 / Math.Max(p.Loss, 1e-20));
+            var line = string.Create(CultureInfo.InvariantCulture,
+                $"step {p.Step}/{p.TotalSteps}  loss {p.Loss:E3} ({psnr:F2} dB)  lr {p.LearningRate:E2}  {p.Elapsed:hh\\:mm\\:ss}");
+            if (p.ValidationPsnr is { } v)
+            {
+                line += string.Create(CultureInfo.InvariantCulture, $"  validation {v:F2} dB");
+            }
+            console.WriteLine(line);
+        });
+        var result = trainer.Train(training, validation, progress, cancellationToken);
+
+        inn.Metadata["degradation"] = degradation.Spec;
+        inn.Metadata["training.steps"] = result.Steps.ToString(CultureInfo.InvariantCulture);
+        inn.Metadata["training.images"] = training.Count.ToString(CultureInfo.InvariantCulture);
+        if (result.ValidationPsnr is { } final)
+        {
+            inn.Metadata["validation.psnr"] = final.ToString("F2", CultureInfo.InvariantCulture);
+            inn.Metadata["validation.images"] = string.Join(",", validation!.Names);
+        }
+        CliPaths.EnsureParentFolder(settings.Out);
+        inn.Save(settings.Out);
+        console.WriteLine(
+            $"Wrote {settings.Out} after {result.Steps} steps in {result.Elapsed:hh\\:mm\\:ss}" +
+            (result.ValidationPsnr is { } p2 ? $"; validation coarse-vs-LQ PSNR {p2:F2} dB." : "."));
+        return 0;
+    }
+
+    /// <summary>Reports on the training thread (Progress&lt;T&gt; would post to the thread pool out of order).</summary>
+    private sealed class InlineProgress(Action<InnTrainingProgress> report) : IProgress<InnTrainingProgress>
+    {
+        public void Report(InnTrainingProgress value) => report(value);
+    }
+}
