@@ -95,6 +95,23 @@ public sealed record StandInCost(int Width, int Depth)
     public static StandInCost CpuBenchmark { get; } = new(128, 4);
 }
 
+/// <summary>What the stand-in UNet computes.</summary>
+public enum StandInUnetBehavior
+{
+    /// <summary>
+    /// out_sample = 0.5·sample + timestep/1000 + mean(encoder_hidden_states[b]): every input visibly reaches the output,
+    /// for plumbing checks. Not a denoiser: sampling with it drifts.
+    /// </summary>
+    Plumbing,
+
+    /// <summary>
+    /// The exact ε-predictor for data x0 ~ N(0, I) under the scheduler's schedule: out_sample = √(1−ᾱ_t)·sample
+    /// (so ẑ0 = √ᾱ_t·x_t), or 0 with v-prediction. Text is ignored. A real (trivial) diffusion model, so sampling
+    /// and guidance behave sensibly.
+    /// </summary>
+    GaussianDenoiser,
+}
+
 /// <summary>What a stand-in Stable Diffusion folder looks like.</summary>
 public sealed class StandInOptions
 {
@@ -121,6 +138,9 @@ public sealed class StandInOptions
 
     /// <summary><c>prediction_type</c> written to the scheduler config.</summary>
     public string PredictionType { get; set; } = "epsilon";
+
+    /// <summary>What the UNet computes (default <see cref="StandInUnetBehavior.Plumbing"/>).</summary>
+    public StandInUnetBehavior UnetBehavior { get; set; } = StandInUnetBehavior.Plumbing;
 
     /// <summary>Optional convolution stack that gives the UNet a realistic cost.</summary>
     public StandInCost? Cost { get; set; }
