@@ -20,13 +20,14 @@ public sealed class UnetModel
     private readonly ShapeBindingCache _bindings = new();
 
     internal UnetModel(ModelSession session, int latentChannels, TensorElementType sampleType, TensorElementType timestepType,
-        int timestepRank, TensorElementType hiddenStatesType, int? hiddenSize, TensorElementType outputType)
+        int timestepRank, int? timestepLength, TensorElementType hiddenStatesType, int? hiddenSize, TensorElementType outputType)
     {
         _session = session;
         LatentChannels = latentChannels;
         SampleElementType = sampleType;
         TimestepElementType = timestepType;
         TimestepRank = timestepRank;
+        TimestepLength = timestepLength;
         HiddenStatesElementType = hiddenStatesType;
         HiddenSize = hiddenSize;
         OutputElementType = outputType;
@@ -43,6 +44,9 @@ public sealed class UnetModel
 
     /// <summary>Rank of <c>timestep</c>: 0 (a scalar) or 1 ([batch]).</summary>
     public int TimestepRank { get; }
+
+    /// <summary>Static length of a rank-1 <c>timestep</c> (null: symbolic, one value per batch item).</summary>
+    public int? TimestepLength { get; }
 
     /// <summary>Element type of <c>encoder_hidden_states</c>.</summary>
     public TensorElementType HiddenStatesElementType { get; }
@@ -165,7 +169,8 @@ public sealed class UnetModel
         try
         {
             binding.Sample = binding.BindInput(_session, "sample", [b, LatentChannels, h, w], SampleElementType);
-            binding.Timestep = binding.BindInput(_session, "timestep", TimestepRank == 0 ? [] : [b], TimestepElementType);
+            // A [batch] timestep exported with a static length of 1 takes one value for the whole batch.
+            binding.Timestep = binding.BindInput(_session, "timestep", TimestepRank == 0 ? [] : [TimestepLength ?? b], TimestepElementType);
             binding.HiddenStates = binding.BindInput(_session, "encoder_hidden_states", [b, seq, hidden], HiddenStatesElementType);
             binding.Output = binding.BindOutput(_session, "out_sample", [b, LatentChannels, h, w], OutputElementType);
             if (OutputElementType != TensorElementType.Float)
