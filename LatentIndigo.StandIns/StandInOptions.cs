@@ -86,8 +86,8 @@ public sealed record StandInCost(int Width, int Depth)
         2.0 * latentHeight * latentWidth * 9 * ((double)latentChannels * Width * 2 + (double)Depth * Width * Width);
 
     /// <summary>
-    /// About the 0.8 TFLOP of an SD 1.5 UNet step at 64×64 latents (width 320, 96 layers). Minutes per step on a
-    /// 2-core CPU: for GPUs.
+    /// ≈0.73 TFLOP per 64×64 step (width 320, 96 layers), the order of an SD 1.5 UNet step; ≈350 MB of weights
+    /// (use <see cref="StandInOptions.ExternalData"/>). Many seconds per step on a 2-core CPU: meant for GPUs.
     /// </summary>
     public static StandInCost SdLike { get; } = new(320, 96);
 
