@@ -1,0 +1,91 @@
+using BenchmarkDotNet.Attributes;
+using LatentIndigo.Invertible;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace LatentIndigo.Benchmarks.Invertible;
+
+/// <summary>
+/// The INDIGO+ lifting INN (K = 2, width 32, 4 lifts, J = 2) on the CPU: forward, inverse, one guidance gradient
+/// (forward + inverse + backward to the input, as in the pixel/latent guidance step), one refinement step (Adam on
+/// MSE(y, coarse)) and INN-only restoration, for a 512² RGB image and a 64² SD latent.
+/// </summary>
+[MemoryDiagnoser(false)]
+public class InnBenchmarks
+{
+    private LiftingInn inn = null!;
+    private InnRefiner refiner = null!;
+    private IDisposable refinerImage = null!;
+    private Tensor x = null!;
+    private Tensor y = null!;
+    private InnDecomposition details = null!;
+
+    /// <summary>"pixel 1x3x512x512" or "latent 1x4x64x64".</summary>
+    [Params("pixel 1x3x512x512", "latent 1x4x64x64")]
+    public string Shape { get; set; } = "";
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        bool pixel = Shape.StartsWith("pixel", StringComparison.Ordinal);
+        inn = new LiftingInn(pixel ? LiftingInnOptions.Pixel() : LiftingInnOptions.Latent());
+        using var g = new Generator(1);
+        x = pixel ? rand(1, 3, 512, 512, generator: g) : randn(1, 4, 64, 64, generator: g);
+        y = pixel ? rand(1, 3, 128, 128, generator: g) : randn(1, 4, 16, 16, generator: g);
+        using (no_grad())
+        {
+            details = inn.Forward(x, null);
+        }
+        refiner = new InnRefiner(inn);
+        refinerImage = refiner.BeginImage();
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        refinerImage.Dispose();
+        refiner.Dispose();
+        details.Dispose();
+        inn.Dispose();
+        x.Dispose();
+        y.Dispose();
+    }
+
+    [Benchmark(Description = "forward (no grad)")]
+    public float Forward()
+    {
+        using var noGrad = no_grad();
+        using var d = inn.Forward(x, null);
+        return d.Coarse[0, 0, 0, 0].ToSingle();
+    }
+
+    [Benchmark(Description = "inverse (no grad)")]
+    public float Inverse()
+    {
+        using var noGrad = no_grad();
+        using var back = inn.Inverse(y, details.Details, null);
+        return back[0, 0, 0, 0].ToSingle();
+    }
+
+    [Benchmark(Description = "guidance gradient (fwd + inv + backward)")]
+    public float GuidanceGradient()
+    {
+        using var scope = NewDisposeScope();
+        var xg = x.detach().requires_grad_(true);
+        using var d = inn.Forward(xg, null);
+        var inv = inn.Inverse(y, d.Details, null);
+        var loss = (y - d.Coarse).norm() + (inv - xg).pow(2).sum();
+        var grad = torch.autograd.grad([loss], [xg])[0];
+        return grad[0, 0, 0, 0].ToSingle();
+    }
+
+    [Benchmark(Description = "refinement step (Adam on MSE(y, coarse))")]
+    public double RefinementStep() => refiner.Step(y, x);
+
+    [Benchmark(Description = "INN-only restore")]
+    public float Restore()
+    {
+        using var r = InnRestorer.Restore(inn, y);
+        return r[0, 0, 0, 0].ToSingle();
+    }
+}
