@@ -5,31 +5,19 @@ using LatentIndigo.StandIns;
 
 namespace LatentIndigo.Tests.Pipeline;
 
-/// <summary>A stand-in SD export with the bundled bicubic ×4 pixel INN and an untrained latent INN, shared per class.</summary>
+/// <summary>A stand-in SD export (its UNet an exact denoiser for Gaussian data) with the bundled bicubic ×4 pixel INN and an untrained latent INN, shared per class.</summary>
 public sealed class PipelineFixture : IDisposable
 {
-    private readonly StandInFolder folder = StandInModelBuilder.CreateTemporary();
+    private readonly StandInFolder folder = StandInModelBuilder.CreateTemporary(new StandInOptions { UnetBehavior = StandInUnetBehavior.GaussianDenoiser });
 
     public PipelineFixture()
     {
         var latentInn = new LiftingInn(new LiftingInnOptions { Channels = 4, Offset = 0, Levels = 2 });
-        Pipeline = new RestorationPipeline(StableDiffusionModels.Load(folder.Path), TempInn(), latentInn);
+        Pipeline = new RestorationPipeline(StableDiffusionModels.Load(folder.Path), BundledInn.Load(BundledInnWeights.BicubicX4), latentInn);
     }
 
     public RestorationPipeline Pipeline { get; }
 
-    internal static LiftingInn TempInn()
-    {
-        var inn = new LiftingInn(new LiftingInnOptions { Channels = 3, Levels = 2 });
-        using (TorchSharp.torch.no_grad())
-        {
-            foreach (var p in inn.parameters())
-            {
-                p.mul_(0.1);
-            }
-        }
-        return inn;
-    }
 
     public string ModelFolder => folder.Path;
 

@@ -61,8 +61,12 @@ public class RestorationPipelineTests(PipelineFixture fixture) : IClassFixture<P
         double psnr = Psnr(decomposition.Coarse, y);
         Assert.True(psnr >= 40, $"coarse-band PSNR {psnr:F1} dB");
         Assert.Equal(psnr, result.CoarsePsnr!.Value, 1);
-        // The true bicubic degradation of the output is also close to y (the INN imitates bicubic ×4).
-        Assert.True(result.MeasurementPsnr > 30, $"measurement PSNR {result.MeasurementPsnr:F1} dB");
+        // The reported measurement PSNR is the true bicubic ×4 of the output against y. The INN imitates bicubic ×4 to
+        // ~51 dB on photos, less on the stand-in prior's synthetic texture, so only a loose bound is asserted.
+        using var degraded = MatlabBicubic.Resize(result.Image, 0.25);
+        double measured = Psnr(degraded, y);
+        Assert.Equal(measured, result.MeasurementPsnr!.Value, 1);
+        Assert.True(measured > 20, $"measurement PSNR {measured:F1} dB");
         Assert.True(result.UsedGenerativePrior);
         Assert.True(result.UsedStandInModels);
     }
@@ -178,7 +182,7 @@ public class RestorationPipelineTests(PipelineFixture fixture) : IClassFixture<P
     [Fact]
     public void Inn_only_needs_no_models_and_is_exactly_consistent()
     {
-        using var pipeline = new RestorationPipeline(null, PipelineFixture.TempInn());
+        using var pipeline = new RestorationPipeline(null, LatentIndigo.Invertible.BundledInn.Load(LatentIndigo.Invertible.BundledInnWeights.BicubicX4));
         using var y = LowQuality(12, 20);
         using var result = pipeline.Restore(y, RestoreOptions.Default with { Strategy = GuidanceStrategy.InnOnly });
         Assert.False(result.UsedGenerativePrior);

@@ -53,7 +53,7 @@ internal sealed class RestoreRun
         if (options.Strategy == GuidanceStrategy.InnOnly)
         {
             Enter(RestoreStage.Finishing);
-            output = MeasurementConsistent(pixelInn, y, estimate);
+            output = MeasurementConsistentInRange(pixelInn, y, estimate);
         }
         else
         {
@@ -244,7 +244,7 @@ internal sealed class RestoreRun
         if (options.MeasurementConsistentFinish && options.Strategy == GuidanceStrategy.PixelInn)
         {
             clock.Restart();
-            decoded = MeasurementConsistent(pixelInn, y, decoded.clamp(0f, 1f));
+            decoded = MeasurementConsistentInRange(pixelInn, y, decoded.clamp(0f, 1f));
             innTime += clock.Elapsed;
         }
         return (decoded, finalLatent, latentCoarsePsnr, windows.Count);
@@ -264,6 +264,21 @@ internal sealed class RestoreRun
     {
         using var decomposition = inn.Forward(estimate, null);
         return inn.Inverse(observation, decomposition.Details, null);
+    }
+
+    /// <summary>
+    /// The measurement-consistent finish for images, which must also stay in [0,1]: alternate the projection onto
+    /// the consistent set (above) with clamping (projections onto convex sets), a few rounds. One round is exact
+    /// consistency; clamping afterwards would undo part of it wherever the estimate was far from consistent.
+    /// </summary>
+    private static Tensor MeasurementConsistentInRange(LiftingInn inn, Tensor observation, Tensor estimate, int rounds = 4)
+    {
+        var x = estimate;
+        for (int round = 0; round < rounds; round++)
+        {
+            x = MeasurementConsistent(inn, observation, x).clamp_(0f, 1f);
+        }
+        return x;
     }
 
     private static double Psnr(Tensor a, Tensor b, double peak = 1.0)

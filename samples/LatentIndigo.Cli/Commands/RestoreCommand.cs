@@ -293,7 +293,7 @@ public sealed class RestoreCommand : Command<RestoreCommand.Settings>
         }
         if (strategy == GuidanceStrategy.InnOnly)
         {
-            console.MarkupLine("[yellow]No generative prior is used[/]: INN-only restoration (a bicubic estimate made consistent with the input " +
+            console.MarkupLine("[yellow]No generative prior was used[/]: INN-only restoration (a bicubic estimate made consistent with the input " +
                 "through the INN) adds no new detail.");
             if (pipeline.Models is null)
             {
