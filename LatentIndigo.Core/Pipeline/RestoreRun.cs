@@ -53,7 +53,9 @@ internal sealed class RestoreRun
         if (options.Strategy == GuidanceStrategy.InnOnly)
         {
             Enter(RestoreStage.Finishing);
+            var finishClock = Stopwatch.StartNew();
             output = MeasurementConsistentInRange(pixelInn, y, estimate);
+            innTime += finishClock.Elapsed;
         }
         else
         {
@@ -276,7 +278,14 @@ internal sealed class RestoreRun
         var x = estimate;
         for (int round = 0; round < rounds; round++)
         {
-            x = MeasurementConsistent(inn, observation, x).clamp_(0f, 1f);
+            x = MeasurementConsistent(inn, observation, x);
+            // Stop as soon as the consistent image is (almost) in range: clamping would change it by under 1/1000.
+            float outside = Math.Max(-x.min().item<float>(), x.max().item<float>() - 1f);
+            x = x.clamp_(0f, 1f);
+            if (outside < 1e-3f)
+            {
+                break;
+            }
         }
         return x;
     }

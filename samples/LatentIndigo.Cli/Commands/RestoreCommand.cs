@@ -317,26 +317,38 @@ public sealed class RestoreCommand : Command<RestoreCommand.Settings>
 
     private static void PrintSummary(IAnsiConsole console, List<(string Input, string Output, RestoreResult Result)> results, RestorationPipeline pipeline)
     {
-        var table = new Table().Title("restore").AddColumns("image", "output", "size", "strategy", "total", "sampling", "UNet", "VAE", "INN", "coarse PSNR", "measured PSNR");
+        static string Seconds(TimeSpan t) => $"{t.TotalSeconds:F2} s";
+        var images = new Table().Title("restored").AddColumns("image", "size", "strategy", "total", "UNet", "VAE", "INN", "coarse PSNR", "measured PSNR");
         foreach (var (input, output, r) in results)
         {
-            string Seconds(TimeSpan t) => $"{t.TotalSeconds:F2} s";
-            table.AddRow(
-                Markup.Escape(Path.GetFileName(input)),
-                Markup.Escape(output),
+            images.AddRow(
+                Markup.Escape(Path.GetFileName(output)),
                 $"{r.Image.shape[3]}×{r.Image.shape[2]}",
                 r.Strategy.ToString(),
                 Seconds(r.Total),
-                Seconds(r.StageTimes.GetValueOrDefault(RestoreStage.Sampling)),
                 Seconds(r.UnetTime),
                 Seconds(r.VaeTime),
                 Seconds(r.InnTime),
                 r.CoarsePsnr is double c ? $"{c:F1} dB" : "-",
                 r.MeasurementPsnr is double m ? $"{m:F1} dB" : "-");
         }
-        console.Write(table);
-        string provider = pipeline.Models is null ? "none (INN only, TorchSharp CPU)" : $"{pipeline.Models.ExecutionProvider} (ONNX Runtime)" + (pipeline.Models.IsStandIn ? ", stand-in models" : "");
-        console.MarkupLineInterpolated($"Diffusion models: {provider}. Steps per tile: {results[0].Result.StepsRun}, tiles: {Math.Max(1, results[0].Result.Tiles)}.");
+        console.Write(images);
+
+        var stages = new Table().Title("time per stage (all images)").AddColumns("stage", "time");
+        foreach (var stage in Enum.GetValues<RestoreStage>().Where(s => s != RestoreStage.Completed))
+        {
+            var time = results.Aggregate(TimeSpan.Zero, (sum, r) => sum + r.Result.StageTimes.GetValueOrDefault(stage));
+            if (time > TimeSpan.Zero)
+            {
+                stages.AddRow(stage.ToString(), Seconds(time));
+            }
+        }
+        console.Write(stages);
+        string provider = pipeline.Models is null
+            ? "none (INN only; TorchSharp on the CPU)"
+            : $"{pipeline.Models.ExecutionProvider} (ONNX Runtime)" + (pipeline.Models.IsStandIn ? ", STAND-IN models with random weights" : "");
+        var first = results[0].Result;
+        console.MarkupLineInterpolated($"Diffusion provider: {provider}. Steps per tile: {first.StepsRun}, tiles: {Math.Max(1, first.Tiles)}. Coarse PSNR: how well the output re-degrades to the input under the INN.");
     }
 
     /// <summary>Moves a Spectre progress task along with the pipeline's events.</summary>
