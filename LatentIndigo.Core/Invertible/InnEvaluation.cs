@@ -16,8 +16,14 @@ public static class InnEvaluation
     /// <param name="images">High-quality images.</param>
     /// <param name="conditionFromLowQuality">Optional γ from the degraded image; null = ones.</param>
     /// <param name="cancellationToken">Checked between images.</param>
+    /// <param name="representation">
+    /// Optional map applied to both the image and its degraded version before the comparison (e.g. a VAE encoder for a
+    /// latent INN); the PSNR is then measured in that space, still with peak 1.
+    /// </param>
+    /// <param name="representationDownscale">Image pixels per representation pixel (8 for SD's VAE).</param>
     public static IReadOnlyList<(string Name, double Psnr)> CoarsePsnr(LiftingInn inn, IDegradationModel degradation, InnImageSet images,
-        Func<Tensor, Tensor>? conditionFromLowQuality = null, CancellationToken cancellationToken = default)
+        Func<Tensor, Tensor>? conditionFromLowQuality = null, CancellationToken cancellationToken = default,
+        Func<Tensor, Tensor>? representation = null, int representationDownscale = 1)
     {
         ArgumentNullException.ThrowIfNull(inn);
         ArgumentNullException.ThrowIfNull(degradation);
@@ -33,15 +39,22 @@ public static class InnEvaluation
                 using var scope = NewDisposeScope();
                 using var noGrad = no_grad();
                 var image = images.Images[i];
-                long h = image.shape[1] / inn.ScaleFactor * inn.ScaleFactor, w = image.shape[2] / inn.ScaleFactor * inn.ScaleFactor;
+                int multiple = inn.ScaleFactor * Math.Max(1, representationDownscale);
+                long h = image.shape[1] / multiple * multiple, w = image.shape[2] / multiple * multiple;
                 if (h == 0 || w == 0)
                 {
-                    throw new InnInputException($"Validation image '{images.Names[i]}' is smaller than {inn.ScaleFactor} pixels.");
+                    throw new InnInputException($"Validation image '{images.Names[i]}' is smaller than {multiple} pixels.");
                 }
                 var x = image.narrow(1, 0, h).narrow(2, 0, w).unsqueeze(0).to(inn.Device);
                 using var generator = new Generator(10_000UL + (ulong)i, inn.Device);
                 var y = degradation.Apply(x, generator);
-                using var decomposition = inn.Forward(x, conditionFromLowQuality?.Invoke(y));
+                var condition = conditionFromLowQuality?.Invoke(y);
+                if (representation is not null)
+                {
+                    x = representation(x);
+                    y = representation(y);
+                }
+                using var decomposition = inn.Forward(x, condition);
                 if (!decomposition.Coarse.shape.SequenceEqual(y.shape))
                 {
                     throw new InnInputException(

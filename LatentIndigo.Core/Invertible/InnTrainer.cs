@@ -55,6 +55,15 @@ public sealed class InnTrainer
     /// </summary>
     public Func<Tensor, Tensor>? ConditionFromLowQuality { get; set; }
 
+    /// <summary>
+    /// Optional map applied to both the clean crops x and their degraded versions y before the loss, so the INN learns
+    /// in that space: MSE(coarse(R(x)), R(y)). For a latent INN this is the VAE encoder (algorithm.md §3.2). Null: pixels.
+    /// </summary>
+    public Func<Tensor, Tensor>? Representation { get; set; }
+
+    /// <summary>Image pixels per representation pixel (8 for SD's VAE); crops must be multiples of this × 2^J.</summary>
+    public int RepresentationDownscale { get; set; } = 1;
+
     /// <summary>Optional extra loss term added to the MSE: (coarse, y) → scalar.</summary>
     public Func<Tensor, Tensor, Tensor>? ExtraLoss { get; set; }
 
@@ -67,6 +76,12 @@ public sealed class InnTrainer
         IProgress<InnTrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(training);
+        int multiple = inn.ScaleFactor * Math.Max(1, RepresentationDownscale);
+        if (options.CropSize % multiple != 0)
+        {
+            throw new ArgumentException(
+                $"CropSize {options.CropSize} must be a multiple of {multiple} (2^J × the representation's downscale {RepresentationDownscale}).");
+        }
         var usable = Enumerable.Range(0, training.Count)
             .Where(i => training.Images[i].shape[1] >= options.CropSize && training.Images[i].shape[2] >= options.CropSize)
             .ToArray();
@@ -154,7 +169,7 @@ public sealed class InnTrainer
     public IReadOnlyList<(string Name, double Psnr)> Evaluate(InnImageSet images, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(images);
-        return InnEvaluation.CoarsePsnr(inn, degradation, images, ConditionFromLowQuality, cancellationToken);
+        return InnEvaluation.CoarsePsnr(inn, degradation, images, ConditionFromLowQuality, cancellationToken, Representation, RepresentationDownscale);
     }
 
     private double TrainStep(optim.Optimizer adam, InnImageSet training, int[] usable, Random random, Generator generator, Device device)
@@ -187,6 +202,14 @@ public sealed class InnTrainer
             }
         }
         var condition = ConditionFromLowQuality?.Invoke(y);
+        if (Representation is not null)
+        {
+            using (no_grad())
+            {
+                x = Representation(x);
+                y = Representation(y);
+            }
+        }
         adam.zero_grad();
         using var decomposition = inn.Forward(x, condition);
         if (!decomposition.Coarse.shape.SequenceEqual(y.shape))

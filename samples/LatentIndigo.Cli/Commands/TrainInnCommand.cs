@@ -122,9 +122,21 @@ public sealed class TrainInnCommand : Command<TrainInnCommand.Settings>
         [Description("CPU threads for TorchSharp (default: libtorch's choice).")]
         public int? Threads { get; init; }
 
+        /// <summary>Train a latent INN.</summary>
+        [CommandOption("--latent")]
+        [Description("Train a latent INN on VAE latents, MSE(coarse(E(x)), E(y)), for latent guidance. Needs --vae.")]
+        public bool Latent { get; init; }
+
+        /// <summary>Stable Diffusion export whose VAE encoder defines the latent space.</summary>
+        [CommandOption("--vae <FOLDER>")]
+        [Description("Stable Diffusion ONNX export folder whose VAE encoder maps images to latents (with --latent).")]
+        public string? Vae { get; init; }
+
         /// <inheritdoc />
         public override ValidationResult Validate()
         {
+            if (Latent && string.IsNullOrWhiteSpace(Vae)) return ValidationResult.Error("--latent needs --vae <export folder>: the latent space is that VAE's.");
+            if (!Latent && Vae is not null) return ValidationResult.Error("--vae only applies with --latent.");
             if (Images.Length == 0) return ValidationResult.Error("--images is required (a folder or file of training images).");
             if (string.IsNullOrWhiteSpace(Degradation)) return ValidationResult.Error("--degradation is required, e.g. bicubic:x4.");
             if (string.IsNullOrWhiteSpace(Out)) return ValidationResult.Error("--out is required (the weights file to write).");
@@ -170,17 +182,38 @@ public sealed class TrainInnCommand : Command<TrainInnCommand.Settings>
             throw new CliUserException(ex.Message);
         }
 
+        // A latent INN learns in the export's latent space: both the clean crops and their degraded versions go through
+        // the VAE encoder (scaled mean) first, so its coarse band imitates E(y) from E(x) (algorithm.md §3.2, §4.4).
+        using var models = settings.Latent ? Diffusion.StableDiffusionModels.Load(settings.Vae!) : null;
+        int channels = models?.LatentChannels ?? 3;
         using var inn = settings.Init is null
-            ? new LiftingInn(new LiftingInnOptions { Levels = levels, ResBlocks = settings.ResBlocks })
+            ? new LiftingInn(new LiftingInnOptions { Channels = channels, Offset = settings.Latent ? 0 : 0.5, Levels = levels, ResBlocks = settings.ResBlocks })
             : InnCommandSupport.LoadInn(settings.Init);
+        if (inn.Channels != channels)
+        {
+            throw new CliUserException($"The INN has {inn.Channels} channels but the {(settings.Latent ? "latent space" : "images")} have {channels}.");
+        }
         var console = CliApp.Console;
         using var training = InnImageSet.FromPaths(settings.Images, cancellationToken);
         using var validation = settings.Validation.Length > 0 ? InnImageSet.FromPaths(settings.Validation, cancellationToken) : null;
         console.WriteLine(
-            $"Training a pixel INN ({inn.Options}; {inn.ParameterCount:N0} parameters) to imitate {degradation.Spec} on {training.Count} images" +
+            $"Training a {(settings.Latent ? "latent" : "pixel")} INN ({inn.Options}; {inn.ParameterCount:N0} parameters) to imitate {degradation.Spec} on {training.Count} images" +
             (validation is null ? "" : $", validating on {validation.Count}") + $": {options.Steps} steps, batch {options.BatchSize}, crops {options.CropSize} px, torch threads {torch.get_num_threads()}.");
 
         var trainer = new InnTrainer(inn, degradation, options);
+        if (models is not null)
+        {
+            var vae = models.Vae;
+            trainer.Representation = x => vae.Encode(x.clamp(0, 1), cancellationToken: cancellationToken);
+            trainer.RepresentationDownscale = vae.DownscaleFactor;
+            inn.Metadata["space"] = "latent";
+            inn.Metadata["vae"] = Path.GetFileName(Path.GetFullPath(settings.Vae!).TrimEnd(Path.DirectorySeparatorChar));
+            inn.Metadata["vae.scaling_factor"] = vae.ScalingFactor.ToString("R", CultureInfo.InvariantCulture);
+            if (models.IsStandIn)
+            {
+                console.MarkupLine("[yellow]The VAE is a generated stand-in: this latent INN is only good for the stand-in demo.[/]");
+            }
+        }
         var progress = new InlineProgress(p =>
         {
             double psnr = 10 * Math.Log10(1 / Math.Max(p.Loss, 1e-20));
