@@ -9,8 +9,9 @@ namespace LatentIndigo.StandIns;
 /// graphs with the exact input/output contract. They are NOT diffusion models; what they compute is fixed and simple
 /// so tests can check the plumbing:
 /// <list type="bullet">
-/// <item><c>unet</c>: out_sample = 0.5·sample + timestep/1000 + mean(encoder_hidden_states[b]) (+ the optional
-/// convolution stack of <see cref="StandInOptions.Cost"/>).</item>
+/// <item><c>unet</c>: out_sample = 0.5·sample + timestep/1000 + mean(encoder_hidden_states[b]) by default, or the exact
+/// ε-predictor for N(0, I) data √(1−ᾱ_t)·sample (<see cref="StandInUnetBehavior.GaussianDenoiser"/>), plus the
+/// optional convolution stack of <see cref="StandInOptions.Cost"/>.</item>
 /// <item><c>vae_encoder</c>: per 8×8 block, latent = A·mean(block) with A = <see cref="VaeMatrix"/> (C×3);
 /// <c>latent_parameters</c> appends C log-variance channels equal to −4.</item>
 /// <item><c>vae_decoder</c>: sample = nearest-upsample×8 of P·latent with P the pseudo-inverse of A, so for C ≥ 3
@@ -161,12 +162,26 @@ public static class StandInModelBuilder
         var x = ToFloat(g, sample, sampleType);
         var t = ToFloat(g, timestep, tType);
         var e = ToFloat(g, ehs, floatType);
-        var t4 = g.Node("Reshape", [t, g.Int64s("shape_t", [-1, 1, 1, 1], 4)]);
-        var tScaled = g.Node("Div", [t4, g.Floats("thousand", [1000f], 1)]);
-        var eMean = g.Node("ReduceMean", [e], null, OnnxGraphBuilder.Ints("axes", 1, 2), OnnxGraphBuilder.Int("keepdims", 1));
-        var e4 = g.Node("Unsqueeze", [eMean, g.Int64s("axis3", [3], 1)]);
-        var half = g.Node("Mul", [x, g.Floats("half", [0.5f], 1)]);
-        var sum = g.Node("Add", [g.Node("Add", [half, tScaled]), e4]);
+        string sum;
+        if (o.UnetBehavior == StandInUnetBehavior.GaussianDenoiser)
+        {
+            // ε̂ = √(1−ᾱ_t)·x, with √(1−ᾱ_t) looked up by the integer timestep; the text input stays connected (×0).
+            var table = GaussianDenoiserTable(o.PredictionType);
+            var index = g.Node("Cast", [t], null, OnnxGraphBuilder.Int("to", (long)DataType.Int64));
+            var coefficient = g.Node("Gather", [g.Floats("sqrt_one_minus_alpha_bar", table, table.Length), index]);
+            var c4 = g.Node("Reshape", [coefficient, g.Int64s("shape_t", [-1, 1, 1, 1], 4)]);
+            var eZero = g.Node("Mul", [g.Node("ReduceMean", [e], null, OnnxGraphBuilder.Ints("axes", 1, 2), OnnxGraphBuilder.Int("keepdims", 1)), g.Floats("zero", [0f], 1)]);
+            sum = g.Node("Add", [g.Node("Mul", [x, c4]), g.Node("Unsqueeze", [eZero, g.Int64s("axis3", [3], 1)])]);
+        }
+        else
+        {
+            var t4 = g.Node("Reshape", [t, g.Int64s("shape_t", [-1, 1, 1, 1], 4)]);
+            var tScaled = g.Node("Div", [t4, g.Floats("thousand", [1000f], 1)]);
+            var eMean = g.Node("ReduceMean", [e], null, OnnxGraphBuilder.Ints("axes", 1, 2), OnnxGraphBuilder.Int("keepdims", 1));
+            var e4 = g.Node("Unsqueeze", [eMean, g.Int64s("axis3", [3], 1)]);
+            var half = g.Node("Mul", [x, g.Floats("half", [0.5f], 1)]);
+            sum = g.Node("Add", [g.Node("Add", [half, tScaled]), e4]);
+        }
         if (o.Cost is { } cost)
         {
             sum = g.Node("Add", [sum, ConvStack(g, x, c, cost)]);
@@ -175,6 +190,25 @@ public static class StandInModelBuilder
         FromFloat(g, sum, floatType, outName);
         g.Output(outName, floatType, "batch", c, "height", "width");
         return g;
+    }
+
+    // √(1−ᾱ_t) for t = 0…999 under the scheduler config this builder writes (scaled-linear β 0.00085→0.012);
+    // zeros for v-prediction, where the ideal v for N(0, I) data is 0.
+    private static float[] GaussianDenoiserTable(string predictionType)
+    {
+        var table = new float[1000];
+        if (predictionType != "epsilon")
+        {
+            return table;
+        }
+        double alphaBar = 1;
+        for (int i = 0; i < table.Length; i++)
+        {
+            double sqrtBeta = Math.Sqrt(0.00085) + (Math.Sqrt(0.012) - Math.Sqrt(0.00085)) * i / 999.0;
+            alphaBar *= 1 - sqrtBeta * sqrtBeta;
+            table[i] = (float)Math.Sqrt(1 - alphaBar);
+        }
+        return table;
     }
 
     private static string ConvStack(OnnxGraphBuilder g, string x, int channels, StandInCost cost)

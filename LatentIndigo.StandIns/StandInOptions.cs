@@ -86,13 +86,30 @@ public sealed record StandInCost(int Width, int Depth)
         2.0 * latentHeight * latentWidth * 9 * ((double)latentChannels * Width * 2 + (double)Depth * Width * Width);
 
     /// <summary>
-    /// About the 0.8 TFLOP of an SD 1.5 UNet step at 64×64 latents (width 320, 96 layers). Minutes per step on a
-    /// 2-core CPU: for GPUs.
+    /// ≈0.73 TFLOP per 64×64 step (width 320, 96 layers), the order of an SD 1.5 UNet step; ≈350 MB of weights
+    /// (use <see cref="StandInOptions.ExternalData"/>). Many seconds per step on a 2-core CPU: meant for GPUs.
     /// </summary>
     public static StandInCost SdLike { get; } = new(320, 96);
 
     /// <summary>A cost that a 2-core CPU runs in a fraction of a second per 64×64 step (width 128, 4 layers, ≈5 GFLOP).</summary>
     public static StandInCost CpuBenchmark { get; } = new(128, 4);
+}
+
+/// <summary>What the stand-in UNet computes.</summary>
+public enum StandInUnetBehavior
+{
+    /// <summary>
+    /// out_sample = 0.5·sample + timestep/1000 + mean(encoder_hidden_states[b]): every input visibly reaches the output,
+    /// for plumbing checks. Not a denoiser: sampling with it drifts.
+    /// </summary>
+    Plumbing,
+
+    /// <summary>
+    /// The exact ε-predictor for data x0 ~ N(0, I) under the scheduler's schedule: out_sample = √(1−ᾱ_t)·sample
+    /// (so ẑ0 = √ᾱ_t·x_t), or 0 with v-prediction. Text is ignored. A real (trivial) diffusion model, so sampling
+    /// and guidance behave sensibly.
+    /// </summary>
+    GaussianDenoiser,
 }
 
 /// <summary>What a stand-in Stable Diffusion folder looks like.</summary>
@@ -121,6 +138,9 @@ public sealed class StandInOptions
 
     /// <summary><c>prediction_type</c> written to the scheduler config.</summary>
     public string PredictionType { get; set; } = "epsilon";
+
+    /// <summary>What the UNet computes (default <see cref="StandInUnetBehavior.Plumbing"/>).</summary>
+    public StandInUnetBehavior UnetBehavior { get; set; } = StandInUnetBehavior.Plumbing;
 
     /// <summary>Optional convolution stack that gives the UNet a realistic cost.</summary>
     public StandInCost? Cost { get; set; }

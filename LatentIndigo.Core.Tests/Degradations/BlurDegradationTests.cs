@@ -7,12 +7,18 @@ namespace LatentIndigo.Tests.Degradations;
 
 public class BlurDegradationTests
 {
-    [Fact]
-    public void Filters_each_channel_with_reflect_padding()
+    public static TheoryData<double[]> Kernels => new()
+    {
+        new double[] { 0, 0.1, 0, 0.2, 0.3, 0.1, 0, 0.25, 0.05 },               // general: one 2-D convolution
+        new double[] { 0.02, 0.12, 0.06, 0.05, 0.3, 0.15, 0.03, 0.18, 0.09 },    // [0.2,0.5,0.3]ᵀ·[0.1,0.6,0.3]: two 1-D passes
+    };
+
+    [Theory]
+    [MemberData(nameof(Kernels))]
+    public void Filters_each_channel_with_reflect_padding(double[] kernel)
     {
         using var g = new Generator(1, torch.CPU);
         using var x = torch.rand([2, 3, 9, 10], generator: g);
-        var kernel = new double[] { 0, 0.1, 0, 0.2, 0.3, 0.1, 0, 0.25, 0.05 };
         var blur = BlurDegradation.FromValues(kernel);
         using var y = blur.Apply(x);
         var xs = x.to(ScalarType.Float64).data<double>().ToArray();
@@ -40,6 +46,19 @@ public class BlurDegradationTests
                 }
             }
         }
+    }
+
+    [Fact]
+    public void Only_rank_one_kernels_take_the_separable_path()
+    {
+        // The double-precision kernels the operators use (a float32 copy is rank one only to rounding).
+        static double[] Gaussian(double sx, double sy, double theta) =>
+            KernelMath.Bivariate(KernelMath.Shape.Gaussian, 13, sx, sy, theta, 1, sx == sy && theta == 0, "test");
+        Assert.True(KernelConvolution.TrySeparate(Gaussian(2, 2, 0), 13, out var column, out var row));
+        Assert.Equal(1.0, column.Sum() * row.Sum(), 5);
+        Assert.True(KernelConvolution.TrySeparate(Gaussian(3, 1, 0), 13, out _, out _));
+        Assert.False(KernelConvolution.TrySeparate(Gaussian(3, 1, 0.5), 13, out _, out _));
+        Assert.False(KernelConvolution.TrySeparate(KernelMath.CircularLowpass(13, 1.5, "test"), 13, out _, out _));
     }
 
     [Fact]

@@ -91,6 +91,9 @@ public class MatlabBicubicTests
     [InlineData(1.5, 7, 9)]
     [InlineData(3.0, 5, 6)]
     [InlineData(2.0, 6, 5)]
+    [InlineData(4.0, 3, 4)]
+    [InlineData(8.0, 2, 3)]
+    [InlineData(2.5, 4, 3)]
     public void Matches_an_independent_float64_reference_including_edges(double scale, int h, int w)
     {
         var rng = new Random(h * 100 + w);
@@ -164,6 +167,18 @@ public class MatlabBicubicTests
             using var taps = MatlabResize.Resize(x, oh, ow, scale, scale, MatlabKernel.Cubic, true, ResizeEvaluation.Taps);
             Assert.True(dense.allclose(taps, rtol: 0, atol: 1e-5));
         }
+    }
+
+    [Fact]
+    public void Strided_views_give_the_same_result_as_contiguous_copies()
+    {
+        var g = new Generator(13, torch.CPU);
+        using var big = torch.rand([2, 3, 40, 36], generator: g);
+        using var view = big.narrow(2, 3, 32).transpose(2, 3); // [2,3,36,32], not contiguous
+        using var copy = view.contiguous();
+        using var a = MatlabBicubic.Resize(view, 0.25);
+        using var b = MatlabBicubic.Resize(copy, 0.25);
+        Assert.True(a.allclose(b, rtol: 0, atol: 1e-6));
     }
 
     [Fact]

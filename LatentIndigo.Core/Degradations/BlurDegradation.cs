@@ -145,7 +145,7 @@ public sealed class BlurDegradation : DegradationModel
     protected override Tensor ApplyCore(Tensor batch, Generator? generator, DegradationTrace? trace)
     {
         trace?.AddToAll(new DegradationStep(name, parameters));
-        return KernelConvolution.Filter(batch, KernelMath.ToTensor(kernel), Spec);
+        return KernelConvolution.Filter(batch, kernel, Spec);
     }
 
     private static string Format(object value) => value switch

@@ -72,8 +72,47 @@ public static class DegradationSpec
             a => new RealEsrganDegradation(a.Integer("x") ?? 4, a.Boolean("usm") ?? true)),
     ];
 
-    /// <summary>The operator names the parser knows.</summary>
-    public static IReadOnlyList<string> Names { get; } = Operators.Select(o => o.Name).ToArray();
+    private static readonly object CustomLock = new();
+    private static readonly Dictionary<string, (string Usage, Func<IReadOnlyDictionary<string, string>, IDegradationModel> Create)> Custom = new();
+
+    /// <summary>The operator names the parser knows: the built-in ones, then any registered with <see cref="Register"/>.</summary>
+    public static IReadOnlyList<string> Names
+    {
+        get
+        {
+            lock (CustomLock)
+            {
+                return Operators.Select(o => o.Name).Concat(Custom.Keys.Order(StringComparer.Ordinal)).ToArray();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Teaches the parser a user degradation, so specs (the CLI's <c>--degradation</c>, training configs) can name it.
+    /// The factory receives the stage's parameters as lower-case keys with raw string values (<c>xN</c> arrives as key
+    /// <c>x</c>) and should throw <see cref="DegradationException"/> for bad values. Its model's
+    /// <see cref="IDegradationModel.Spec"/> should parse back through the same name.
+    /// </summary>
+    /// <param name="name">Lower-case name: letters, digits, '_' or '-', not a built-in name.</param>
+    /// <param name="usage">Parameter summary shown in error messages, e.g. <c>amount=&lt;0..1&gt;</c>.</param>
+    /// <param name="create">Builds the model from the parameters.</param>
+    public static void Register(string name, string usage, Func<IReadOnlyDictionary<string, string>, IDegradationModel> create)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(create);
+        if (name.Length == 0 || !name.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '_' or '-'))
+        {
+            throw new DegradationException($"A degradation name must be lower-case letters, digits, '_' or '-'; got '{name}'.");
+        }
+        if (Operators.Any(o => o.Name == name))
+        {
+            throw new DegradationException($"'{name}' is a built-in degradation; choose another name.");
+        }
+        lock (CustomLock)
+        {
+            Custom[name] = (usage ?? "", create);
+        }
+    }
 
     /// <summary>
     /// Parses a spec into a degradation: a single stage gives that operator, several give a
@@ -108,6 +147,13 @@ public static class DegradationSpec
                 text.Append("; ").Append(string.Join(", ", op.Parameters.Select(p => p.Usage)));
             }
         }
+        lock (CustomLock)
+        {
+            foreach (var (name, entry) in Custom.OrderBy(c => c.Key, StringComparer.Ordinal))
+            {
+                text.Append("\n  ").Append(name).Append(':').Append(entry.Usage).Append("  (user degradation)");
+            }
+        }
         return text.ToString();
     }
 
@@ -115,8 +161,11 @@ public static class DegradationSpec
     {
         var colon = stage.IndexOf(':');
         var name = (colon < 0 ? stage : stage[..colon]).Trim().ToLowerInvariant();
-        var op = Operators.FirstOrDefault(o => o.Name == name)
-            ?? throw new DegradationSpecException($"Unknown degradation '{name}'. " + Describe());
+        var op = Operators.FirstOrDefault(o => o.Name == name);
+        if (op is null)
+        {
+            return ParseCustomStage(name, colon < 0 ? "" : stage[(colon + 1)..]);
+        }
         var values = new Dictionary<string, string>();
         if (colon >= 0)
         {
@@ -172,6 +221,42 @@ public static class DegradationSpec
         catch (DegradationException ex)
         {
             throw arguments.Error(ex.Message);
+        }
+    }
+
+    private static IDegradationModel ParseCustomStage(string name, string arguments)
+    {
+        (string Usage, Func<IReadOnlyDictionary<string, string>, IDegradationModel> Create) entry;
+        lock (CustomLock)
+        {
+            if (!Custom.TryGetValue(name, out entry))
+            {
+                throw new DegradationSpecException($"Unknown degradation '{name}'. " + Describe());
+            }
+        }
+        var values = new Dictionary<string, string>();
+        foreach (var raw in arguments.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            var eq = raw.IndexOf('=');
+            var (key, value) = eq < 0 && raw.Length > 1 && raw[0] is 'x' or 'X' ? ("x", raw[1..])
+                : eq > 0 ? (raw[..eq].Trim().ToLowerInvariant(), raw[(eq + 1)..].Trim())
+                : throw new DegradationSpecException($"'{name}': '{raw}' is not key=value. Usage: {name}:{entry.Usage}");
+            if (!values.TryAdd(key, value))
+            {
+                throw new DegradationSpecException($"'{name}': '{key}' is given twice.");
+            }
+        }
+        try
+        {
+            return entry.Create(values) ?? throw new DegradationSpecException($"'{name}': the registered factory returned null.");
+        }
+        catch (DegradationSpecException)
+        {
+            throw;
+        }
+        catch (DegradationException ex)
+        {
+            throw new DegradationSpecException($"'{name}': {ex.Message} Usage: {name}:{entry.Usage}");
         }
     }
 

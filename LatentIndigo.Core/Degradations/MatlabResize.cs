@@ -28,7 +28,7 @@ internal static class MatlabResize
         var exact = scale * inLength;
         var nearest = Math.Round(exact);
         var length = Math.Abs(exact - nearest) < 1e-9 * Math.Max(1, nearest) ? nearest : Math.Ceiling(exact);
-        return (int)length;
+        return (int)Math.Min(length, int.MaxValue);
     }
 
     public static Tensor Resize(Tensor x, int outH, int outW, double scaleH, double scaleW, MatlabKernel kernel,
@@ -54,11 +54,13 @@ internal static class MatlabResize
     }
 
     /// <summary>
-    /// Dense matmul wins while the input line is short (its cost grows with the input length, the taps' with the number
-    /// of taps and the per-op overhead); measured in the Degradations benchmark.
+    /// Banded dense matmul is the default: it is BLAS-fast and, unlike per-tap gathers (many small ops), it does not
+    /// suffer from thread contention on small machines (see the MatlabResize benchmark).
     /// </summary>
-    public static ResizeEvaluation ChooseEvaluation(ResizeTaps taps) =>
-        taps.InLength <= 1024 ? ResizeEvaluation.Dense : ResizeEvaluation.Taps;
+    public static ResizeEvaluation ChooseEvaluation(ResizeTaps taps) => ResizeEvaluation.Dense;
+
+    /// <summary>Input span each dense block aims at: big enough for efficient GEMMs, small enough to skip the zeros.</summary>
+    private const int BlockSpan = 256;
 
     private static Tensor Pass(Tensor x, int dim, ResizeTaps taps, ResizeEvaluation evaluation)
     {
@@ -69,8 +71,25 @@ internal static class MatlabResize
         var device = x.device;
         if (evaluation == ResizeEvaluation.Dense)
         {
-            var matrix = taps.DenseMatrix(device);
-            return dim == 2 ? torch.matmul(matrix, x) : torch.matmul(x, matrix.t());
+            // The weight matrix is banded: split the outputs into blocks that each read about BlockSpan inputs.
+            var scale = (double)taps.OutLength / taps.InLength;
+            var block = Math.Max(8, (int)(BlockSpan * scale));
+            var parts = new List<Tensor>();
+            for (var first = 0; first < taps.OutLength; first += block)
+            {
+                var rows = Math.Min(block, taps.OutLength - first);
+                var (matrix, start) = taps.DenseBlock(first, rows, device);
+                var span = (int)matrix.shape[1];
+                var input = x.narrow(dim, start, span);
+                parts.Add(dim == 2 ? torch.matmul(matrix, input) : torch.matmul(input, matrix.t()));
+            }
+            return parts.Count == 1 ? parts[0] : torch.cat(parts, dim);
+        }
+
+        if (dim == 3)
+        {
+            // Gathering whole rows is much faster than gathering scattered columns: resize the transposed image.
+            return Pass(x.transpose(2, 3).contiguous(), 2, taps, evaluation).transpose(2, 3).contiguous();
         }
 
         // Tap-major copies so that tap p is one contiguous index vector and one weight vector.
@@ -87,8 +106,7 @@ internal static class MatlabResize
             }
             var index = torch.tensor(idx).to(device);
             var weight = torch.tensor(wts).to(device);
-            weight = dim == 2 ? weight.view(count, 1) : weight.view(count);
-            var term = x.index_select(dim, index).mul_(weight);
+            var term = x.index_select(2, index).mul_(weight.view(count, 1));
             acc = acc is null ? term : acc.add_(term);
         }
         return acc!;

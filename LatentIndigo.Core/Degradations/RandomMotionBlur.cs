@@ -51,7 +51,7 @@ public sealed class RandomMotionBlur : DegradationModel
                 ["pathX"] = drawn.PathX,
                 ["pathY"] = drawn.PathY,
             }));
-            images.Add(KernelConvolution.Filter(batch.narrow(0, i, 1), KernelMath.ToTensor(drawn.Kernel), Spec));
+            images.Add(KernelConvolution.Filter(batch.narrow(0, i, 1), drawn.Kernel, Spec));
         }
         return torch.cat(images, 0);
     }

@@ -152,10 +152,10 @@ public sealed class RealEsrganDegradation : DegradationModel
             taps[i] = (float)(g[i] / sum);
         }
         var kernel = torch.tensor(taps);
-        var blur = KernelConvolution.FilterSeparable(image, kernel, "usm");
+        var blur = KernelConvolution.FilterSeparable(image, kernel, kernel, "usm");
         var residual = image.sub(blur);
         var mask = residual.abs().mul(255).gt(S.UsmThreshold).to(ScalarType.Float32);
-        var softMask = KernelConvolution.FilterSeparable(mask, kernel, "usm");
+        var softMask = KernelConvolution.FilterSeparable(mask, kernel, kernel, "usm");
         var sharp = image.add(residual.mul(S.UsmWeight)).clamp_(0, 1);
         return softMask.mul(sharp).add(softMask.neg().add_(1).mul_(image));
     }
@@ -163,7 +163,7 @@ public sealed class RealEsrganDegradation : DegradationModel
     private Tensor Blur(Tensor x, (double[] Kernel, Dictionary<string, object> Parameters) drawn, string name, List<DegradationStep> steps)
     {
         steps.Add(new DegradationStep(name, drawn.Parameters));
-        return KernelConvolution.Filter(x, KernelMath.ToTensor(drawn.Kernel), Spec);
+        return KernelConvolution.Filter(x, drawn.Kernel, Spec);
     }
 
     /// <summary>Real-ESRGAN's kernel draw: a size in 7..21, then a sinc kernel or one of six Gaussian-family kernels.</summary>
@@ -208,17 +208,17 @@ public sealed class RealEsrganDegradation : DegradationModel
         return (KernelMath.PadTo(kernel, size, S.KernelPadSize), parameters);
     }
 
-    private static Tensor DrawFinalSinc(RandomDraws draws, out Dictionary<string, object> parameters)
+    private static double[] DrawFinalSinc(RandomDraws draws, out Dictionary<string, object> parameters)
     {
         if (draws.Bernoulli(S.FinalSincProbability))
         {
             var size = draws.Pick(S.KernelSizes);
             var cutoff = draws.Uniform(Math.PI / 3, Math.PI);
             parameters = new() { ["type"] = "sinc", ["size"] = size, ["cutoff"] = cutoff };
-            return KernelMath.ToTensor(KernelMath.PadTo(KernelMath.CircularLowpass(size, cutoff, "realesrgan"), size, S.KernelPadSize));
+            return KernelMath.PadTo(KernelMath.CircularLowpass(size, cutoff, "realesrgan"), size, S.KernelPadSize);
         }
         parameters = new() { ["type"] = "none" };
-        return KernelMath.ToTensor(KernelMath.Pulse(1));
+        return KernelMath.Pulse(1);
     }
 
     private static (double Scale, string Direction) DrawScale(RandomDraws draws, double[] probabilities, (double Lo, double Hi) range)

@@ -75,23 +75,36 @@ internal sealed class ResizeTaps
         return k < n ? k : period - 1 - k;
     }
 
-    /// <summary>The dense [OutLength, InLength] float32 weight matrix (mirrored taps summed).</summary>
-    public Tensor DenseMatrix(Device device)
+    /// <summary>
+    /// The weights of outputs [<paramref name="first"/>, <paramref name="first"/>+<paramref name="count"/>) as a dense
+    /// float32 matrix over the input range they read, [count, span], with mirrored taps summed. Returns the first
+    /// input index of that range.
+    /// </summary>
+    public (Tensor Matrix, int InputStart) DenseBlock(int first, int count, Device device)
     {
-        var dense = new float[OutLength * InLength];
-        var acc = new double[InLength];
-        for (var i = 0; i < OutLength; i++)
+        long lo = long.MaxValue, hi = long.MinValue;
+        for (var k = first * Taps; k < (first + count) * Taps; k++)
         {
-            Array.Clear(acc);
-            for (var p = 0; p < Taps; p++)
+            if (Weights[k] != 0)
             {
-                acc[Indices[i * Taps + p]] += Weights[i * Taps + p];
-            }
-            for (var k = 0; k < InLength; k++)
-            {
-                dense[i * InLength + k] = (float)acc[k];
+                lo = Math.Min(lo, Indices[k]);
+                hi = Math.Max(hi, Indices[k]);
             }
         }
-        return torch.tensor(dense, [OutLength, InLength], ScalarType.Float32).to(device);
+        var span = (int)(hi - lo + 1);
+        var dense = new double[count * span];
+        for (var i = 0; i < count; i++)
+        {
+            for (var p = 0; p < Taps; p++)
+            {
+                var k = (first + i) * Taps + p;
+                if (Weights[k] != 0)
+                {
+                    dense[i * span + (int)(Indices[k] - lo)] += Weights[k];
+                }
+            }
+        }
+        var matrix = torch.tensor(dense.Select(v => (float)v).ToArray(), [count, span], ScalarType.Float32).to(device);
+        return (matrix, (int)lo);
     }
 }

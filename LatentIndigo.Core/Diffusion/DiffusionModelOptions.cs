@@ -50,6 +50,12 @@ public sealed class DiffusionModelOptions
     public int? IntraOpNumThreads { get; set; }
 
     /// <summary>
+    /// Let ONNX Runtime's idle CPU worker threads spin between runs (its default). Off here: TorchSharp computes between
+    /// UNet runs and spinning workers take its cores; turn on only when nothing else runs between runs.
+    /// </summary>
+    public bool AllowThreadSpinning { get; set; }
+
+    /// <summary>
     /// Called for each model after LatentIndigo has configured its <see cref="SessionOptions"/> and before the session
     /// is created: set graph optimisation levels, profiling, extra providers and the like here.
     /// </summary>

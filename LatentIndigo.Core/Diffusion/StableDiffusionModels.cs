@@ -296,7 +296,8 @@ public sealed class StableDiffusionModels : IDisposable
             var o = c.Output("out_sample", [4], "rank 4 [batch, channels, height, width]", TensorElementType.Float, TensorElementType.Float16);
             if (sample is not null && t is not null && ehs is not null && o is not null)
             {
-                unet = new UnetParts(us, sample.ElementDataType, t.ElementDataType, t.Dimensions.Length, ehs.ElementDataType,
+                unet = new UnetParts(us, sample.ElementDataType, t.ElementDataType, t.Dimensions.Length,
+                    t.Dimensions.Length == 1 ? SignatureChecker.StaticDim(t, 0) : null, ehs.ElementDataType,
                     SignatureChecker.StaticDim(ehs, 2), o.ElementDataType);
                 AddChannels(channelSources, "unet sample", SignatureChecker.StaticDim(sample, 1));
                 AddChannels(channelSources, "unet out_sample", SignatureChecker.StaticDim(o, 1));
@@ -385,7 +386,7 @@ public sealed class StableDiffusionModels : IDisposable
             return null;
         }
         return (
-            new UnetModel(unet.Session, latentChannels, unet.Sample, unet.Timestep, unet.TimestepRank, unet.Hidden, unet.HiddenSize ?? text.HiddenSize, unet.Output),
+            new UnetModel(unet.Session, latentChannels, unet.Sample, unet.Timestep, unet.TimestepRank, unet.TimestepLength, unet.Hidden, unet.HiddenSize ?? text.HiddenSize, unet.Output),
             new VaeEncoderModel(encoder.Session, encoder.Kind, encoder.OutputName, latentChannels, encoder.Input, encoder.Output),
             new VaeDecoderModel(decoder.Session, latentChannels, decoder.Input, decoder.Output),
             new TextEncoderModel(text.Session, text.Ids, text.Output, text.HiddenSize ?? unet.HiddenSize));
@@ -413,7 +414,7 @@ public sealed class StableDiffusionModels : IDisposable
             scheduler.PredictionType, scheduler.ClassName ?? "unnamed");
     }
 
-    private sealed record UnetParts(ModelSession Session, TensorElementType Sample, TensorElementType Timestep, int TimestepRank,
+    private sealed record UnetParts(ModelSession Session, TensorElementType Sample, TensorElementType Timestep, int TimestepRank, int? TimestepLength,
         TensorElementType Hidden, int? HiddenSize, TensorElementType Output);
 
     private sealed record EncoderParts(ModelSession Session, VaeEncoderOutputKind Kind, string OutputName, TensorElementType Input, TensorElementType Output);

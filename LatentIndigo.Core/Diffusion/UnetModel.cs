@@ -20,13 +20,14 @@ public sealed class UnetModel
     private readonly ShapeBindingCache _bindings = new();
 
     internal UnetModel(ModelSession session, int latentChannels, TensorElementType sampleType, TensorElementType timestepType,
-        int timestepRank, TensorElementType hiddenStatesType, int? hiddenSize, TensorElementType outputType)
+        int timestepRank, int? timestepLength, TensorElementType hiddenStatesType, int? hiddenSize, TensorElementType outputType)
     {
         _session = session;
         LatentChannels = latentChannels;
         SampleElementType = sampleType;
         TimestepElementType = timestepType;
         TimestepRank = timestepRank;
+        TimestepLength = timestepLength;
         HiddenStatesElementType = hiddenStatesType;
         HiddenSize = hiddenSize;
         OutputElementType = outputType;
@@ -44,6 +45,9 @@ public sealed class UnetModel
     /// <summary>Rank of <c>timestep</c>: 0 (a scalar) or 1 ([batch]).</summary>
     public int TimestepRank { get; }
 
+    /// <summary>Static length of a rank-1 <c>timestep</c> (null: symbolic, one value per batch item).</summary>
+    public int? TimestepLength { get; }
+
     /// <summary>Element type of <c>encoder_hidden_states</c>.</summary>
     public TensorElementType HiddenStatesElementType { get; }
 
@@ -57,18 +61,26 @@ public sealed class UnetModel
     /// Runs the UNet on <paramref name="latents"/> [B,C,h,w] at <paramref name="timestep"/> with text embeddings
     /// [B or 1, seq, hidden] and returns the model output [B,C,h,w] float32 (owned by the model: see remarks).
     /// The inputs are copied into the bound buffers (converted to fp16 for fp16 models); when
-    /// <paramref name="latents"/> already is the bound input, nothing is copied.
+    /// <paramref name="latents"/> already is the bound input, nothing is copied. The text embeddings are treated as
+    /// read-only: they are copied again only when a different tensor object is passed (the ones from
+    /// <see cref="StableDiffusionModels.EncodePrompt"/> never change), so pass a new tensor rather than editing one
+    /// in place between calls.
     /// </summary>
     public Tensor PredictNoise(Tensor latents, int timestep, Tensor encoderHiddenStates, CancellationToken cancellationToken = default)
     {
         CheckLatents(latents);
-        CheckHiddenStates(encoderHiddenStates, latents.shape[0]);
+        CheckHiddenStates(encoderHiddenStates, latents.size(0));
         CheckTimestep(timestep);
         using var call = _session.Enter();
-        long b = latents.shape[0];
-        var bound = GetBinding(b, latents.shape[2], latents.shape[3], encoderHiddenStates.shape[1], encoderHiddenStates.shape[2]);
+        long b = latents.size(0);
+        var bound = GetBinding(b, latents.size(2), latents.size(3), encoderHiddenStates.size(1), encoderHiddenStates.size(2));
         CopyUnlessSame(bound.Sample.Tensor, latents);
-        bound.HiddenStates.Tensor.copy_(encoderHiddenStates);
+        if (!ReferenceEquals(bound.StatesSource, encoderHiddenStates) || bound.UncondSource is not null)
+        {
+            bound.HiddenStates.Tensor.copy_(encoderHiddenStates);
+            bound.StatesSource = encoderHiddenStates;
+            bound.UncondSource = null;
+        }
         bound.Timestep.Tensor.fill_(timestep);
         _session.Run(bound.Io, cancellationToken);
         return bound.Result();
@@ -89,26 +101,31 @@ public sealed class UnetModel
         }
         CheckLatents(latents);
         CheckTimestep(timestep);
-        long b = latents.shape[0];
+        long b = latents.size(0);
         var cond = conditioning.Conditional;
         var uncond = conditioning.Unconditional!;
         CheckHiddenStates(cond, b);
         using var call = _session.Enter();
-        var bound = GetBinding(2 * b, latents.shape[2], latents.shape[3], cond.shape[1], cond.shape[2]);
+        var bound = GetBinding(2 * b, latents.size(2), latents.size(3), cond.size(1), cond.size(2));
         using (var first = bound.Sample.Tensor.narrow(0, 0, b))
         using (var second = bound.Sample.Tensor.narrow(0, b, b))
-        using (var h1 = bound.HiddenStates.Tensor.narrow(0, 0, b))
-        using (var h2 = bound.HiddenStates.Tensor.narrow(0, b, b))
         {
             first.copy_(latents);
             second.copy_(latents);
+        }
+        if (!ReferenceEquals(bound.StatesSource, cond) || !ReferenceEquals(bound.UncondSource, uncond))
+        {
+            using var h1 = bound.HiddenStates.Tensor.narrow(0, 0, b);
+            using var h2 = bound.HiddenStates.Tensor.narrow(0, b, b);
             h1.copy_(uncond);
             h2.copy_(cond);
+            bound.StatesSource = cond;
+            bound.UncondSource = uncond;
         }
         bound.Timestep.Tensor.fill_(timestep);
         _session.Run(bound.Io, cancellationToken);
         var output = bound.Result();
-        var guided = bound.Guided ??= bound.Owner.Keep(torch.empty([b, LatentChannels, latents.shape[2], latents.shape[3]], ScalarType.Float32, _session.Device));
+        var guided = bound.Guided ??= bound.Owner.Keep(torch.empty([b, LatentChannels, latents.size(2), latents.size(3)], ScalarType.Float32, _session.Device));
         using var u = output.narrow(0, 0, b);
         using var c = output.narrow(0, b, b);
         double s = conditioning.GuidanceScale;
@@ -152,7 +169,8 @@ public sealed class UnetModel
         try
         {
             binding.Sample = binding.BindInput(_session, "sample", [b, LatentChannels, h, w], SampleElementType);
-            binding.Timestep = binding.BindInput(_session, "timestep", TimestepRank == 0 ? [] : [b], TimestepElementType);
+            // A [batch] timestep exported with a static length of 1 takes one value for the whole batch.
+            binding.Timestep = binding.BindInput(_session, "timestep", TimestepRank == 0 ? [] : [TimestepLength ?? b], TimestepElementType);
             binding.HiddenStates = binding.BindInput(_session, "encoder_hidden_states", [b, seq, hidden], HiddenStatesElementType);
             binding.Output = binding.BindOutput(_session, "out_sample", [b, LatentChannels, h, w], OutputElementType);
             if (OutputElementType != TensorElementType.Float)
@@ -172,7 +190,7 @@ public sealed class UnetModel
     private void CheckLatents(Tensor latents)
     {
         ArgumentNullException.ThrowIfNull(latents);
-        if (latents.dim() != 4 || latents.shape[1] != LatentChannels || latents.shape[0] < 1 || latents.shape[2] < 1 || latents.shape[3] < 1)
+        if (latents.dim() != 4 || latents.size(1) != LatentChannels || latents.size(0) < 1 || latents.size(2) < 1 || latents.size(3) < 1)
         {
             throw new ArgumentException(
                 $"Latents must have shape [batch, {LatentChannels}, height, width]; got [{string.Join(",", latents.shape)}].", nameof(latents));
@@ -186,7 +204,7 @@ public sealed class UnetModel
     private void CheckHiddenStates(Tensor states, long batch)
     {
         ArgumentNullException.ThrowIfNull(states);
-        if (states.dim() != 3 || (states.shape[0] != batch && states.shape[0] != 1) || (HiddenSize is { } h && states.shape[2] != h))
+        if (states.dim() != 3 || (states.size(0) != batch && states.size(0) != 1) || (HiddenSize is { } h && states.size(2) != h))
         {
             throw new ArgumentException(
                 $"encoder_hidden_states must have shape [{batch} or 1, sequence, {(HiddenSize?.ToString() ?? "hidden")}]; got [{string.Join(",", states.shape)}]. Use StableDiffusionModels.EncodePrompt to make them.",
@@ -230,16 +248,17 @@ public sealed class UnetModel
 
         public Tensor? Guided { get; set; }
 
+        /// <summary>The caller's embeddings last copied in (compared by reference only, never used otherwise).</summary>
+        public Tensor? StatesSource { get; set; }
+
+        /// <summary>The caller's unconditional embeddings last copied in (classifier-free guidance).</summary>
+        public Tensor? UncondSource { get; set; }
+
         public ShapeBinding Owner => this;
 
         /// <summary>The float32 output: the bound buffer itself, or its float32 mirror for fp16 models.</summary>
         public Tensor Result()
         {
-            if (Output.Tensor.IsInvalid || (Mirror?.IsInvalid ?? false) || (Guided?.IsInvalid ?? false))
-            {
-                throw new InvalidOperationException(
-                    "A tensor returned by UnetModel.PredictNoise was disposed, but it belongs to the model. Do not dispose it; clone() it to keep a copy.");
-            }
             return Mirror is null ? Output.Tensor : Mirror.copy_(Output.Tensor);
         }
     }

@@ -90,6 +90,9 @@ public sealed record RestoreOptions
     /// <summary>Overlap between neighbouring latent tiles (latent pixels), less than the tile size. Default 32.</summary>
     public int LatentTileOverlap { get; init; } = 32;
 
+    /// <summary>Largest accepted output (width × height after scaling); larger requests are refused up front. Default 64 MP.</summary>
+    public long MaxOutputPixels { get; init; } = 64L * 1024 * 1024;
+
     /// <summary>Seed of all noise drawn by the restoration. Same seed and inputs ⇒ identical output. Default 12345.</summary>
     public long Seed { get; init; } = 12345;
 
@@ -138,6 +141,9 @@ public sealed record RestoreOptions
         Require(LatentTileSize is >= 8 and <= 1024, $"LatentTileSize must be 8–1024 latent pixels; got {LatentTileSize}.");
         Require(LatentTileOverlap >= 0 && LatentTileOverlap < LatentTileSize,
             $"LatentTileOverlap must be ≥ 0 and less than LatentTileSize ({LatentTileSize}); got {LatentTileOverlap}.");
+        Require(LatentTileSize % 8 == 0 && LatentTileOverlap % 8 == 0,
+            $"LatentTileSize and LatentTileOverlap must be multiples of 8 (tile offsets must map to whole low-quality pixels); got {LatentTileSize} and {LatentTileOverlap}.");
+        Require(MaxOutputPixels > 0, $"MaxOutputPixels must be positive; got {MaxOutputPixels}.");
         Require(ClassifierFreeGuidanceScale is >= 1 and <= 30, $"ClassifierFreeGuidanceScale must be 1–30; got {ClassifierFreeGuidanceScale}.");
         Require(Prompt is not null && NegativePrompt is not null, "Prompt and NegativePrompt must not be null (use \"\").");
         Require(KnownDegradation is null || KnownDegradation.ScaleFactor == ScaleFactor,

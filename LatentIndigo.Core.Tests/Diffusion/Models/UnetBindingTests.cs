@@ -92,6 +92,38 @@ public class UnetBindingTests
         Assert.Contains("encoder_hidden_states", Assert.Throws<ArgumentException>(() => models.Unet.PredictNoise(latents, 1, wrongStates)).Message);
         var owned = models.Unet.PredictNoise(latents, 1, states);
         owned.Dispose();
+        // Detected before ONNX Runtime could write into the freed memory; the next call starts with fresh buffers.
         Assert.Contains("belongs to the model", Assert.Throws<InvalidOperationException>(() => models.Unet.PredictNoise(latents, 1, states)).Message);
+        var fresh = models.Unet.PredictNoise(latents, 1, states);
+        using var expected = UnetOutput(latents, 1, states);
+        Assert.True(MaxAbsDiff(expected, fresh) < 1e-5);
+    }
+}
+
+public class GaussianDenoiserStandInTests
+{
+    [Theory]
+    [InlineData(StandInTimestepForm.BatchInt64, false)]
+    [InlineData(StandInTimestepForm.ScalarFloat32, true)]
+    public void PredictsTheExactNoiseForStandardNormalData(StandInTimestepForm form, bool fp16)
+    {
+        using var folder = StandInModelBuilder.CreateTemporary(new StandInOptions
+        {
+            UnetBehavior = StandInUnetBehavior.GaussianDenoiser, TimestepForm = form, Float16 = fp16,
+        });
+        using var models = StableDiffusionModels.Load(folder.Path);
+        using var sampler = models.CreateSampler();
+        sampler.SetTimesteps(20);
+        var alphaBar = LatentIndigo.Tests.Diffusion.Samplers.SamplerTestMath.ScaledLinearAlphasCumprod(1000, 0.00085, 0.012);
+        var text = models.EncodePrompt();
+        using var x = RandomNormal(11, 1, 4, 8, 8);
+        int t = sampler.Timesteps[5];
+        var eps = models.Unet.PredictNoise(x, t, text);
+        using var expected = x.to_type(ScalarType.Float64) * Math.Sqrt(1 - alphaBar[t]);
+        Assert.True(MaxAbsDiff(expected, eps) < (fp16 ? 5e-3 : 1e-6), $"max diff {MaxAbsDiff(expected, eps)}");
+        // Tweedie's estimate for N(0, I) data: ẑ0 = √ᾱ_t·x_t.
+        using var prediction = sampler.PredictOriginal(eps, t, x);
+        using var expectedOriginal = x.to_type(ScalarType.Float64) * Math.Sqrt(alphaBar[t]);
+        Assert.True(MaxAbsDiff(expectedOriginal, prediction.PredictedOriginal) < (fp16 ? 5e-3 : 1e-5));
     }
 }

@@ -117,6 +117,11 @@ internal sealed class ModelSession : IDisposable
             {
                 throw new ObjectDisposedException($"The model set was disposed while the {Name} model was running.", e);
             }
+            catch (OnnxRuntimeException e)
+            {
+                throw new LatentIndigoException(
+                    $"The {Name} model failed in ONNX Runtime ({e.Message.Split('\n')[0].Trim()}). If the export was made with static input sizes, run it at those sizes (or re-export with dynamic axes).", e);
+            }
             finally
             {
                 lock (_state)
@@ -161,6 +166,13 @@ internal sealed class ModelSession : IDisposable
             {
                 sessionOptions.IntraOpNumThreads = threads;
             }
+            if (!options.AllowThreadSpinning)
+            {
+                // ONNX Runtime's idle workers spin after each run by default; here TorchSharp works between runs
+                // (copies, sampler, guidance) and spinning workers would steal its cores.
+                sessionOptions.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
+                sessionOptions.AddSessionConfigEntry("session.inter_op.allow_spinning", "0");
+            }
             bool cuda = provider == ExecutionProviderKind.Cuda && ExecutionProviders.TryAppendCuda(sessionOptions, options, logger, kind);
             if (provider == ExecutionProviderKind.Cuda && !cuda)
             {
@@ -186,7 +198,7 @@ internal sealed class ModelSession : IDisposable
                 provider = ExecutionProviderKind.Cpu;
                 cuda = false;
             }
-            var device = cuda && torch.cuda.is_available() ? torch.CUDA : torch.CPU;
+            var device = cuda && torch.cuda.is_available() ? new Device(DeviceType.CUDA, options.CudaDeviceId) : torch.CPU;
             if (cuda && device.type != DeviceType.CUDA)
             {
                 logger.LogWarning("ONNX Runtime runs {Model} on CUDA but TorchSharp has no CUDA: buffers stay in host memory and ONNX Runtime copies them each run.", kind);

@@ -46,6 +46,31 @@ internal class ShapeBinding : IDisposable
         return t;
     }
 
+    /// <summary>
+    /// False when a caller disposed one of the buffers (a returned output, typically). Running then would let ONNX
+    /// Runtime write into freed memory, so callers check this before every run.
+    /// </summary>
+    public bool IsIntact
+    {
+        get
+        {
+            foreach (var o in _owned)
+            {
+                var tensor = o switch
+                {
+                    BoundBuffer b => b.Tensor,
+                    TorchSharp.torch.Tensor t => t,
+                    _ => null,
+                };
+                if (tensor is not null && tensor.IsInvalid)
+                {
+                    return false;
+                }
+            }
+            return true;
+        }
+    }
+
     public void Dispose()
     {
         Io.Dispose();
@@ -62,13 +87,25 @@ internal sealed class ShapeBindingCache : IDisposable
     private const int Capacity = 4;
     private readonly List<ShapeBinding> _items = [];
 
+    /// <summary>
+    /// The binding for a key, or null. A binding whose buffers a caller disposed is dropped and reported with an
+    /// <see cref="InvalidOperationException"/> (the next call allocates fresh buffers).
+    /// </summary>
     public ShapeBinding? Find(long a, long b, long c, long d)
     {
         for (int i = 0; i < _items.Count; i++)
         {
             if (_items[i].Key == (a, b, c, d))
             {
-                return _items[i];
+                var binding = _items[i];
+                if (!binding.IsIntact)
+                {
+                    _items.RemoveAt(i);
+                    binding.Dispose();
+                    throw new InvalidOperationException(
+                        "A tensor returned by a model call was disposed, but it belongs to the model (it is reused by the next call). Do not dispose it; clone() it to keep a copy.");
+                }
+                return binding;
             }
         }
         return null;

@@ -30,7 +30,7 @@ public sealed class DegradeCommand : Command<DegradeCommand.Settings>
 
         /// <summary>The degradation spec.</summary>
         [CommandOption("-d|--degradation <SPEC>")]
-        [Description("Degradation spec, e.g. bicubic:x4, gauss:sigma=2>bicubic:x4>noise:sigma=5>jpeg:q=40, realesrgan:x4.")]
+        [Description("Degradation spec, e.g. bicubic:x4, gauss:sigma=2>bicubic:x4>noise:sigma=5>jpeg:q=40, realesrgan:x4. An unknown name lists every operator with its ranges (docs/degradations.md).")]
         public string Degradation { get; init; } = "";
 
         /// <summary>Output image (file input) or folder (folder input).</summary>

@@ -1,6 +1,9 @@
 using System.ComponentModel;
+using LatentIndigo.Diffusion;
 using LatentIndigo.Imaging;
 using LatentIndigo.Invertible;
+using LatentIndigo.Pipeline;
+using LatentIndigo.StandIns;
 using Spectre.Console;
 using Spectre.Console.Cli;
 using TorchSharp;
@@ -8,75 +11,351 @@ using TorchSharp;
 namespace LatentIndigo.Cli.Commands;
 
 /// <summary>
-/// <c>latent-indigo restore</c>: upscales a low-quality image. Without a Stable Diffusion export this is INN-only
-/// restoration: a bicubic estimate whose coarse band is replaced by the input, so the result degrades back to the input
-/// exactly under the INN's forward model. No generative prior is used, so it adds no new detail.
+/// <c>latent-indigo restore</c>: restores one image or a folder. With <c>--model</c> it runs LatentINDIGO on a Stable
+/// Diffusion ONNX export; without one it runs INN-only restoration (no generative prior) and says how to get an export;
+/// <c>--stand-in</c> runs the whole pipeline on generated stand-in models with random weights, and says so.
 /// </summary>
 public sealed class RestoreCommand : Command<RestoreCommand.Settings>
 {
     /// <summary>Options of <c>restore</c>.</summary>
     public sealed class Settings : CommandSettings
     {
-        /// <summary>Low-quality input image.</summary>
+        /// <summary>Input image or folder.</summary>
         [CommandArgument(0, "<input>")]
-        [Description("Low-quality input image (PNG, JPEG, WebP, BMP).")]
+        [Description("Low-quality input image (PNG, JPEG, WebP, BMP) or a folder of them.")]
         public string Input { get; init; } = "";
 
-        /// <summary>Output image.</summary>
-        [CommandOption("-o|--output <FILE>")]
-        [Description("Output image; the format follows the extension.")]
+        /// <summary>Output image or folder.</summary>
+        [CommandOption("-o|--output <PATH>")]
+        [Description("Output image (format from the extension) or, for a folder input, an output folder (PNG files).")]
         public string Output { get; init; } = "";
 
-        /// <summary>INN weights.</summary>
-        [CommandOption("--inn <INN>")]
-        [Description("INN: a bundled name (bicubic-x4, the default, or realworld-x4), a .inn file or an official INDIGO+ .pth.")]
-        public string Inn { get; init; } = "bicubic-x4";
+        /// <summary>Stable Diffusion export folder.</summary>
+        [CommandOption("--model <FOLDER>")]
+        [Description("Stable Diffusion 1.x/2.x ONNX export folder (diffusers or optimum layout). Without it: INN-only.")]
+        public string? Model { get; init; }
 
-        /// <summary>Upscaling factor.</summary>
+        /// <summary>Use stand-in models.</summary>
+        [CommandOption("--stand-in")]
+        [Description("Run the full pipeline on generated stand-in models with RANDOM weights (a plumbing demo, not a restoration).")]
+        public bool StandIn { get; init; }
+
+        /// <summary>Strategy.</summary>
+        [CommandOption("--strategy <NAME>")]
+        [Description("pixel, latent, none or inn-only (default: pixel with a model, inn-only without).")]
+        public string? Strategy { get; init; }
+
+        /// <summary>Scale.</summary>
         [CommandOption("--scale <N>")]
-        [Description("Upscaling factor; must equal the INN's 2^J (default 4).")]
+        [Description("Upscaling factor: 1, 2, 4 or 8 (default 4).")]
         [DefaultValue(4)]
         public int Scale { get; init; } = 4;
 
+        /// <summary>Known degradation.</summary>
+        [CommandOption("--degradation <SPEC>")]
+        [Description("The known degradation of the input (e.g. bicubic:x4): picks the matching bundled INN and reports how well the output re-degrades to the input.")]
+        public string? Degradation { get; init; }
+
+        /// <summary>Blind mode.</summary>
+        [CommandOption("--blind")]
+        [Description("Unknown degradation: refine the INN on the input while sampling (weights reset per image).")]
+        public bool Blind { get; init; }
+
+        /// <summary>Pixel INN.</summary>
+        [CommandOption("--inn <INN>")]
+        [Description("Pixel INN: bundled name (bicubic-x4, realworld-x4) or a weights file. Default: bicubic-x4 for a bicubic --degradation, else realworld-x4.")]
+        public string? Inn { get; init; }
+
+        /// <summary>Latent INN.</summary>
+        [CommandOption("--latent-inn <FILE>")]
+        [Description("Latent INN trained for the export's VAE (train-inn --latent). Needed for --strategy latent.")]
+        public string? LatentInn { get; init; }
+
+        /// <summary>Steps.</summary>
+        [CommandOption("--steps <N>")]
+        [Description("DDIM steps of the full schedule (default 50; with the default strength about 28 run).")]
+        [DefaultValue(50)]
+        public int Steps { get; init; } = 50;
+
+        /// <summary>Strength.</summary>
+        [CommandOption("--strength <S>")]
+        [Description("Noise level of the start, 0-1 (default 0.57).")]
+        [DefaultValue(0.57)]
+        public double Strength { get; init; } = 0.57;
+
+        /// <summary>Seed.</summary>
+        [CommandOption("--seed <N>")]
+        [Description("Random seed (default 12345): same seed, same output.")]
+        [DefaultValue(12345L)]
+        public long Seed { get; init; } = 12345;
+
+        /// <summary>Latent tile size.</summary>
+        [CommandOption("--tile <N>")]
+        [Description("Latent tile size in latent pixels, multiple of 8 (default 64 = 512 image pixels).")]
+        [DefaultValue(64)]
+        public int Tile { get; init; } = 64;
+
+        /// <summary>Prompt.</summary>
+        [CommandOption("--prompt <TEXT>")]
+        [Description("Optional text prompt (default empty).")]
+        public string Prompt { get; init; } = "";
+
+        /// <summary>Side-by-side comparison.</summary>
+        [CommandOption("--compare <FILE>")]
+        [Description("Also write a side-by-side PNG: the input (nearest-neighbour upscaled) next to the result. Single input only.")]
+        public string? Compare { get; init; }
+
         /// <summary>Overwrite.</summary>
         [CommandOption("--force")]
-        [Description("Replace the output file if it exists.")]
+        [Description("Replace existing output files (inputs are never overwritten).")]
         public bool Force { get; init; }
 
         /// <inheritdoc />
         public override ValidationResult Validate()
         {
-            if (string.IsNullOrWhiteSpace(Output)) return ValidationResult.Error("-o|--output is required.");
-            if (Scale is < 1 or > 64) return ValidationResult.Error("--scale must be between 1 and 64.");
+            if (string.IsNullOrWhiteSpace(Output))
+            {
+                return ValidationResult.Error("-o|--output is required.");
+            }
+            if (Model is not null && StandIn)
+            {
+                return ValidationResult.Error("Use either --model or --stand-in, not both.");
+            }
+            if (Degradation is not null && Blind)
+            {
+                return ValidationResult.Error("Use either --degradation (known) or --blind (unknown), not both.");
+            }
+            if (Strategy is not null && ParseStrategy(Strategy) is null)
+            {
+                return ValidationResult.Error($"--strategy must be pixel, latent, none or inn-only; got '{Strategy}'.");
+            }
             return ValidationResult.Success();
         }
     }
 
+    internal static GuidanceStrategy? ParseStrategy(string name) => name.ToLowerInvariant() switch
+    {
+        "pixel" or "pixel-inn" => GuidanceStrategy.PixelInn,
+        "latent" or "latent-inn" => GuidanceStrategy.LatentInn,
+        "none" => GuidanceStrategy.None,
+        "inn-only" or "inn" => GuidanceStrategy.InnOnly,
+        _ => null,
+    };
+
     /// <inheritdoc />
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        using var inn = InnCommandSupport.LoadInn(settings.Inn);
-        if (inn.Channels != 3)
-        {
-            throw new CliUserException($"The INN '{settings.Inn}' works on {inn.Channels} channels; restore needs a pixel (RGB) INN.");
-        }
-        if (inn.ScaleFactor != settings.Scale)
-        {
-            throw new CliUserException($"The INN '{settings.Inn}' upscales ×{inn.ScaleFactor}, not ×{settings.Scale}: pass --scale {inn.ScaleFactor} or another --inn.");
-        }
-        using var scope = torch.NewDisposeScope();
-        var y = ImageIO.Load(settings.Input);
-        cancellationToken.ThrowIfCancellationRequested();
-        var restored = InnRestorer.Restore(inn, y);
-        cancellationToken.ThrowIfCancellationRequested();
-        CliPaths.EnsureParentFolder(settings.Output);
-        ImageIO.Save(restored.clamp(0, 1), settings.Output, new ImageSaveOptions { SourcePath = settings.Input, Overwrite = settings.Force });
         var console = CliApp.Console;
-        console.MarkupLineInterpolated(
-            $"Wrote [bold]{settings.Output}[/] ({restored.shape[3]}×{restored.shape[2]}) from {settings.Input} ({y.shape[3]}×{y.shape[2]}) with the INN '{settings.Inn}'.");
-        console.MarkupLine(
-            "[yellow]No generative prior was used[/]: this is INN-only restoration (bicubic estimate made consistent with the input " +
-            "through the INN), so it adds no new detail. Give a Stable Diffusion export for diffusion-based restoration.");
+        var jobs = PlanJobs(settings);
+        bool diffusion = settings.Model is not null || settings.StandIn;
+        var strategy = settings.Strategy is null
+            ? (diffusion ? GuidanceStrategy.PixelInn : GuidanceStrategy.InnOnly)
+            : ParseStrategy(settings.Strategy)!.Value;
+        if (strategy != GuidanceStrategy.InnOnly && !diffusion)
+        {
+            throw new CliUserException(
+                $"--strategy {settings.Strategy} needs a Stable Diffusion export: pass --model <folder> (see docs/usage.md), or --stand-in for a plumbing demo.");
+        }
+        var options = RestoreOptions.Default with
+        {
+            Strategy = strategy,
+            ScaleFactor = settings.Scale,
+            Steps = settings.Steps,
+            Strength = settings.Strength,
+            Seed = settings.Seed,
+            LatentTileSize = settings.Tile,
+            LatentTileOverlap = settings.Tile / 2 / 8 * 8,
+            Prompt = settings.Prompt,
+            Blind = settings.Blind,
+            KnownDegradation = settings.Degradation is null ? null : InnCommandSupport.ParseDegradation(settings.Degradation),
+        };
+        try
+        {
+            options.Validate();
+        }
+        catch (InvalidRestoreOptionsException ex)
+        {
+            throw new CliUserException(ex.Message);
+        }
+
+        using var standIn = settings.StandIn ? StandInModelBuilder.CreateTemporary() : null;
+        using var pipeline = CreatePipeline(settings, standIn?.Path, strategy);
+        PrintBanner(console, settings, pipeline, strategy);
+
+        var results = new List<(string Input, string Output, RestoreResult Result)>();
+        try
+        {
+            console.Progress()
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new SpinnerColumn())
+                .Start(progressContext =>
+                {
+                    foreach (var (input, output) in jobs)
+                    {
+                        string name = Markup.Escape(Path.GetFileName(input));
+                        var task = progressContext.AddTask(name, maxValue: 1);
+                        var progress = new ProgressBridge(task, name);
+                        CliPaths.EnsureParentFolder(output);
+                        var result = pipeline.RestoreFile(input, output, options, progress, cancellationToken,
+                            new ImageSaveOptions { Overwrite = settings.Force });
+                        task.Value = task.MaxValue;
+                        results.Add((input, output, result));
+                    }
+                });
+            if (settings.Compare is not null)
+            {
+                WriteComparison(jobs[0].Input, results[0].Result, settings.Compare, settings.Force);
+            }
+            PrintSummary(console, results, pipeline);
+        }
+        finally
+        {
+            foreach (var (_, _, result) in results)
+            {
+                result.Dispose();
+            }
+        }
         return 0;
+    }
+
+    private static List<(string Input, string Output)> PlanJobs(Settings settings)
+    {
+        if (Directory.Exists(settings.Input))
+        {
+            if (settings.Compare is not null)
+            {
+                throw new CliUserException("--compare works with a single input image, not a folder.");
+            }
+            var inputs = CliPaths.ImagesIn(settings.Input);
+            if (inputs.Count == 0)
+            {
+                throw new CliUserException($"The folder '{settings.Input}' holds no PNG, JPEG, WebP or BMP images.");
+            }
+            if (Path.GetFullPath(settings.Input) == Path.GetFullPath(settings.Output))
+            {
+                throw new CliUserException("The output folder must differ from the input folder (inputs are never overwritten).");
+            }
+            Directory.CreateDirectory(settings.Output);
+            return inputs.Select(i => (i, Path.Combine(settings.Output, Path.GetFileNameWithoutExtension(i) + ".png"))).ToList();
+        }
+        if (!File.Exists(settings.Input))
+        {
+            throw new CliUserException($"The input '{settings.Input}' does not exist.");
+        }
+        if (!settings.Force && File.Exists(settings.Output))
+        {
+            throw new CliUserException($"The output '{settings.Output}' exists; pass --force to replace it.");
+        }
+        return new List<(string, string)> { (settings.Input, settings.Output) };
+    }
+
+    private static RestorationPipeline CreatePipeline(Settings settings, string? standInFolder, GuidanceStrategy strategy)
+    {
+        string innName = settings.Inn
+            ?? (settings.Degradation?.TrimStart().StartsWith("bicubic", StringComparison.OrdinalIgnoreCase) == true ? "bicubic-x4" : "realworld-x4");
+        var pixelInn = InnCommandSupport.LoadInn(innName);
+        LiftingInn? latentInn = null;
+        StableDiffusionModels? models = null;
+        try
+        {
+            if (pixelInn.Channels != 3)
+            {
+                throw new CliUserException($"The INN '{innName}' works on {pixelInn.Channels} channels; restore needs a pixel (RGB) INN.");
+            }
+            string? folder = settings.Model ?? standInFolder;
+            models = folder is null ? null : StableDiffusionModels.Load(folder);
+            if (settings.LatentInn is not null)
+            {
+                latentInn = InnCommandSupport.LoadInn(settings.LatentInn);
+            }
+            else if (strategy == GuidanceStrategy.LatentInn && settings.StandIn)
+            {
+                // The stand-in VAE has no trained latent INN; an untrained one (the plain polyphase split) shows the plumbing.
+                latentInn = new LiftingInn(new LiftingInnOptions { Channels = models!.LatentChannels, Offset = 0, Levels = 2 });
+                latentInn.ResetToLazyWavelet();
+            }
+            return new RestorationPipeline(models, pixelInn, latentInn);
+        }
+        catch
+        {
+            models?.Dispose();
+            pixelInn.Dispose();
+            latentInn?.Dispose();
+            throw;
+        }
+    }
+
+    private static void PrintBanner(IAnsiConsole console, Settings settings, RestorationPipeline pipeline, GuidanceStrategy strategy)
+    {
+        if (settings.StandIn)
+        {
+            console.MarkupLine("[black on yellow] STAND-IN MODELS [/] [yellow]The diffusion models are generated stand-ins with random weights: " +
+                "this run exercises the full pipeline, but the output is not a real restoration.[/]");
+        }
+        if (strategy == GuidanceStrategy.InnOnly)
+        {
+            console.MarkupLine("[yellow]No generative prior was used[/]: INN-only restoration (a bicubic estimate made consistent with the input " +
+                "through the INN) adds no new detail.");
+            if (pipeline.Models is null)
+            {
+                console.MarkupLine("For diffusion-based restoration pass [bold]--model <folder>[/] with a Stable Diffusion 2.1-base (or 1.5) ONNX " +
+                    "export; docs/usage.md explains how to make one with Hugging Face Optimum on a machine that can download it.");
+            }
+        }
+    }
+
+    private static void WriteComparison(string inputPath, RestoreResult result, string comparePath, bool force)
+    {
+        using var scope = torch.NewDisposeScope();
+        var input = ImageIO.Load(inputPath);
+        long height = result.Image.shape[2], width = result.Image.shape[3];
+        var upscaled = torch.nn.functional.interpolate(input, size: new[] { height, width }, mode: torch.InterpolationMode.Nearest);
+        var gap = torch.ones(1, 3, height, 8);
+        var sideBySide = torch.cat(new[] { upscaled, gap, result.Image }, 3);
+        CliPaths.EnsureParentFolder(comparePath);
+        ImageIO.Save(sideBySide, comparePath, new ImageSaveOptions { SourcePath = inputPath, Overwrite = force });
+    }
+
+    private static void PrintSummary(IAnsiConsole console, List<(string Input, string Output, RestoreResult Result)> results, RestorationPipeline pipeline)
+    {
+        var table = new Table().Title("restore").AddColumns("image", "output", "size", "strategy", "total", "sampling", "UNet", "VAE", "INN", "coarse PSNR", "measured PSNR");
+        foreach (var (input, output, r) in results)
+        {
+            string Seconds(TimeSpan t) => $"{t.TotalSeconds:F2} s";
+            table.AddRow(
+                Markup.Escape(Path.GetFileName(input)),
+                Markup.Escape(output),
+                $"{r.Image.shape[3]}×{r.Image.shape[2]}",
+                r.Strategy.ToString(),
+                Seconds(r.Total),
+                Seconds(r.StageTimes.GetValueOrDefault(RestoreStage.Sampling)),
+                Seconds(r.UnetTime),
+                Seconds(r.VaeTime),
+                Seconds(r.InnTime),
+                r.CoarsePsnr is double c ? $"{c:F1} dB" : "-",
+                r.MeasurementPsnr is double m ? $"{m:F1} dB" : "-");
+        }
+        console.Write(table);
+        string provider = pipeline.Models is null ? "none (INN only, TorchSharp CPU)" : $"{pipeline.Models.ExecutionProvider} (ONNX Runtime)" + (pipeline.Models.IsStandIn ? ", stand-in models" : "");
+        console.MarkupLineInterpolated($"Diffusion models: {provider}. Steps per tile: {results[0].Result.StepsRun}, tiles: {Math.Max(1, results[0].Result.Tiles)}.");
+    }
+
+    /// <summary>Moves a Spectre progress task along with the pipeline's events.</summary>
+    private sealed class ProgressBridge(ProgressTask task, string name) : IProgress<RestoreProgress>
+    {
+        public void Report(RestoreProgress value)
+        {
+            if (value.Stage == RestoreStage.Sampling && value.TotalSteps > 0)
+            {
+                double done = ((value.Step - 1) * (double)value.TotalTiles + value.Tile + 1) / (value.TotalSteps * (double)value.TotalTiles);
+                task.Value = Math.Min(0.95, 0.05 + 0.9 * done);
+                task.Description = value.TotalTiles > 1
+                    ? $"{name} step {value.Step}/{value.TotalSteps} tile {value.Tile + 1}/{value.TotalTiles}"
+                    : $"{name} step {value.Step}/{value.TotalSteps}";
+            }
+            else if (value.Stage == RestoreStage.Completed)
+            {
+                task.Value = 1;
+            }
+        }
     }
 }

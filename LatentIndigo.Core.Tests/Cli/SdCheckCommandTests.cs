@@ -1,0 +1,32 @@
+using LatentIndigo.Cli;
+using Spectre.Console.Testing;
+using Xunit;
+
+namespace LatentIndigo.Tests.Cli;
+
+public class SdCheckCommandTests
+{
+    [Fact]
+    public void StandIn_RunsAndSaysItIsAStandIn()
+    {
+        var console = new TestConsole { Profile = { Width = 200 } };
+        int code = CliApp.Run(["sd-check", "--stand-in", "--size", "64"], default, console);
+        Assert.True(code == 0, console.Output);
+        Assert.Contains("STAND-IN MODELS", console.Output);
+        Assert.Contains("latent_sample", console.Output);
+        Assert.Contains("UNet step", console.Output);
+        Assert.Contains("(stand-in models)", console.Output);
+    }
+
+    [Fact]
+    public void BadFolder_AndCudaWithoutGpuPackage_AreReadableErrors()
+    {
+        var console = new TestConsole { Profile = { Width = 200 } };
+        Assert.Equal(1, CliApp.Run(["sd-check", "/nonexistent/export"], default, console));
+        Assert.Contains("does not exist", console.Output);
+
+        var console2 = new TestConsole { Profile = { Width = 400 } };
+        Assert.Equal(1, CliApp.Run(["sd-check", "--stand-in", "--provider", "cuda"], default, console2));
+        Assert.Contains("Microsoft.ML.OnnxRuntime.Gpu", console2.Output);
+    }
+}

@@ -1,0 +1,35 @@
+using LatentIndigo.Diffusion;
+using LatentIndigo.Invertible;
+using LatentIndigo.Pipeline;
+using LatentIndigo.StandIns;
+
+namespace LatentIndigo.Tests.Pipeline;
+
+/// <summary>A stand-in SD export (its UNet an exact denoiser for Gaussian data) with the bundled bicubic ×4 pixel INN and an untrained latent INN, shared per class.</summary>
+public sealed class PipelineFixture : IDisposable
+{
+    private readonly StandInFolder folder = StandInModelBuilder.CreateTemporary(new StandInOptions { UnetBehavior = StandInUnetBehavior.GaussianDenoiser });
+
+    public PipelineFixture()
+    {
+        var latentInn = new LiftingInn(new LiftingInnOptions { Channels = 4, Offset = 0, Levels = 2 });
+        Pipeline = new RestorationPipeline(StableDiffusionModels.Load(folder.Path), BundledInn.Load(BundledInnWeights.BicubicX4), latentInn);
+    }
+
+    public RestorationPipeline Pipeline { get; }
+
+
+    public string ModelFolder => folder.Path;
+
+    public void Dispose()
+    {
+        Pipeline.Dispose();
+        folder.Dispose();
+    }
+}
+
+/// <summary>An IProgress that runs its callback synchronously on the reporting thread.</summary>
+internal sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
+{
+    public void Report(T value) => report(value);
+}

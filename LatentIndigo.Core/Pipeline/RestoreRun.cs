@@ -1,0 +1,315 @@
+using System.Diagnostics;
+using LatentIndigo.Diffusion;
+using LatentIndigo.Guidance;
+using LatentIndigo.Imaging;
+using LatentIndigo.Invertible;
+using Microsoft.Extensions.Logging;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace LatentIndigo.Pipeline;
+
+/// <summary>One restoration: the state of a single <see cref="RestorationPipeline.Restore(Tensor, RestoreOptions?, IProgress{RestoreProgress}?, CancellationToken)"/> call.</summary>
+internal sealed class RestoreRun
+{
+    private readonly RestorationPipeline pipeline;
+    private readonly Tensor input;
+    private readonly RestoreOptions options;
+    private readonly IProgress<RestoreProgress>? progress;
+    private readonly CancellationToken cancellationToken;
+    private readonly Stopwatch total = Stopwatch.StartNew();
+    private readonly Dictionary<RestoreStage, TimeSpan> stageTimes = new();
+    private readonly Stopwatch stageClock = new();
+    private RestoreStage stage;
+    private TimeSpan unetTime, vaeTime, innTime;
+    private int stepsDone;
+
+    public RestoreRun(RestorationPipeline pipeline, Tensor input, RestoreOptions options, IProgress<RestoreProgress>? progress,
+        CancellationToken cancellationToken)
+    {
+        this.pipeline = pipeline;
+        this.input = input;
+        this.options = options;
+        this.progress = progress;
+        this.cancellationToken = cancellationToken;
+    }
+
+    public RestoreResult Execute()
+    {
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        int scale = options.ScaleFactor;
+        var pixelInn = pipeline.InnForScale(latent: false, scale);
+
+        Enter(RestoreStage.Preparing);
+        var padded = ImageTensors.PadToMultiple(input, options.Strategy == GuidanceStrategy.InnOnly ? 1 : 8);
+        var y = padded.Image;
+        var estimate = InitialEstimate(y, scale);
+
+        Tensor output;
+        Tensor? finalLatent = null;
+        double? latentCoarsePsnr = null;
+        int tiles = 0;
+        if (options.Strategy == GuidanceStrategy.InnOnly)
+        {
+            Enter(RestoreStage.Finishing);
+            output = MeasurementConsistentInRange(pixelInn, y, estimate);
+        }
+        else
+        {
+            (output, finalLatent, latentCoarsePsnr, tiles) = Diffuse(y, estimate, pixelInn);
+        }
+        output = ImageTensors.Crop(padded, output.clamp(0f, 1f), scale);
+
+        // Quality figures on the final, cropped output (cheap: one INN forward, one degradation).
+        var clock = Stopwatch.StartNew();
+        double coarsePsnr;
+        using (var decomposition = pixelInn.Forward(output, null))
+        {
+            coarsePsnr = Psnr(decomposition.Coarse, input);
+        }
+        innTime += clock.Elapsed;
+        double? measurementPsnr = null;
+        if (options.KnownDegradation is { } degradation)
+        {
+            var degraded = degradation.Apply(output, new Generator((ulong)options.Seed));
+            measurementPsnr = degraded.shape.SequenceEqual(input.shape) ? Psnr(degraded, input) : null;
+        }
+        Enter(RestoreStage.Completed);
+        var models = pipeline.Models;
+        var result = new RestoreResult(output.MoveToOuterDisposeScope())
+        {
+            Strategy = options.Strategy,
+            UsedGenerativePrior = options.Strategy != GuidanceStrategy.InnOnly,
+            UsedStandInModels = options.Strategy != GuidanceStrategy.InnOnly && models!.IsStandIn,
+            ExecutionProvider = options.Strategy == GuidanceStrategy.InnOnly ? "none (INN only)" : models!.ExecutionProvider.ToString(),
+            FinalLatent = finalLatent?.MoveToOuterDisposeScope(),
+            StepsRun = stepsDone,
+            Tiles = tiles,
+            StageTimes = new Dictionary<RestoreStage, TimeSpan>(stageTimes),
+            Total = total.Elapsed,
+            UnetTime = unetTime,
+            VaeTime = vaeTime,
+            InnTime = innTime,
+            CoarsePsnr = coarsePsnr,
+            LatentCoarsePsnr = latentCoarsePsnr,
+            MeasurementPsnr = measurementPsnr,
+        };
+        pipeline.Logger.LogInformation(
+            "Restored {W}×{H} → {OW}×{OH} with {Strategy} in {Total:F2} s (UNet {Unet:F2} s, VAE {Vae:F2} s, INN {Inn:F2} s); coarse PSNR {Psnr:F1} dB.",
+            input.shape[3], input.shape[2], output.shape[3], output.shape[2], options.Strategy, total.Elapsed.TotalSeconds,
+            unetTime.TotalSeconds, vaeTime.TotalSeconds, innTime.TotalSeconds, coarsePsnr);
+        return result;
+    }
+
+    private Tensor InitialEstimate(Tensor y, int scale)
+    {
+        var estimator = options.InitialEstimator ?? BicubicUpscaleEstimator.Instance;
+        var estimate = estimator.Estimate(y, scale, cancellationToken);
+        var expected = new[] { 1L, 3, y.shape[2] * scale, y.shape[3] * scale };
+        if (!estimate.shape.SequenceEqual(expected) || estimate.dtype != ScalarType.Float32)
+        {
+            throw new LatentIndigoException(
+                $"The initial estimator {estimator.GetType().Name} returned [{string.Join(",", estimate.shape)}] {estimate.dtype}; expected [{string.Join(",", expected)}] float32.");
+        }
+        return estimate.clamp(0f, 1f);
+    }
+
+    private (Tensor Output, Tensor FinalLatent, double? LatentCoarsePsnr, int Tiles) Diffuse(Tensor y, Tensor estimate, LiftingInn pixelInn)
+    {
+        var models = pipeline.Models!;
+        var vae = models.Vae;
+        var vaeTiling = new VaeTiling(options.LatentTileSize * 8, Math.Min(64, options.LatentTileSize * 4));
+        bool latentStrategy = options.Strategy == GuidanceStrategy.LatentInn;
+        var latentInn = latentStrategy ? pipeline.InnForScale(latent: true, options.ScaleFactor) : null;
+
+        Enter(RestoreStage.Encoding);
+        var clock = Stopwatch.StartNew();
+        var startLatent = vae.Encode(estimate, vaeTiling, cancellationToken: cancellationToken);
+        var observedLatent = latentStrategy ? vae.Encode(y, vaeTiling, cancellationToken: cancellationToken) : null;
+        vaeTime += clock.Elapsed;
+        var conditioning = models.EncodePrompt(options.Prompt, options.NegativePrompt, options.ClassifierFreeGuidanceScale);
+
+        using var sampler = models.CreateSampler();
+        var generator = new Generator((ulong)options.Seed);
+        sampler.Generator = generator;
+        sampler.SetTimesteps(options.Steps);
+        var timesteps = options.StartTimestep is int start ? sampler.TimestepsFrom(start) : sampler.TimestepsForStrength(options.Strength);
+        var noise = torch.randn(startLatent.shape, generator: generator);
+        var latent = sampler.AddNoise(startLatent, noise, timesteps[0]);
+
+        var inn = latentStrategy ? latentInn : pixelInn;
+        using var refiner = options.Blind && options.Strategy != GuidanceStrategy.None
+            ? new InnRefiner(inn!, options.RefinementLearningRate)
+            : null;
+        using var imageScope = refiner?.BeginImage();
+        var guidance = CreateGuidance(vae, pixelInn, latentInn, refiner);
+
+        Enter(RestoreStage.Sampling);
+        int height = (int)latent.shape[2], width = (int)latent.shape[3];
+        var windows = LatentTiling.Windows(height, width, options.LatentTileSize, options.LatentTileSize - options.LatentTileOverlap);
+        var weights = windows.Count == 1
+            ? torch.ones(windows[0].Height, windows[0].Width)
+            : LatentTiling.GaussianWeights(windows[0].Height, windows[0].Width);
+        int firstGuided = (int)Math.Floor(options.GuidanceSkipFraction * timesteps.Count);
+        var observation = observedLatent ?? y;
+        // A latent pixel covers 8 image pixels, i.e. 8/s low-quality pixels (pixel guidance) or 1/s latent pixels of E(y).
+        int observationScale = options.ScaleFactor;
+        int pixelsPerLatent = latentStrategy ? 1 : 8;
+        Tensor finalLatent = latent;
+        var samplingClock = Stopwatch.StartNew();
+        for (int i = 0; i < timesteps.Count; i++)
+        {
+            int t = timesteps[i];
+            bool guided = guidance is not null && i >= firstGuided;
+            bool refine = guided && refiner is not null && i < timesteps.Count - 1;
+            bool regularize = guided && options.ManifoldRegularization && (i - firstGuided) % options.EffectiveManifoldEveryKSteps == 0;
+            using var stepScope = torch.NewDisposeScope();
+            var originalSum = torch.zeros_like(latent);
+            var noiseSum = torch.zeros_like(latent);
+            var weightSum = torch.zeros(1, 1, height, width);
+            for (int k = 0; k < windows.Count; k++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var w = windows[k];
+                var tile = latent.narrow(2, w.Top, w.Height).narrow(3, w.Left, w.Width);
+                clock.Restart();
+                var modelInput = sampler.ScaleModelInput(tile, t);
+                var modelOutput = models.Unet.PredictNoise(modelInput, t, conditioning, cancellationToken);
+                unetTime += clock.Elapsed;
+                using var prediction = sampler.PredictOriginal(modelOutput, t, tile);
+                var original = prediction.PredictedOriginal;
+                if (guided)
+                {
+                    // The observation crop under this tile: latent px × 8 / s pixels of y, or latent px / s of E(y).
+                    int top = w.Top * pixelsPerLatent / observationScale, left = w.Left * pixelsPerLatent / observationScale;
+                    int rows = w.Height * pixelsPerLatent / observationScale, cols = w.Width * pixelsPerLatent / observationScale;
+                    var observed = observation.narrow(2, top, rows).narrow(3, left, cols);
+                    original = guidance!.Guide(original, observed, refine, cancellationToken);
+                }
+                if (regularize)
+                {
+                    clock.Restart();
+                    original = ManifoldRegularization.Apply(vae, original, options.ManifoldRho, cancellationToken);
+                    vaeTime += clock.Elapsed;
+                }
+                originalSum.narrow(2, w.Top, w.Height).narrow(3, w.Left, w.Width).add_(original * weights);
+                noiseSum.narrow(2, w.Top, w.Height).narrow(3, w.Left, w.Width).add_(prediction.PredictedNoise * weights);
+                weightSum.narrow(2, w.Top, w.Height).narrow(3, w.Left, w.Width).add_(weights);
+                Report(RestoreStage.Sampling, i + 1, timesteps.Count, k, windows.Count, samplingClock.Elapsed);
+            }
+            var blendedOriginal = originalSum / weightSum;
+            var blendedNoise = noiseSum / weightSum;
+            using var update = sampler.StepFromOriginal(blendedOriginal, t, latent, options.Eta, null,
+                options.RecomputeNoiseAfterGuidance ? null : blendedNoise);
+            // Keep only the current latent and ẑ0 alive across steps: memory does not grow with the step count.
+            var previousLatent = latent;
+            var previousFinal = finalLatent;
+            latent = update.PrevSample.clone().MoveToOuterDisposeScope();
+            finalLatent = blendedOriginal.MoveToOuterDisposeScope();
+            if (!ReferenceEquals(previousFinal, previousLatent))
+            {
+                previousFinal.Dispose();
+            }
+            previousLatent.Dispose();
+            stepsDone = i + 1;
+        }
+        innTime += (guidance as PixelInnGuidance)?.InnTime ?? TimeSpan.Zero;
+        innTime += (guidance as LatentInnGuidance)?.InnTime ?? TimeSpan.Zero;
+        vaeTime += (guidance as PixelInnGuidance)?.VaeTime ?? TimeSpan.Zero;
+
+        double? latentCoarsePsnr = null;
+        if (latentStrategy)
+        {
+            clock.Restart();
+            if (options.MeasurementConsistentFinish)
+            {
+                finalLatent = MeasurementConsistent(latentInn!, observedLatent!, finalLatent);
+            }
+            using var decomposition = latentInn!.Forward(finalLatent, null);
+            latentCoarsePsnr = Psnr(decomposition.Coarse, observedLatent!, peak: 2.0);
+            innTime += clock.Elapsed;
+        }
+
+        Enter(RestoreStage.Decoding);
+        clock.Restart();
+        var decoded = vae.Decode(finalLatent, vaeTiling, cancellationToken: cancellationToken).clamp(0f, 1f);
+        vaeTime += clock.Elapsed;
+
+        Enter(RestoreStage.Finishing);
+        if (options.ColorFix)
+        {
+            decoded = WaveletColorFix.Apply(decoded, estimate);
+        }
+        if (options.MeasurementConsistentFinish && options.Strategy == GuidanceStrategy.PixelInn)
+        {
+            clock.Restart();
+            decoded = MeasurementConsistentInRange(pixelInn, y, decoded.clamp(0f, 1f));
+            innTime += clock.Elapsed;
+        }
+        return (decoded, finalLatent, latentCoarsePsnr, windows.Count);
+    }
+
+    private ILatentGuidance? CreateGuidance(Vae vae, LiftingInn pixelInn, LiftingInn? latentInn, InnRefiner? refiner) => options.Strategy switch
+    {
+        GuidanceStrategy.PixelInn => new PixelInnGuidance(vae, new InnGuidanceStep(pixelInn, options.CoarseWeight, options.ConsistencyWeight),
+            options.EffectiveGuidanceStepSize, refiner, options.RefinementStepsPerSamplingStep),
+        GuidanceStrategy.LatentInn => new LatentInnGuidance(new InnGuidanceStep(latentInn!, options.CoarseWeight, options.ConsistencyWeight),
+            options.EffectiveGuidanceStepSize, refiner, options.RefinementStepsPerSamplingStep),
+        _ => null,
+    };
+
+    /// <summary>g⁻¹(observation, details of g(estimate)): the estimate's detail on the observation's coarse band.</summary>
+    private static Tensor MeasurementConsistent(LiftingInn inn, Tensor observation, Tensor estimate)
+    {
+        using var decomposition = inn.Forward(estimate, null);
+        return inn.Inverse(observation, decomposition.Details, null);
+    }
+
+    /// <summary>
+    /// The measurement-consistent finish for images, which must also stay in [0,1]: alternate the projection onto
+    /// the consistent set (above) with clamping (projections onto convex sets), a few rounds. One round is exact
+    /// consistency; clamping afterwards would undo part of it wherever the estimate was far from consistent.
+    /// </summary>
+    private static Tensor MeasurementConsistentInRange(LiftingInn inn, Tensor observation, Tensor estimate, int rounds = 4)
+    {
+        var x = estimate;
+        for (int round = 0; round < rounds; round++)
+        {
+            x = MeasurementConsistent(inn, observation, x).clamp_(0f, 1f);
+        }
+        return x;
+    }
+
+    private static double Psnr(Tensor a, Tensor b, double peak = 1.0)
+    {
+        double mse = (a - b).pow(2).mean().to(ScalarType.Float64).item<double>();
+        return mse <= 0 ? double.PositiveInfinity : 10 * Math.Log10(peak * peak / mse);
+    }
+
+    private void Enter(RestoreStage next)
+    {
+        if (stageClock.IsRunning)
+        {
+            stageTimes[stage] = stageTimes.GetValueOrDefault(stage) + stageClock.Elapsed;
+        }
+        stage = next;
+        stageClock.Restart();
+        if (next != RestoreStage.Sampling)
+        {
+            Report(next, 0, 0, 0, 1, TimeSpan.Zero);
+        }
+        cancellationToken.ThrowIfCancellationRequested();
+    }
+
+    private void Report(RestoreStage at, int step, int steps, int tile, int tiles, TimeSpan samplingTime)
+    {
+        if (progress is null)
+        {
+            return;
+        }
+        int iterations = (step - 1) * tiles + tile + 1;
+        double rate = at == RestoreStage.Sampling && samplingTime > TimeSpan.Zero ? iterations / samplingTime.TotalSeconds : 0;
+        progress.Report(new RestoreProgress(at, step, steps, tile, tiles, total.Elapsed, rate));
+    }
+}
