@@ -262,6 +262,11 @@ public static class StandInModelBuilder
                 b[i] = -4f; // log-variance channels: a constant, the library must ignore them
             }
         }
+        if (o.VaeCost is { } encoderCost)
+        {
+            // Realistic-cost variant: a convolution stack at latent resolution whose (tiny) contribution keeps it live.
+            pooled = g.Node("Add", [pooled, g.Node("Mul", [ConvStack(g, pooled, inChannels, encoderCost), g.Floats("vae_cost_scale", [1e-3f], 1)])]);
+        }
         var latent = g.Node("Conv", [pooled, g.Floats("enc_w", w, outChannels, inChannels, 1, 1), g.Floats("enc_b", b, outChannels)]);
         var outName = defects.Contains(StandInDefect.EncoderOutputRenamed) ? "latent"
             : parameters ? "latent_parameters" : "latent_sample";
@@ -283,6 +288,10 @@ public static class StandInModelBuilder
             {
                 w[k * c + i] = (float)p[k, i];
             }
+        }
+        if (o.VaeCost is { } decoderCost)
+        {
+            z = g.Node("Add", [z, g.Node("Mul", [ConvStack(g, z, c, decoderCost), g.Floats("vae_cost_scale", [1e-3f], 1)])]);
         }
         var rgb = g.Node("Conv", [z, g.Floats("dec_w", w, 3, c, 1, 1)]);
         var up = g.Node("Resize", [rgb, "", g.Floats("scales", [1f, 1f, 8f, 8f], 4)], null,

@@ -145,6 +145,12 @@ public sealed class StandInOptions
     /// <summary>Optional convolution stack that gives the UNet a realistic cost.</summary>
     public StandInCost? Cost { get; set; }
 
+    /// <summary>
+    /// Extra compute for the VAE encoder and decoder (a convolution stack at latent resolution, scaled by 1e-3 into
+    /// the result), so pipeline benchmarks see a VAE share; null (default) keeps the VAE exactly linear.
+    /// </summary>
+    public StandInCost? VaeCost { get; set; }
+
     /// <summary>Store the UNet's large weights in an external-data file (<c>unet/weights.pb</c>).</summary>
     public bool ExternalData { get; set; }
 

@@ -19,15 +19,20 @@ public class RunLifecycleTests
         // 256² latents: ≈160 GFLOP, well over a second even on an idle 2-core machine, cancelled after 100 ms.
         using var latents = RandomNormal(1, 1, 4, 256, 256);
         using var states = RandomNormal(2, 1, 77, 32);
-        // ONNX Runtime's first run of a session ignores the terminate flag while it initialises; warm up on a small shape.
-        using var warmUp = RandomNormal(4, 1, 4, 8, 8);
-        models.Unet.PredictNoise(warmUp, 10, states);
         using var cts = new CancellationTokenSource();
         Assert.False(cts.IsCancellationRequested);
-        cts.CancelAfter(TimeSpan.FromMilliseconds(100));
+        // Cancel from a dedicated thread: CancelAfter's timer callback needs a free thread-pool thread, and on a 2-core
+        // machine the pool can be starved for most of a second while the test thread sits in the native run.
+        var canceller = new Thread(() =>
+        {
+            Thread.Sleep(100);
+            cts.Cancel();
+        });
+        canceller.Start();
         var e = Assert.ThrowsAny<OperationCanceledException>(() => models.Unet.PredictNoise(latents, 10, states, cts.Token));
         Assert.Equal(cts.Token, e.CancellationToken);
         Assert.IsType<Microsoft.ML.OnnxRuntime.OnnxRuntimeException>(e.InnerException); // it came from RunOptions.Terminate
+        canceller.Join();
 
         // The session is usable afterwards (small shape: fast).
         using var small = RandomNormal(3, 1, 4, 8, 8);
@@ -51,14 +56,15 @@ public class RunLifecycleTests
     {
         using var folder = StandInModelBuilder.CreateTemporary(Slow());
         var models = StableDiffusionModels.Load(folder.Path);
-        using var latents = RandomNormal(1, 1, 4, 128, 128);
+        // 256² latents: about a second per run, so the run is surely still in flight 150 ms after it started.
+        using var latents = RandomNormal(1, 1, 4, 256, 256);
         using var states = RandomNormal(2, 1, 77, 32);
         using var started = new ManualResetEventSlim();
-        var run = Task.Run(() =>
+        var run = Task.Factory.StartNew(() =>
         {
             started.Set();
             models.Unet.PredictNoise(latents, 10, states);
-        });
+        }, TaskCreationOptions.LongRunning); // its own thread: not delayed by a busy thread pool
         started.Wait();
         Thread.Sleep(150); // let the run enter ONNX Runtime
         var e = Assert.Throws<InvalidOperationException>(() => models.Unet.PredictNoise(latents, 10, states));
