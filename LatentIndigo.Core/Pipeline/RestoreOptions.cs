@@ -105,6 +105,12 @@ public sealed record RestoreOptions
     /// <summary>Classifier-free guidance scale; 1 disables CFG (one UNet run per step). Default 1.</summary>
     public double ClassifierFreeGuidanceScale { get; init; } = 1.0;
 
+    /// <summary>
+    /// Compute <see cref="RestoreResult.CoarsePsnr"/> and <see cref="RestoreResult.MeasurementPsnr"/> (one pixel-INN
+    /// forward and one degradation of the output). Default on; turn off to save that time in batch runs.
+    /// </summary>
+    public bool ComputeQualityMetrics { get; init; } = true;
+
     /// <summary>The initial estimator; null uses bicubic upscaling.</summary>
     public IInitialEstimator? InitialEstimator { get; init; }
 

@@ -65,14 +65,15 @@ internal sealed class RestoreRun
 
         // Quality figures on the final, cropped output (cheap: one INN forward, one degradation).
         var clock = Stopwatch.StartNew();
-        double coarsePsnr;
-        using (var decomposition = pixelInn.Forward(output, null))
+        double? coarsePsnr = null;
+        if (options.ComputeQualityMetrics)
         {
+            using var decomposition = pixelInn.Forward(output, null);
             coarsePsnr = Psnr(decomposition.Coarse, input);
         }
         innTime += clock.Elapsed;
         double? measurementPsnr = null;
-        if (options.KnownDegradation is { } degradation)
+        if (options.ComputeQualityMetrics && options.KnownDegradation is { } degradation)
         {
             var degraded = degradation.Apply(output, new Generator((ulong)options.Seed));
             measurementPsnr = degraded.shape.SequenceEqual(input.shape) ? Psnr(degraded, input) : null;
@@ -98,9 +99,9 @@ internal sealed class RestoreRun
             MeasurementPsnr = measurementPsnr,
         };
         pipeline.Logger.LogInformation(
-            "Restored {W}×{H} → {OW}×{OH} with {Strategy} in {Total:F2} s (UNet {Unet:F2} s, VAE {Vae:F2} s, INN {Inn:F2} s); coarse PSNR {Psnr:F1} dB.",
+            "Restored {W}×{H} → {OW}×{OH} with {Strategy} in {Total:F2} s (UNet {Unet:F2} s, VAE {Vae:F2} s, INN {Inn:F2} s); coarse PSNR {Psnr} dB.",
             input.shape[3], input.shape[2], output.shape[3], output.shape[2], options.Strategy, total.Elapsed.TotalSeconds,
-            unetTime.TotalSeconds, vaeTime.TotalSeconds, innTime.TotalSeconds, coarsePsnr);
+            unetTime.TotalSeconds, vaeTime.TotalSeconds, innTime.TotalSeconds, coarsePsnr?.ToString("F1", System.Globalization.CultureInfo.InvariantCulture) ?? "-");
         return result;
     }
 
