@@ -302,6 +302,7 @@ internal sealed class RestoreRun
         if (stageClock.IsRunning)
         {
             stageTimes[stage] = stageTimes.GetValueOrDefault(stage) + stageClock.Elapsed;
+            pipeline.Logger.LogDebug("Stage {Stage} took {Seconds:F3} s.", stage, stageClock.Elapsed.TotalSeconds);
         }
         stage = next;
         stageClock.Restart();
