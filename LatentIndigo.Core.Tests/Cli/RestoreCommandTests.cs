@@ -74,5 +74,17 @@ public class RestoreCommandTests
         Assert.Equal(1, CliApp.Run(["restore", input, "-o", folder.File("z.png"), "--model", folder.Path], default, badModel));
         Assert.Contains("unet", badModel.Output);
         Assert.False(File.Exists(folder.File("z.png")));
+
+        var gpuWithoutModel = Console();
+        Assert.Equal(1, CliApp.Run(["restore", input, "-o", folder.File("g.png"), "--provider", "cuda"], default, gpuWithoutModel));
+        Assert.Contains("--provider cuda", gpuWithoutModel.Output);
+
+        var badProvider = Console();
+        Assert.NotEqual(0, CliApp.Run(["restore", input, "-o", folder.File("p.png"), "--stand-in", "--provider", "tpu"], default, badProvider));
+        Assert.Contains("cpu or cuda", badProvider.Output);
+
+        var costWithoutStandIn = Console();
+        Assert.NotEqual(0, CliApp.Run(["restore", input, "-o", folder.File("c.png"), "--stand-in-cost", "sd"], default, costWithoutStandIn));
+        Assert.Contains("only applies with --stand-in", costWithoutStandIn.Output);
     }
 }

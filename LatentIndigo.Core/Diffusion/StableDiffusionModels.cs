@@ -100,6 +100,13 @@ public sealed class StableDiffusionModels : IDisposable
     /// <summary>The provider the sessions run on (CPU after an allowed fallback).</summary>
     public ExecutionProviderKind ExecutionProvider { get; }
 
+    /// <summary>
+    /// Where the models' bound input and output buffers live, and so where <see cref="UnetModel.PredictNoise(Tensor, int, Tensor, CancellationToken)"/>
+    /// returns its result: the CUDA device with the CUDA provider (and a CUDA build of libtorch), otherwise the CPU.
+    /// Keep latents on this device to avoid copies.
+    /// </summary>
+    public Device Device => _sessions[0].Device;
+
     /// <summary>True for LatentIndigo's stand-in models (tests and demos): their outputs are not real restorations.</summary>
     public bool IsStandIn { get; }
 

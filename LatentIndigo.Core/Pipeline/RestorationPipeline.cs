@@ -59,6 +59,10 @@ public sealed class RestorationPipeline : IDisposable
         this.latentInn = latentInn;
         this.ownsComponents = ownsComponents;
         this.logger = logger ?? NullLogger.Instance;
+        // The whole loop runs where the models' buffers are (the GPU with the CUDA provider), so the INNs go there too.
+        Device = models?.Device ?? torch.CPU;
+        pixelInn.to(Device);
+        latentInn?.to(Device);
     }
 
     /// <summary>
@@ -91,6 +95,12 @@ public sealed class RestorationPipeline : IDisposable
 
     /// <summary>The pixel INN.</summary>
     public LiftingInn PixelInn => pixelInn;
+
+    /// <summary>
+    /// Where restorations run: the models' device (<see cref="StableDiffusionModels.Device"/>), or the CPU without
+    /// models. The constructor moves the INNs there. Inputs and results are CPU tensors whatever the device.
+    /// </summary>
+    public Device Device { get; }
 
     /// <summary>The latent INN, if any.</summary>
     public LiftingInn? LatentInn => latentInn;
@@ -207,7 +217,7 @@ public sealed class RestorationPipeline : IDisposable
             innOptions.Levels = System.Numerics.BitOperations.Log2((uint)scale);
             rescaled = new LiftingInn(innOptions);
             rescaled.load_state_dict(inn.state_dict());
-            rescaled.to(inn.DType);
+            rescaled.to(inn.DType).to(inn.Device);
             rescaledInns[(latent, scale)] = rescaled;
             logger.LogInformation("Using the {Kind} INN (trained for ×{Trained}) with {Levels} level(s) for ×{Scale}.",
                 latent ? "latent" : "pixel", inn.ScaleFactor, innOptions.Levels, scale);

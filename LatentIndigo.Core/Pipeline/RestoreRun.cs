@@ -23,6 +23,7 @@ internal sealed class RestoreRun
     private RestoreStage stage;
     private TimeSpan unetTime, vaeTime, innTime;
     private int stepsDone;
+    private InnTiling? pixelTiling;
 
     public RestoreRun(RestorationPipeline pipeline, Tensor input, RestoreOptions options, IProgress<RestoreProgress>? progress,
         CancellationToken cancellationToken)
@@ -43,8 +44,9 @@ internal sealed class RestoreRun
 
         Enter(RestoreStage.Preparing);
         var padded = ImageTensors.PadToMultiple(input, options.Strategy == GuidanceStrategy.InnOnly ? 1 : 8);
-        var y = padded.Image;
-        var estimate = InitialEstimate(y, scale);
+        // The estimator contract is CPU in, CPU out; everything after it runs on the pipeline's device.
+        var estimate = InitialEstimate(padded.Image, scale).to(pipeline.Device);
+        var y = padded.Image.to(pipeline.Device);
 
         Tensor output;
         Tensor? finalLatent = null;
@@ -68,10 +70,11 @@ internal sealed class RestoreRun
         double? coarsePsnr = null;
         if (options.ComputeQualityMetrics)
         {
-            using var decomposition = pixelInn.Forward(output, null);
-            coarsePsnr = Psnr(decomposition.Coarse, input);
+            using var coarse = PixelTiling.Coarse(pixelInn, output, cancellationToken: cancellationToken);
+            coarsePsnr = Psnr(coarse, input.to(pipeline.Device));
         }
         innTime += clock.Elapsed;
+        output = output.cpu();
         double? measurementPsnr = null;
         if (options.ComputeQualityMetrics && options.KnownDegradation is { } degradation)
         {
@@ -86,7 +89,7 @@ internal sealed class RestoreRun
             UsedGenerativePrior = options.Strategy != GuidanceStrategy.InnOnly,
             UsedStandInModels = options.Strategy != GuidanceStrategy.InnOnly && models!.IsStandIn,
             ExecutionProvider = options.Strategy == GuidanceStrategy.InnOnly ? "none (INN only)" : models!.ExecutionProvider.ToString(),
-            FinalLatent = finalLatent?.MoveToOuterDisposeScope(),
+            FinalLatent = finalLatent?.cpu().MoveToOuterDisposeScope(),
             StepsRun = stepsDone,
             Tiles = tiles,
             StageTimes = new Dictionary<RestoreStage, TimeSpan>(stageTimes),
@@ -138,7 +141,8 @@ internal sealed class RestoreRun
         sampler.Generator = generator;
         sampler.SetTimesteps(options.Steps);
         var timesteps = options.StartTimestep is int start ? sampler.TimestepsFrom(start) : sampler.TimestepsForStrength(options.Strength);
-        var noise = torch.randn(startLatent.shape, generator: generator);
+        // Drawn on the CPU: a seed gives the same start on every device.
+        var noise = torch.randn(startLatent.shape, generator: generator).to(startLatent.device);
         var latent = sampler.AddNoise(startLatent, noise, timesteps[0]);
 
         var inn = latentStrategy ? latentInn : pixelInn;
@@ -151,9 +155,9 @@ internal sealed class RestoreRun
         Enter(RestoreStage.Sampling);
         int height = (int)latent.shape[2], width = (int)latent.shape[3];
         var windows = LatentTiling.Windows(height, width, options.LatentTileSize, options.LatentTileSize - options.LatentTileOverlap);
-        var weights = windows.Count == 1
+        var weights = (windows.Count == 1
             ? torch.ones(windows[0].Height, windows[0].Width)
-            : LatentTiling.GaussianWeights(windows[0].Height, windows[0].Width);
+            : LatentTiling.GaussianWeights(windows[0].Height, windows[0].Width)).to(latent.device);
         int firstGuided = (int)Math.Floor(options.GuidanceSkipFraction * timesteps.Count);
         var observation = observedLatent ?? y;
         // A latent pixel covers 8 image pixels, i.e. 8/s low-quality pixels (pixel guidance) or 1/s latent pixels of E(y).
@@ -170,7 +174,7 @@ internal sealed class RestoreRun
             using var stepScope = torch.NewDisposeScope();
             var originalSum = torch.zeros_like(latent);
             var noiseSum = torch.zeros_like(latent);
-            var weightSum = torch.zeros(1, 1, height, width);
+            var weightSum = torch.zeros(1, 1, height, width, device: latent.device);
             for (int k = 0; k < windows.Count; k++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -273,13 +277,19 @@ internal sealed class RestoreRun
     /// The measurement-consistent finish for images, which must also stay in [0,1]: alternate the projection onto
     /// the consistent set (above) with clamping (projections onto convex sets), a few rounds. One round is exact
     /// consistency; clamping afterwards would undo part of it wherever the estimate was far from consistent.
+    /// The projection runs in pixel windows (<see cref="PixelTiling"/>), so its memory is bounded by the tile size.
     /// </summary>
-    private static Tensor MeasurementConsistentInRange(LiftingInn inn, Tensor observation, Tensor estimate, int rounds = 4)
+    private Tensor MeasurementConsistentInRange(LiftingInn inn, Tensor observation, Tensor estimate, int rounds = 4)
     {
         var x = estimate;
         for (int round = 0; round < rounds; round++)
         {
-            x = MeasurementConsistent(inn, observation, x);
+            var projected = PixelTiling.Project(inn, observation, x, cancellationToken: cancellationToken);
+            if (!ReferenceEquals(x, estimate))
+            {
+                x.Dispose();
+            }
+            x = projected;
             // Stop as soon as the consistent image is (almost) in range: clamping would change it by under 1/1000.
             float outside = Math.Max(-x.min().item<float>(), x.max().item<float>() - 1f);
             x = x.clamp_(0f, 1f);
@@ -290,6 +300,9 @@ internal sealed class RestoreRun
         }
         return x;
     }
+
+    /// <summary>The INN passes over the whole image run in windows of the diffusion tile's pixel size.</summary>
+    private InnTiling PixelTiling => pixelTiling ??= new InnTiling(options.LatentTileSize * 8);
 
     private static double Psnr(Tensor a, Tensor b, double peak = 1.0)
     {

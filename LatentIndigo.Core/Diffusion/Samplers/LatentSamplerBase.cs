@@ -191,6 +191,13 @@ public abstract class LatentSamplerBase : ILatentSampler
             return noise;
         }
         owned = true;
+        if (Generator is not null && sample.device_type != DeviceType.CPU)
+        {
+            // A seeded CPU generator cannot draw on the GPU: draw on the CPU and move, which also gives the same noise
+            // on every device for a given seed.
+            using var cpuNoise = torch.randn(sample.shape, dtype: sample.dtype, generator: Generator);
+            return cpuNoise.to(sample.device);
+        }
         return torch.randn(sample.shape, dtype: sample.dtype, device: sample.device, generator: Generator);
     }
 

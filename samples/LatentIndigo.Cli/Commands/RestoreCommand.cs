@@ -105,6 +105,23 @@ public sealed class RestoreCommand : Command<RestoreCommand.Settings>
         [Description("Also write a side-by-side PNG: the input (nearest-neighbour upscaled) next to the result. Single input only.")]
         public string? Compare { get; init; }
 
+        /// <summary>cpu or cuda.</summary>
+        [CommandOption("--provider <NAME>")]
+        [Description("Where the diffusion models run: cpu (default) or cuda (the GPU build: Microsoft.ML.OnnxRuntime.Gpu, CUDA 13, cuDNN 9). The INN follows them.")]
+        [DefaultValue("cpu")]
+        public string Provider { get; init; } = "cpu";
+
+        /// <summary>Run on the CPU when CUDA cannot load.</summary>
+        [CommandOption("--allow-cpu-fallback")]
+        [Description("With --provider cuda: warn and run on the CPU when CUDA cannot load, instead of failing.")]
+        public bool AllowCpuFallback { get; init; }
+
+        /// <summary>Compute of the stand-in models.</summary>
+        [CommandOption("--stand-in-cost <COST>")]
+        [Description("With --stand-in: none (default, instant), cpu (≈5 GFLOP UNet steps) or sd (≈0.8 TFLOP steps like SD's UNet; for GPUs) — for timing runs.")]
+        [DefaultValue("none")]
+        public string StandInCost { get; init; } = "none";
+
         /// <summary>Overwrite.</summary>
         [CommandOption("--force")]
         [Description("Replace existing output files (inputs are never overwritten).")]
@@ -124,6 +141,18 @@ public sealed class RestoreCommand : Command<RestoreCommand.Settings>
             if (Degradation is not null && Blind)
             {
                 return ValidationResult.Error("Use either --degradation (known) or --blind (unknown), not both.");
+            }
+            if (Provider is not ("cpu" or "cuda"))
+            {
+                return ValidationResult.Error($"--provider must be cpu or cuda; got '{Provider}'.");
+            }
+            if (StandInCost is not ("none" or "cpu" or "sd"))
+            {
+                return ValidationResult.Error($"--stand-in-cost must be none, cpu or sd; got '{StandInCost}'.");
+            }
+            if (StandInCost != "none" && !StandIn)
+            {
+                return ValidationResult.Error("--stand-in-cost only applies with --stand-in.");
             }
             if (Strategy is not null && ParseStrategy(Strategy) is null)
             {
@@ -151,6 +180,10 @@ public sealed class RestoreCommand : Command<RestoreCommand.Settings>
         var strategy = settings.Strategy is null
             ? (diffusion ? GuidanceStrategy.PixelInn : GuidanceStrategy.InnOnly)
             : ParseStrategy(settings.Strategy)!.Value;
+        if (settings.Provider == "cuda" && !diffusion)
+        {
+            throw new CliUserException("--provider cuda runs the diffusion models on the GPU: pass --model <folder> (or --stand-in). INN-only runs on the CPU.");
+        }
         if (strategy != GuidanceStrategy.InnOnly && !diffusion)
         {
             throw new CliUserException(
@@ -180,7 +213,13 @@ public sealed class RestoreCommand : Command<RestoreCommand.Settings>
 
         // Stand-in UNet = the exact denoiser for Gaussian data, so sampling behaves sensibly (still random "weights").
         using var standIn = settings.StandIn
-            ? StandInModelBuilder.CreateTemporary(new StandInOptions { UnetBehavior = StandInUnetBehavior.GaussianDenoiser })
+            ? StandInModelBuilder.CreateTemporary(new StandInOptions
+            {
+                UnetBehavior = StandInUnetBehavior.GaussianDenoiser,
+                Cost = settings.StandInCost switch { "sd" => LatentIndigo.StandIns.StandInCost.SdLike, "cpu" => LatentIndigo.StandIns.StandInCost.CpuBenchmark, _ => null },
+                VaeCost = settings.StandInCost switch { "sd" => new LatentIndigo.StandIns.StandInCost(320, 32), "cpu" => new LatentIndigo.StandIns.StandInCost(128, 8), _ => null },
+                ExternalData = settings.StandInCost == "sd",
+            })
             : null;
         using var pipeline = CreatePipeline(settings, standIn?.Path, strategy);
         PrintBanner(console, settings, pipeline, strategy);
@@ -268,7 +307,11 @@ public sealed class RestoreCommand : Command<RestoreCommand.Settings>
                 throw new CliUserException($"The INN '{innName}' works on {pixelInn.Channels} channels; restore needs a pixel (RGB) INN.");
             }
             string? folder = settings.Model ?? standInFolder;
-            models = folder is null ? null : StableDiffusionModels.Load(folder);
+            models = folder is null ? null : StableDiffusionModels.Load(folder, new DiffusionModelOptions
+            {
+                ExecutionProvider = settings.Provider == "cuda" ? ExecutionProviderKind.Cuda : ExecutionProviderKind.Cpu,
+                AllowCpuFallback = settings.AllowCpuFallback,
+            });
             if (settings.LatentInn is not null)
             {
                 latentInn = InnCommandSupport.LoadInn(settings.LatentInn);
