@@ -1,6 +1,9 @@
 using System.Globalization;
 using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Engines;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using LatentIndigo.Diffusion;
 using LatentIndigo.Invertible;
 using LatentIndigo.Pipeline;
@@ -19,17 +22,30 @@ namespace LatentIndigo.Benchmarks.Pipeline;
 /// into UNet, VAE, INN and everything else, from the pipeline's own timers, averaged over the measured invocations.
 /// </summary>
 [SimpleJob(RunStrategy.Monitoring, launchCount: 1, warmupCount: 1, iterationCount: 2)]
-public class StrategyBenchmarks
+public class StrategyBenchmarks : StrategyBenchmarkBase
 {
-    private int Steps => UnetCost == "sd" ? 2 : 10;
+}
+
+/// <summary>The measurement shared by <see cref="StrategyBenchmarks"/> (CPU) and <see cref="CudaStrategyBenchmarks"/>.</summary>
+public abstract class StrategyBenchmarkBase
+{
+    /// <summary>DDIM steps per restore (few on a 2-core CPU, where an SD-like step takes seconds).</summary>
+    protected virtual int Steps => UnetCost == "sd" ? 2 : 10;
+
+    /// <summary>Where the models (and so the whole loop) run.</summary>
+    protected virtual ExecutionProviderKind Provider => ExecutionProviderKind.Cpu;
+
     private StandInFolder folder = null!;
     private RestorationPipeline pipeline = null!;
     private Tensor input = null!;
     private readonly List<RestoreResult> results = new();
 
     /// <summary>Stand-in cost: "cpu" (≈5 GFLOP UNet) or "sd" (SD-like ≈0.8 TFLOP UNet).</summary>
-    [Params("cpu", "sd")]
+    [ParamsSource(nameof(UnetCosts))]
     public string UnetCost { get; set; } = "cpu";
+
+    /// <summary>The costs this class measures.</summary>
+    public virtual IEnumerable<string> UnetCosts => ["cpu", "sd"];
 
     /// <summary>The case: strategy, with manifold regularisation at its default or off.</summary>
     [Params("None", "LatentInn-no-manifold", "LatentInn", "PixelInn-no-manifold", "PixelInn")]
@@ -53,9 +69,11 @@ public class StrategyBenchmarks
             Cost = UnetCost == "sd" ? StandInCost.SdLike : StandInCost.CpuBenchmark,
             VaeCost = UnetCost == "sd" ? new StandInCost(320, 32) : new StandInCost(128, 8),
             UnetBehavior = StandInUnetBehavior.GaussianDenoiser,
+            ExternalData = UnetCost == "sd",
         });
         var latentInn = new LiftingInn(new LiftingInnOptions { Channels = 4, Offset = 0, Levels = 2 });
-        pipeline = new RestorationPipeline(StableDiffusionModels.Load(folder.Path), BundledInn.Load(BundledInnWeights.BicubicX4), latentInn);
+        var models = StableDiffusionModels.Load(folder.Path, new DiffusionModelOptions { ExecutionProvider = Provider });
+        pipeline = new RestorationPipeline(models, BundledInn.Load(BundledInnWeights.BicubicX4), latentInn);
         input = torch.rand(new long[] { 1, 3, 128, 128 }, generator: new Generator(1));
     }
 
@@ -80,7 +98,7 @@ public class StrategyBenchmarks
             double inn = measured.Average(r => r.InnTime.TotalSeconds);
             double other = total - unet - vae - inn;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"// SHARES | {UnetCost} | {Case} | total {total:F2} s | per step {total / Steps * 1000:F0} ms | UNet {unet / total:P1} | VAE {vae / total:P1} | INN {inn / total:P1} | other {other / total:P1} |"));
+                $"// SHARES | {Provider} | {UnetCost} | {Case} | total {total:F2} s | per step {total / Steps * 1000:F0} ms | UNet {unet / total:P1} | VAE {vae / total:P1} | INN {inn / total:P1} | other {other / total:P1} |"));
         }
         foreach (var r in results)
         {
@@ -90,5 +108,37 @@ public class StrategyBenchmarks
         input.Dispose();
         pipeline.Dispose();
         folder.Dispose();
+    }
+}
+
+/// <summary>
+/// <see cref="StrategyBenchmarks"/> on a GPU: the SD-like stand-in cost, CUDA provider (the INNs follow the models),
+/// 28 steps as in a default restore (50-step schedule from strength 0.57). Needs the GPU build
+/// (<c>-p:LatentIndigoGpu=true</c>) and CUDA 13; run with <c>--filter '*CudaStrategy*' --inProcess</c>.
+/// </summary>
+[Config(typeof(InProcessMonitoringConfig))]
+public class CudaStrategyBenchmarks : StrategyBenchmarkBase
+{
+    /// <inheritdoc />
+    public override IEnumerable<string> UnetCosts => ["sd"];
+
+    /// <inheritdoc />
+    protected override int Steps => 28;
+
+    /// <inheritdoc />
+    protected override ExecutionProviderKind Provider => ExecutionProviderKind.Cuda;
+}
+
+/// <summary>
+/// The same job as <see cref="StrategyBenchmarks"/> but in-process: GPU machines may have the .NET runtime without the
+/// SDK that BenchmarkDotNet's default toolchain builds with.
+/// </summary>
+public sealed class InProcessMonitoringConfig : ManualConfig
+{
+    /// <summary>Creates the config.</summary>
+    public InProcessMonitoringConfig()
+    {
+        AddJob(Job.Default.WithStrategy(RunStrategy.Monitoring).WithLaunchCount(1).WithWarmupCount(1).WithIterationCount(2)
+            .WithToolchain(InProcessEmitToolchain.Instance));
     }
 }
