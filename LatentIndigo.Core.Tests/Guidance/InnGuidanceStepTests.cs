@@ -80,6 +80,37 @@ public class InnGuidanceStepTests
     }
 
     [Fact]
+    public void A_batch_gets_exactly_the_steps_its_images_would_get_alone()
+    {
+        // Reference: each image on its own. A whole-batch norm would couple the images and fail this.
+        var generator = new Generator(9);
+        using var inn = new LiftingInn(new LiftingInnOptions { Channels = 4, Offset = 0, Levels = 1 });
+        inn.to(ScalarType.Float64);
+        using (torch.no_grad())
+        {
+            foreach (var p in inn.parameters())
+            {
+                p.copy_(torch.randn(p.shape, generator: generator, dtype: ScalarType.Float64) * 0.05);
+            }
+        }
+        using var x = torch.randn(new long[] { 3, 4, 8, 8 }, generator: generator, dtype: ScalarType.Float64);
+        using var y = torch.randn(new long[] { 3, 4, 4, 4 }, generator: generator, dtype: ScalarType.Float64);
+        var step = new InnGuidanceStep(inn, 1.0, 0.5);
+        using var batched = step.Apply(x, y, null, 0.3);
+        double coarseSum = 0, consistencySum = 0;
+        for (int i = 0; i < 3; i++)
+        {
+            using var alone = step.Apply(x.narrow(0, i, 1), y.narrow(0, i, 1), null, 0.3);
+            using var difference = (alone.Guided - batched.Guided.narrow(0, i, 1)).abs().max();
+            Assert.True(difference.item<double>() < 1e-12, $"image {i}: {difference.item<double>():E2}");
+            coarseSum += alone.CoarseDistance;
+            consistencySum += alone.Consistency;
+        }
+        Assert.Equal(coarseSum, batched.CoarseDistance, 10);
+        Assert.Equal(consistencySum, batched.Consistency, 10);
+    }
+
+    [Fact]
     public void Does_not_touch_inn_parameter_gradients()
     {
         using var inn = new LiftingInn(new LiftingInnOptions { Channels = 3, Levels = 1 });

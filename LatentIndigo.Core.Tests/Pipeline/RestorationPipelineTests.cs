@@ -112,6 +112,32 @@ public class RestorationPipelineTests(PipelineFixture fixture) : IClassFixture<P
         Assert.True(sampling[^1].IterationsPerSecond > 0);
     }
 
+    [Theory]
+    [InlineData(GuidanceStrategy.None)]
+    [InlineData(GuidanceStrategy.LatentInn)]
+    [InlineData(GuidanceStrategy.PixelInn)]
+    public void Batched_tiles_give_the_one_by_one_result(GuidanceStrategy strategy)
+    {
+        // A 16×16 latent in four 8×8 tiles, with overlap so blending matters: batches of 3 (a full and a partial
+        // batch) against one tile at a time, the reference.
+        using var y = LowQuality(32, 32);
+        var options = Fast with { LatentTileSize = 8, LatentTileOverlap = 0, Strategy = strategy };
+        using var alone = fixture.Pipeline.Restore(y, options with { TileBatchSize = 1 });
+        var events = new List<RestoreProgress>();
+        using var batched = fixture.Pipeline.Restore(y, options with { TileBatchSize = 3 }, new SyncProgress<RestoreProgress>(events.Add));
+        using var difference = (alone.Image - batched.Image).abs().max();
+        Assert.True(difference.item<float>() < 1e-4f, $"max difference {difference.item<float>():E2}");
+        Assert.Equal(batched.StepsRun * batched.Tiles, events.Count(e => e.Stage == RestoreStage.Sampling));
+    }
+
+    [Fact]
+    public void Tile_batch_size_out_of_range_is_rejected()
+    {
+        Assert.Throws<InvalidRestoreOptionsException>(() => (Fast with { TileBatchSize = 0 }).Validate());
+        var ex = Assert.Throws<InvalidRestoreOptionsException>(() => (Fast with { TileBatchSize = 65 }).Validate());
+        Assert.Contains("TileBatchSize", ex.Message);
+    }
+
     [Fact]
     public void Cancellation_stops_within_one_sampling_step()
     {

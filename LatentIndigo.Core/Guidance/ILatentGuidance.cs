@@ -5,14 +5,14 @@ namespace LatentIndigo.Guidance;
 /// <summary>
 /// Guides the sampler's clean-latent estimate ẑ0 towards consistency with the observation (algorithm.md §9.1: the
 /// guided variable is ẑ0, no gradient flows through the UNet). One instance serves one image; the pipeline calls
-/// <see cref="Guide"/> once per guided step and tile.
+/// <see cref="Guide"/> once per guided step and batch of tiles.
 /// </summary>
 public interface ILatentGuidance
 {
     /// <summary>
     /// Returns the guided ẑ0 (a new tensor, owned by the caller) for a latent (tile) <paramref name="predictedOriginal"/>
-    /// <c>[1,C,h,w]</c> and the matching crop of the observation: the low-quality image for pixel guidance, its latent
-    /// for latent guidance. With <paramref name="refine"/>, the INN's forward model also takes its refinement step(s)
+    /// <c>[B,C,h,w]</c> (B tiles, each guided as if alone) and the matching crops of the observation: the low-quality
+    /// image for pixel guidance, its latent for latent guidance. With <paramref name="refine"/>, the INN's forward model also takes its refinement step(s)
     /// on this estimate (blind mode).
     /// </summary>
     Tensor Guide(Tensor predictedOriginal, Tensor observation, bool refine, CancellationToken cancellationToken);

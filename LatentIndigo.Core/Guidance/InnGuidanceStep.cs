@@ -12,8 +12,9 @@ namespace LatentIndigo.Guidance;
 /// L(x)   = w0·‖y − c‖ + w1·‖x_inv − x‖²
 /// x'     = x − s·∇ₓL               gradient through the INN only (TorchSharp autograd)
 /// </code>
-/// ‖·‖ is the plain L2 norm of the whole tensor (not squared, not averaged), as in INDIGO+: its gradient has unit norm,
-/// so w0 acts as a normalised step. The INN's parameters get no gradient from this step.
+/// ‖·‖ is the plain L2 norm of each image (not squared, not averaged), as in INDIGO+: its gradient has unit norm,
+/// so w0 acts as a normalised step. A batch is a set of independent images (the pipeline's tiles): L is the sum of the
+/// per-image losses, so each image gets exactly the step it would get alone. The INN's parameters get no gradient.
 /// </summary>
 public sealed class InnGuidanceStep
 {
@@ -44,7 +45,7 @@ public sealed class InnGuidanceStep
     /// Takes one gradient step of size <paramref name="stepSize"/> on <paramref name="estimate"/> <c>[B,C,H,W]</c>
     /// towards consistency with <paramref name="observation"/> <c>[B,C,H/2^J,W/2^J]</c>.
     /// </summary>
-    /// <returns>The guided estimate (detached) and the loss terms before the step. Dispose it.</returns>
+    /// <returns>The guided estimate (detached) and the loss terms before the step, summed over the batch. Dispose it.</returns>
     public GuidanceStepResult Apply(Tensor estimate, Tensor observation, Tensor? condition, double stepSize)
     {
         ArgumentNullException.ThrowIfNull(estimate);
@@ -59,7 +60,8 @@ public sealed class InnGuidanceStep
                 $"The observation [{string.Join(",", observation.shape)}] must have the coarse band's shape [{string.Join(",", decomposition.Coarse.shape)}].",
                 nameof(observation));
         }
-        var coarseDistance = (observation - decomposition.Coarse).pow(2).sum().add(NormEpsilon).sqrt();
+        var perImage = (observation - decomposition.Coarse).pow(2).sum(new long[] { 1, 2, 3 });
+        var coarseDistance = perImage.add(NormEpsilon).sqrt().sum();
         var inverse = inn.Inverse(observation, decomposition.Details, condition);
         var consistency = (inverse - x).pow(2).sum();
         var loss = coarseDistance * CoarseWeight + consistency * ConsistencyWeight;

@@ -164,6 +164,7 @@ internal sealed class RestoreRun
         int observationScale = options.ScaleFactor;
         int pixelsPerLatent = latentStrategy ? 1 : 8;
         Tensor finalLatent = latent;
+        int batchSize = options.TileBatchSize ?? (latent.device_type == DeviceType.CPU ? 1 : 8);
         var samplingClock = Stopwatch.StartNew();
         for (int i = 0; i < timesteps.Count; i++)
         {
@@ -175,23 +176,22 @@ internal sealed class RestoreRun
             var originalSum = torch.zeros_like(latent);
             var noiseSum = torch.zeros_like(latent);
             var weightSum = torch.zeros(1, 1, height, width, device: latent.device);
-            for (int k = 0; k < windows.Count; k++)
+            for (int first = 0; first < windows.Count; first += batchSize)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                var w = windows[k];
-                var tile = latent.narrow(2, w.Top, w.Height).narrow(3, w.Left, w.Width);
+                int count = Math.Min(batchSize, windows.Count - first);
+                var batch = windows.Skip(first).Take(count).ToList();
+                var tiles = Stack(latent, batch, 1);
                 clock.Restart();
-                var modelInput = sampler.ScaleModelInput(tile, t);
+                var modelInput = sampler.ScaleModelInput(tiles, t);
                 var modelOutput = models.Unet.PredictNoise(modelInput, t, conditioning, cancellationToken);
                 unetTime += clock.Elapsed;
-                using var prediction = sampler.PredictOriginal(modelOutput, t, tile);
+                using var prediction = sampler.PredictOriginal(modelOutput, t, tiles);
                 var original = prediction.PredictedOriginal;
                 if (guided)
                 {
-                    // The observation crop under this tile: latent px × 8 / s pixels of y, or latent px / s of E(y).
-                    int top = w.Top * pixelsPerLatent / observationScale, left = w.Left * pixelsPerLatent / observationScale;
-                    int rows = w.Height * pixelsPerLatent / observationScale, cols = w.Width * pixelsPerLatent / observationScale;
-                    var observed = observation.narrow(2, top, rows).narrow(3, left, cols);
+                    // The observation crop under each tile: latent px × 8 / s pixels of y, or latent px / s of E(y).
+                    var observed = Stack(observation, batch, (double)pixelsPerLatent / observationScale);
                     original = guidance!.Guide(original, observed, refine, cancellationToken);
                 }
                 if (regularize)
@@ -200,10 +200,14 @@ internal sealed class RestoreRun
                     original = ManifoldRegularization.Apply(vae, original, options.ManifoldRho, cancellationToken);
                     vaeTime += clock.Elapsed;
                 }
-                originalSum.narrow(2, w.Top, w.Height).narrow(3, w.Left, w.Width).add_(original * weights);
-                noiseSum.narrow(2, w.Top, w.Height).narrow(3, w.Left, w.Width).add_(prediction.PredictedNoise * weights);
-                weightSum.narrow(2, w.Top, w.Height).narrow(3, w.Left, w.Width).add_(weights);
-                Report(RestoreStage.Sampling, i + 1, timesteps.Count, k, windows.Count, samplingClock.Elapsed);
+                for (int j = 0; j < count; j++)
+                {
+                    var w = batch[j];
+                    originalSum.narrow(2, w.Top, w.Height).narrow(3, w.Left, w.Width).add_(original.narrow(0, j, 1) * weights);
+                    noiseSum.narrow(2, w.Top, w.Height).narrow(3, w.Left, w.Width).add_(prediction.PredictedNoise.narrow(0, j, 1) * weights);
+                    weightSum.narrow(2, w.Top, w.Height).narrow(3, w.Left, w.Width).add_(weights);
+                    Report(RestoreStage.Sampling, i + 1, timesteps.Count, first + j, windows.Count, samplingClock.Elapsed);
+                }
             }
             var blendedOriginal = originalSum / weightSum;
             var blendedNoise = noiseSum / weightSum;
@@ -255,6 +259,18 @@ internal sealed class RestoreRun
             innTime += clock.Elapsed;
         }
         return (decoded, finalLatent, latentCoarsePsnr, windows.Count);
+    }
+
+    /// <summary>
+    /// The windows of <paramref name="source"/> under <paramref name="tiles"/> (latent coordinates × <paramref name="scale"/>),
+    /// stacked along the batch dimension; a single window is a view, so one-by-one runs copy nothing.
+    /// </summary>
+    private static Tensor Stack(Tensor source, List<LatentTile> tiles, double scale)
+    {
+        Tensor Crop(LatentTile w) => source
+            .narrow(2, (long)(w.Top * scale), (long)(w.Height * scale))
+            .narrow(3, (long)(w.Left * scale), (long)(w.Width * scale));
+        return tiles.Count == 1 ? Crop(tiles[0]) : torch.cat(tiles.Select(Crop).ToArray(), 0);
     }
 
     private ILatentGuidance? CreateGuidance(Vae vae, LiftingInn pixelInn, LiftingInn? latentInn, InnRefiner? refiner) => options.Strategy switch
