@@ -164,7 +164,7 @@ internal sealed class RestoreRun
         int observationScale = options.ScaleFactor;
         int pixelsPerLatent = latentStrategy ? 1 : 8;
         Tensor finalLatent = latent;
-        int batchSize = options.TileBatchSize ?? (latent.device_type == DeviceType.CPU ? 1 : 8);
+        int batchSize = options.TileBatchSize ?? (latentStrategy && latent.device_type != DeviceType.CPU ? 8 : 1);
         var samplingClock = Stopwatch.StartNew();
         for (int i = 0; i < timesteps.Count; i++)
         {

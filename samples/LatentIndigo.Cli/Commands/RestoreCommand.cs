@@ -107,7 +107,7 @@ public sealed class RestoreCommand : Command<RestoreCommand.Settings>
 
         /// <summary>Tiles per batch.</summary>
         [CommandOption("--tile-batch <N>")]
-        [Description("Latent tiles processed together (1-64). Default: 1 on the CPU, 8 on a GPU, where batching hides the INN step's launch overhead.")]
+        [Description("Latent tiles processed together (1-64). Default: 8 for latent guidance on a GPU (hides the INN step's launch overhead), else 1.")]
         public int? TileBatch { get; init; }
 
         /// <summary>cpu or cuda.</summary>
