@@ -36,11 +36,10 @@ public class InnGuidanceStepTests
         Assert.False(result.Guided.requires_grad);
     }
 
-    [Fact]
-    public void Gradient_of_a_trained_like_inn_matches_finite_differences()
+    /// <summary>A one-level, 4-channel float64 INN with small random weights drawn from <paramref name="generator"/>.</summary>
+    private static LiftingInn SmallFloat64Inn(Generator generator)
     {
-        var generator = new Generator(5);
-        using var inn = new LiftingInn(new LiftingInnOptions { Channels = 4, Offset = 0, Levels = 1 });
+        var inn = new LiftingInn(new LiftingInnOptions { Channels = 4, Offset = 0, Levels = 1 });
         inn.to(ScalarType.Float64);
         using (torch.no_grad())
         {
@@ -49,6 +48,14 @@ public class InnGuidanceStepTests
                 p.copy_(torch.randn(p.shape, generator: generator, dtype: ScalarType.Float64) * 0.05);
             }
         }
+        return inn;
+    }
+
+    [Fact]
+    public void Gradient_of_a_trained_like_inn_matches_finite_differences()
+    {
+        var generator = new Generator(5);
+        using var inn = SmallFloat64Inn(generator);
         using var x = torch.randn(new long[] { 1, 4, 4, 4 }, generator: generator, dtype: ScalarType.Float64);
         using var y = torch.randn(new long[] { 1, 4, 2, 2 }, generator: generator, dtype: ScalarType.Float64);
         const double w0 = 1.0, w1 = 0.5;
@@ -84,15 +91,7 @@ public class InnGuidanceStepTests
     {
         // Reference: each image on its own. A whole-batch norm would couple the images and fail this.
         var generator = new Generator(9);
-        using var inn = new LiftingInn(new LiftingInnOptions { Channels = 4, Offset = 0, Levels = 1 });
-        inn.to(ScalarType.Float64);
-        using (torch.no_grad())
-        {
-            foreach (var p in inn.parameters())
-            {
-                p.copy_(torch.randn(p.shape, generator: generator, dtype: ScalarType.Float64) * 0.05);
-            }
-        }
+        using var inn = SmallFloat64Inn(generator);
         using var x = torch.randn(new long[] { 3, 4, 8, 8 }, generator: generator, dtype: ScalarType.Float64);
         using var y = torch.randn(new long[] { 3, 4, 4, 4 }, generator: generator, dtype: ScalarType.Float64);
         var step = new InnGuidanceStep(inn, 1.0, 0.5);

@@ -52,42 +52,22 @@ public sealed class VaeDecoderModel
             bound.Input.Tensor.mul_(multiplier);
         }
         _session.Run(bound.Io, cancellationToken);
-        return bound.Mirror is null ? bound.Output.Tensor : bound.Mirror.copy_(bound.Output.Tensor);
+        return bound.Result is null ? bound.Output.Tensor : bound.Result.copy_(bound.Output.Tensor);
     }
 
     internal void DisposeBuffers() => _bindings.Dispose();
 
-    private DecoderBinding Bind(long b, long h, long w)
+    private SingleIoBinding Bind(long b, long h, long w)
     {
-        if (_bindings.Find(b, h, w, 0) is DecoderBinding existing)
+        if (_bindings.Find(b, h, w, 0) is SingleIoBinding existing)
         {
             return existing;
         }
-        var binding = new DecoderBinding(_session, b, h, w);
         long f = VaeEncoderModel.DownscaleFactor;
-        try
-        {
-            binding.Input = binding.BindInput(_session, "latent_sample", [b, LatentChannels, h, w], InputElementType);
-            binding.Output = binding.BindOutput(_session, "sample", [b, 3, h * f, w * f], OutputElementType);
-            if (OutputElementType != TensorElementType.Float)
-            {
-                binding.Mirror = binding.Keep(torch.empty([b, 3, h * f, w * f], ScalarType.Float32, _session.Device));
-            }
-        }
-        catch
-        {
-            binding.Dispose();
-            throw;
-        }
-        return (DecoderBinding)_bindings.Add(binding);
-    }
-
-    private sealed class DecoderBinding(ModelSession session, long b, long h, long w) : ShapeBinding(session, b, h, w, 0)
-    {
-        public BoundBuffer Input { get; set; } = null!;
-
-        public BoundBuffer Output { get; set; } = null!;
-
-        public Tensor? Mirror { get; set; }
+        // fp16 exports: the output is converted into a float32 result buffer.
+        return (SingleIoBinding)_bindings.Add(SingleIoBinding.Create(_session, b, h, w,
+            ("latent_sample", [b, LatentChannels, h, w], InputElementType),
+            ("sample", [b, 3, h * f, w * f], OutputElementType),
+            OutputElementType != TensorElementType.Float ? [b, 3, h * f, w * f] : null));
     }
 }

@@ -70,49 +70,30 @@ public sealed class VaeEncoderModel
 
     internal void DisposeBuffers() => _bindings.Dispose();
 
-    private Tensor Run(EncoderBinding bound, CancellationToken cancellationToken)
+    private Tensor Run(SingleIoBinding bound, CancellationToken cancellationToken)
     {
         _session.Run(bound.Io, cancellationToken);
-        if (bound.Mean is null)
+        if (bound.Result is null)
         {
             return bound.Output.Tensor;
         }
+        // The mean: the first half of the latent parameters, and/or converted from fp16.
         using var mean = bound.Output.Tensor.narrow(1, 0, LatentChannels);
-        return bound.Mean.copy_(mean);
+        return bound.Result.copy_(mean);
     }
 
-    private EncoderBinding Bind(long b, long h, long w)
+    private SingleIoBinding Bind(long b, long h, long w)
     {
-        if (_bindings.Find(b, h, w, 0) is EncoderBinding existing)
+        if (_bindings.Find(b, h, w, 0) is SingleIoBinding existing)
         {
             return existing;
         }
         long lh = h / DownscaleFactor, lw = w / DownscaleFactor;
         int outChannels = OutputKind == VaeEncoderOutputKind.LatentParameters ? 2 * LatentChannels : LatentChannels;
-        var binding = new EncoderBinding(_session, b, h, w);
-        try
-        {
-            binding.Input = binding.BindInput(_session, "sample", [b, 3, h, w], InputElementType);
-            binding.Output = binding.BindOutput(_session, OutputName, [b, outChannels, lh, lw], OutputElementType);
-            if (OutputKind == VaeEncoderOutputKind.LatentParameters || OutputElementType != TensorElementType.Float)
-            {
-                binding.Mean = binding.Keep(torch.empty([b, LatentChannels, lh, lw], ScalarType.Float32, _session.Device));
-            }
-        }
-        catch
-        {
-            binding.Dispose();
-            throw;
-        }
-        return (EncoderBinding)_bindings.Add(binding);
-    }
-
-    private sealed class EncoderBinding(ModelSession session, long b, long h, long w) : ShapeBinding(session, b, h, w, 0)
-    {
-        public BoundBuffer Input { get; set; } = null!;
-
-        public BoundBuffer Output { get; set; } = null!;
-
-        public Tensor? Mean { get; set; }
+        bool needsResult = OutputKind == VaeEncoderOutputKind.LatentParameters || OutputElementType != TensorElementType.Float;
+        return (SingleIoBinding)_bindings.Add(SingleIoBinding.Create(_session, b, h, w,
+            ("sample", [b, 3, h, w], InputElementType),
+            (OutputName, [b, outChannels, lh, lw], OutputElementType),
+            needsResult ? [b, LatentChannels, lh, lw] : null));
     }
 }

@@ -18,7 +18,7 @@ namespace LatentIndigo.Cli.Commands;
 public sealed class RestoreCommand : Command<RestoreCommand.Settings>
 {
     /// <summary>Options of <c>restore</c>.</summary>
-    public sealed class Settings : CommandSettings
+    public sealed class Settings : ProviderSettings
     {
         /// <summary>Input image or folder.</summary>
         [CommandArgument(0, "<input>")]
@@ -110,17 +110,6 @@ public sealed class RestoreCommand : Command<RestoreCommand.Settings>
         [Description("Latent tiles processed together (1-64). Default: 8 for latent guidance on a GPU (hides the INN step's launch overhead), else 1.")]
         public int? TileBatch { get; init; }
 
-        /// <summary>cpu or cuda.</summary>
-        [CommandOption("--provider <NAME>")]
-        [Description("Where the diffusion models run: cpu (default) or cuda (the GPU build: Microsoft.ML.OnnxRuntime.Gpu, CUDA 13, cuDNN 9). The INN follows them.")]
-        [DefaultValue("cpu")]
-        public string Provider { get; init; } = "cpu";
-
-        /// <summary>Run on the CPU when CUDA cannot load.</summary>
-        [CommandOption("--allow-cpu-fallback")]
-        [Description("With --provider cuda: warn and run on the CPU when CUDA cannot load, instead of failing.")]
-        public bool AllowCpuFallback { get; init; }
-
         /// <summary>Compute of the stand-in models.</summary>
         [CommandOption("--stand-in-cost <COST>")]
         [Description("With --stand-in: none (default, instant), cpu (≈5 GFLOP UNet steps) or sd (≈0.8 TFLOP steps like SD's UNet; for GPUs) — for timing runs.")]
@@ -147,10 +136,6 @@ public sealed class RestoreCommand : Command<RestoreCommand.Settings>
             {
                 return ValidationResult.Error("Use either --degradation (known) or --blind (unknown), not both.");
             }
-            if (Provider is not ("cpu" or "cuda"))
-            {
-                return ValidationResult.Error($"--provider must be cpu or cuda; got '{Provider}'.");
-            }
             if (StandInCost is not ("none" or "cpu" or "sd"))
             {
                 return ValidationResult.Error($"--stand-in-cost must be none, cpu or sd; got '{StandInCost}'.");
@@ -163,7 +148,7 @@ public sealed class RestoreCommand : Command<RestoreCommand.Settings>
             {
                 return ValidationResult.Error($"--strategy must be pixel, latent, none or inn-only; got '{Strategy}'.");
             }
-            return ValidationResult.Success();
+            return base.Validate();
         }
     }
 
@@ -313,11 +298,7 @@ public sealed class RestoreCommand : Command<RestoreCommand.Settings>
                 throw new CliUserException($"The INN '{innName}' works on {pixelInn.Channels} channels; restore needs a pixel (RGB) INN.");
             }
             string? folder = settings.Model ?? standInFolder;
-            models = folder is null ? null : StableDiffusionModels.Load(folder, new DiffusionModelOptions
-            {
-                ExecutionProvider = settings.Provider == "cuda" ? ExecutionProviderKind.Cuda : ExecutionProviderKind.Cpu,
-                AllowCpuFallback = settings.AllowCpuFallback,
-            });
+            models = folder is null ? null : StableDiffusionModels.Load(folder, settings.ModelOptions());
             if (settings.LatentInn is not null)
             {
                 latentInn = InnCommandSupport.LoadInn(settings.LatentInn);

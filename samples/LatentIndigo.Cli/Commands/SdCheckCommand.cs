@@ -16,7 +16,7 @@ namespace LatentIndigo.Cli.Commands;
 public sealed class SdCheckCommand : Command<SdCheckCommand.Settings>
 {
     /// <summary>Arguments of <c>sd-check</c>.</summary>
-    public sealed class Settings : CommandSettings
+    public sealed class Settings : ProviderSettings
     {
         /// <summary>The export folder.</summary>
         [CommandArgument(0, "[folder]")]
@@ -27,17 +27,6 @@ public sealed class SdCheckCommand : Command<SdCheckCommand.Settings>
         [CommandOption("--stand-in")]
         [Description("Check generated stand-in models (plumbing only, not a diffusion model) instead of a folder.")]
         public bool StandIn { get; init; }
-
-        /// <summary>cpu or cuda.</summary>
-        [CommandOption("--provider")]
-        [Description("cpu (default) or cuda (needs the GPU build: Microsoft.ML.OnnxRuntime.Gpu, CUDA 13, cuDNN 9).")]
-        [DefaultValue("cpu")]
-        public string Provider { get; init; } = "cpu";
-
-        /// <summary>Run on the CPU when CUDA cannot load.</summary>
-        [CommandOption("--allow-cpu-fallback")]
-        [Description("With --provider cuda: warn and run on the CPU when CUDA cannot load.")]
-        public bool AllowCpuFallback { get; init; }
 
         /// <summary>Edge of the synthetic test image.</summary>
         [CommandOption("--size")]
@@ -56,11 +45,7 @@ public sealed class SdCheckCommand : Command<SdCheckCommand.Settings>
             {
                 return ValidationResult.Error("--size must be a multiple of 8 between 8 and 4096.");
             }
-            if (Provider is not ("cpu" or "cuda"))
-            {
-                return ValidationResult.Error("--provider must be cpu or cuda.");
-            }
-            return ValidationResult.Success();
+            return base.Validate();
         }
     }
 
@@ -69,11 +54,7 @@ public sealed class SdCheckCommand : Command<SdCheckCommand.Settings>
     {
         using var standIn = settings.StandIn ? StandInModelBuilder.CreateTemporary() : null;
         var folder = standIn?.Path ?? settings.Folder!;
-        var options = new DiffusionModelOptions
-        {
-            ExecutionProvider = settings.Provider == "cuda" ? ExecutionProviderKind.Cuda : ExecutionProviderKind.Cpu,
-            AllowCpuFallback = settings.AllowCpuFallback,
-        };
+        var options = settings.ModelOptions();
         var console = CliApp.Console;
         var clock = Stopwatch.StartNew();
         using var models = StableDiffusionModels.Load(folder, options);
