@@ -74,7 +74,7 @@ public class InnRefinerAndRestorerTests
         using var again = inn.Forward(restored, null);
         Assert.True(MaxAbs(again.Coarse, y) <= 1e-5, $"coarse of the result differs from y by {MaxAbs(again.Coarse, y)}");
         // The details are those of the bicubic estimate (computed here independently of the restorer).
-        var estimate = nn.functional.interpolate(y, scale_factor: [1 << levels, 1 << levels], mode: InterpolationMode.Bicubic, align_corners: false);
+        var estimate = LatentIndigo.Degradations.MatlabBicubic.Resize(y, 1 << levels);
         using var fromEstimate = inn.Forward(estimate, null);
         for (int l = 0; l < levels; l++)
         {

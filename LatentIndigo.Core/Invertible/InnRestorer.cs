@@ -4,7 +4,8 @@ using static TorchSharp.torch;
 namespace LatentIndigo.Invertible;
 
 /// <summary>
-/// INN-only restoration, with no generative prior: the estimate is a bicubic upscale of y, and the result is
+/// INN-only restoration, with no generative prior: the estimate is a bicubic upscale of y (MATLAB's imresize, the same
+/// estimate as the pipeline's default), and the result is
 /// Inverse(y, Details(Forward(estimate))). Its simulated degradation, the coarse band of Forward(result), equals y
 /// exactly (up to float rounding), because the transform is invertible. This is the fallback when no diffusion model is
 /// available, and a baseline for benchmarks.
@@ -18,8 +19,9 @@ public static class InnRestorer
     /// <param name="inn">A trained INN (its coarse band imitates the degradation that produced y).</param>
     /// <param name="y">Degraded image, float32 in [0,1], on the INN's device.</param>
     /// <param name="condition">γ or null for ones.</param>
+    /// <param name="tiling">Windows for large images (null: <see cref="InnTiling.Default"/>; small images run whole).</param>
     /// <exception cref="InnInputException">y has the wrong shape, or contains NaN or infinity.</exception>
-    public static Tensor Restore(LiftingInn inn, Tensor y, Tensor? condition = null)
+    public static Tensor Restore(LiftingInn inn, Tensor y, Tensor? condition = null, InnTiling? tiling = null)
     {
         ArgumentNullException.ThrowIfNull(inn);
         ArgumentNullException.ThrowIfNull(y);
@@ -37,20 +39,20 @@ public static class InnRestorer
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var estimate = BicubicUpscale(y, inn.ScaleFactor);
-        using var decomposition = inn.Forward(estimate, condition);
-        var result = inn.Inverse(y, decomposition.Details, condition);
+        var result = (tiling ?? InnTiling.Default).Project(inn, y, estimate, condition);
         return result.MoveToOuterDisposeScope();
     }
 
-    /// <summary>The initial estimate: bicubic upscale (PyTorch convention, Keys a = -0.75) by an integer factor.</summary>
-    internal static Tensor BicubicUpscale(Tensor y, int factor)
+    /// <summary>The initial estimate: MATLAB bicubic upscaling (Keys a = −0.5) by an integer factor.</summary>
+    private static Tensor BicubicUpscale(Tensor y, int factor)
     {
         if (factor == 1)
         {
             return y.clone();
         }
         using var scope = NewDisposeScope();
-        var up = nn.functional.interpolate(y, scale_factor: [factor, factor], mode: InterpolationMode.Bicubic, align_corners: false);
+        // The resize works in float32; a float64 network gets its estimate converted back.
+        var up = Degradations.MatlabBicubic.Resize(y.to(ScalarType.Float32), (double)factor).to(y.dtype);
         return up.MoveToOuterDisposeScope();
     }
 }
