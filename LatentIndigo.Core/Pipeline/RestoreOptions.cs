@@ -84,7 +84,11 @@ public sealed record RestoreOptions
     /// </summary>
     public bool MeasurementConsistentFinish { get; init; } = true;
 
-    /// <summary>Latent tile size (latent pixels; 64 = 512 image pixels). Larger latents are tiled. Default 64.</summary>
+    /// <summary>
+    /// Latent tile size (latent pixels; 64 = 512 image pixels). Larger latents are tiled, and the INN passes over the
+    /// whole output (finish, quality figure) run in windows of the same pixel size (<see cref="Invertible.InnTiling"/>),
+    /// so memory is bounded by the tile. Default 64.
+    /// </summary>
     public int LatentTileSize { get; init; } = 64;
 
     /// <summary>Overlap between neighbouring latent tiles (latent pixels), less than the tile size. Default 32.</summary>
