@@ -130,6 +130,31 @@ public class RestorationPipelineTests(PipelineFixture fixture) : IClassFixture<P
         Assert.Equal(batched.StepsRun * batched.Tiles, events.Count(e => e.Stage == RestoreStage.Sampling));
     }
 
+    private sealed class FailingEstimator(Exception error) : IInitialEstimator
+    {
+        public Tensor Estimate(Tensor lowQuality, int scaleFactor, CancellationToken cancellationToken) => throw error;
+    }
+
+    [Fact]
+    public void Running_out_of_memory_says_which_setting_to_lower()
+    {
+        using var y = LowQuality(16, 16);
+        // libtorch's CUDA allocator error as TorchSharp surfaces it, raised from inside the run.
+        var cuda = new System.Runtime.InteropServices.ExternalException("CUDA out of memory. Tried to allocate 2.00 GiB (GPU 0)\nframe #0: ...");
+        var ex = Assert.Throws<RestoreOutOfMemoryException>(() => fixture.Pipeline.Restore(y,
+            Fast with { InitialEstimator = new FailingEstimator(cuda), TileBatchSize = 4, Strategy = GuidanceStrategy.PixelInn }));
+        Assert.Same(cuda, ex.InnerException);
+        Assert.Contains("TileBatchSize = 1 (now 4", ex.Message);
+        Assert.Contains("LatentTileSize, e.g. 32", ex.Message);
+        Assert.Contains("LatentInn strategy", ex.Message);
+        Assert.DoesNotContain("frame #0", ex.Message);
+
+        // .NET's own, and an error that is not about memory, which passes through untouched.
+        Assert.Throws<RestoreOutOfMemoryException>(() => fixture.Pipeline.Restore(y, Fast with { InitialEstimator = new FailingEstimator(new OutOfMemoryException()) }));
+        var other = new InvalidOperationException("something else");
+        Assert.Same(other, Assert.Throws<InvalidOperationException>(() => fixture.Pipeline.Restore(y, Fast with { InitialEstimator = new FailingEstimator(other) })));
+    }
+
     [Fact]
     public void Tile_batch_size_out_of_range_is_rejected()
     {

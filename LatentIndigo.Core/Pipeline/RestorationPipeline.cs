@@ -111,6 +111,7 @@ public sealed class RestorationPipeline : IDisposable
     /// <exception cref="InvalidRestoreInputException">Wrong shape or dtype, NaN/∞, values outside [0,1], too large.</exception>
     /// <exception cref="InvalidRestoreOptionsException">An option is out of range.</exception>
     /// <exception cref="OperationCanceledException">Cancelled (checked at every step and tile, and inside model runs).</exception>
+    /// <exception cref="RestoreOutOfMemoryException">The device ran out of memory; the message says which setting to lower.</exception>
     public RestoreResult Restore(Tensor lowQuality, RestoreOptions? options = null, IProgress<RestoreProgress>? progress = null,
         CancellationToken cancellationToken = default)
     {
@@ -126,6 +127,10 @@ public sealed class RestorationPipeline : IDisposable
         try
         {
             return new RestoreRun(this, lowQuality, o, progress, cancellationToken).Execute();
+        }
+        catch (Exception ex) when (RestoreOutOfMemoryException.IsOutOfMemory(ex))
+        {
+            throw RestoreOutOfMemoryException.For(ex, o, Device, RestoreRun.TileBatchSize(o, Device));
         }
         finally
         {

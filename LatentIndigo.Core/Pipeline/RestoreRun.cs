@@ -164,7 +164,7 @@ internal sealed class RestoreRun
         int observationScale = options.ScaleFactor;
         int pixelsPerLatent = latentStrategy ? 1 : 8;
         Tensor finalLatent = latent;
-        int batchSize = options.TileBatchSize ?? (latentStrategy && latent.device_type != DeviceType.CPU ? 8 : 1);
+        int batchSize = TileBatchSize(options, latent.device);
         var samplingClock = Stopwatch.StartNew();
         for (int i = 0; i < timesteps.Count; i++)
         {
@@ -260,6 +260,10 @@ internal sealed class RestoreRun
         }
         return (decoded, finalLatent, latentCoarsePsnr, windows.Count);
     }
+
+    /// <summary>The tiles per model call: the option, or 8 for latent guidance on a GPU and 1 otherwise (RestoreOptions.TileBatchSize).</summary>
+    public static int TileBatchSize(RestoreOptions options, Device device) =>
+        options.TileBatchSize ?? (options.Strategy == GuidanceStrategy.LatentInn && device.type != DeviceType.CPU ? 8 : 1);
 
     /// <summary>
     /// The windows of <paramref name="source"/> under <paramref name="tiles"/> (latent coordinates × <paramref name="scale"/>),
