@@ -179,6 +179,8 @@ internal sealed class RestoreRun
             for (int first = 0; first < windows.Count; first += batchSize)
             {
                 cancellationToken.ThrowIfCancellationRequested();
+                // Per-batch intermediates (crops, ẑ0, guided tiles) are freed as soon as they are blended in.
+                using var batchScope = torch.NewDisposeScope();
                 int count = Math.Min(batchSize, windows.Count - first);
                 var batch = windows.Skip(first).Take(count).ToList();
                 var tiles = Stack(latent, batch, 1);
