@@ -6,45 +6,61 @@ using static TorchSharp.torch;
 
 namespace LatentIndigo.Tests.Invertible;
 
-public class InnTilingTests
+/// <summary>The bundled ×4 INN, a photo crop and its untiled forward pass (the reference), shared by the tiling tests.</summary>
+public sealed class InnTilingFixture : IDisposable
 {
-    // The untiled pass is the reference; the image (a natural photo crop, 296×360, not a multiple of the tile) spans
-    // 3×4 windows, so every kind of seam, edge and corner is exercised.
-    private static Tensor Photo()
+    public InnTilingFixture()
     {
+        Inn = BundledInn.Load(BundledInnWeights.BicubicX4);
+        // A natural photo crop, 296×360, not a multiple of the tile: it spans 3×4 windows of 128, so every kind of
+        // seam, edge and corner is exercised.
         using var image = ImageIO.Load(TestData.Cc0("astronaut.png"));
-        return image.narrow(2, 40, 296).narrow(3, 100, 360).contiguous();
+        Photo = image.narrow(2, 40, 296).narrow(3, 100, 360).contiguous();
+        using var noGrad = no_grad();
+        Full = Inn.Forward(Photo, null);
     }
+
+    public LiftingInn Inn { get; }
+
+    public Tensor Photo { get; }
+
+    public InnDecomposition Full { get; }
+
+    public void Dispose()
+    {
+        Full.Dispose();
+        Photo.Dispose();
+        Inn.Dispose();
+    }
+}
+
+public class InnTilingTests(InnTilingFixture fixture) : IClassFixture<InnTilingFixture>
+{
 
     [Fact]
     public void Tiled_coarse_band_matches_the_untiled_forward()
     {
-        using var inn = BundledInn.Load(BundledInnWeights.BicubicX4);
         using var noGrad = no_grad();
-        using var x = Photo();
-        using var full = inn.Forward(x, null);
-        using var tiled = new InnTiling(tileSize: 128).Coarse(inn, x);
-        Assert.Equal(full.Coarse.shape, tiled.shape);
-        Assert.True(InnTestHelpers.MaxAbs(full.Coarse, tiled) < 1e-5, $"max difference {InnTestHelpers.MaxAbs(full.Coarse, tiled):E2}");
+        using var tiled = new InnTiling(tileSize: 128).Coarse(fixture.Inn, fixture.Photo);
+        Assert.Equal(fixture.Full.Coarse.shape, tiled.shape);
+        double difference = InnTestHelpers.MaxAbs(fixture.Full.Coarse, tiled);
+        Assert.True(difference < 1e-5, $"max difference {difference:E2}");
     }
 
     [Fact]
     public void Without_a_margin_the_seams_show_so_the_comparison_is_sensitive()
     {
-        using var inn = BundledInn.Load(BundledInnWeights.BicubicX4);
         using var noGrad = no_grad();
-        using var x = Photo();
-        using var full = inn.Forward(x, null);
-        using var tiled = new InnTiling(tileSize: 128, margin: 0).Coarse(inn, x);
-        Assert.True(InnTestHelpers.MaxAbs(full.Coarse, tiled) > 1e-3);
+        using var tiled = new InnTiling(tileSize: 128, margin: 0).Coarse(fixture.Inn, fixture.Photo);
+        Assert.True(InnTestHelpers.MaxAbs(fixture.Full.Coarse, tiled) > 1e-3);
     }
 
     [Fact]
     public void Tiled_projection_matches_the_untiled_one_and_is_consistent_with_the_observation()
     {
-        using var inn = BundledInn.Load(BundledInnWeights.BicubicX4);
+        var inn = fixture.Inn;
         using var noGrad = no_grad();
-        using var x = Photo();
+        var x = fixture.Photo;
         // A smooth estimate and an observation it does not already satisfy.
         using var estimate = nn.functional.avg_pool2d(x, 5, stride: 1, padding: 2, count_include_pad: false);
         using var observation = nn.functional.avg_pool2d(x, 4);
@@ -58,12 +74,9 @@ public class InnTilingTests
     [Fact]
     public void Small_images_run_untiled_and_give_the_exact_result()
     {
-        using var inn = BundledInn.Load(BundledInnWeights.BicubicX4);
         using var noGrad = no_grad();
-        using var x = Photo();
-        using var full = inn.Forward(x, null);
-        using var tiled = new InnTiling(tileSize: 512).Coarse(inn, x);
-        Assert.Equal(0.0, InnTestHelpers.MaxAbs(full.Coarse, tiled));
+        using var tiled = new InnTiling(tileSize: 512).Coarse(fixture.Inn, fixture.Photo);
+        Assert.Equal(0.0, InnTestHelpers.MaxAbs(fixture.Full.Coarse, tiled));
     }
 
     [Fact]
@@ -82,7 +95,7 @@ public class InnTilingTests
     [Fact]
     public void Rejects_sizes_the_network_cannot_split_and_mismatched_observations()
     {
-        using var inn = BundledInn.Load(BundledInnWeights.BicubicX4);
+        var inn = fixture.Inn;
         using var noGrad = no_grad();
         using var odd = torch.rand(1, 3, 30, 32);
         Assert.Contains("divisible by 2^J = 4", Assert.Throws<InnInputException>(() => InnTiling.Default.Coarse(inn, odd)).Message);
@@ -96,11 +109,9 @@ public class InnTilingTests
     [Fact]
     public void Cancellation_stops_between_windows()
     {
-        using var inn = BundledInn.Load(BundledInnWeights.BicubicX4);
         using var noGrad = no_grad();
-        using var x = Photo();
         using var cancelled = new CancellationTokenSource();
         cancelled.Cancel();
-        Assert.Throws<OperationCanceledException>(() => new InnTiling(tileSize: 64).Coarse(inn, x, cancellationToken: cancelled.Token));
+        Assert.Throws<OperationCanceledException>(() => new InnTiling(tileSize: 64).Coarse(fixture.Inn, fixture.Photo, cancellationToken: cancelled.Token));
     }
 }
