@@ -117,4 +117,27 @@ public class LiftingInnWeightsTests
         using var b = loaded.Forward(x, null);
         Assert.Equal(0, MaxAbs(a.Coarse, b.Coarse));
     }
+
+    [Fact]
+    public void LoadAny_picks_the_format_by_extension()
+    {
+        using var scope = NewDisposeScope();
+        using var pixel = RandomInn(LiftingInnOptions.Pixel(), seed: 45);
+        using var latent = RandomInn(new LiftingInnOptions { Channels = 4, Offset = 0, ResBlocks = 1, Width = 8 }, seed: 46);
+        var pth = TempPath(".pth");
+        var own = TempPath(".inn");
+        pixel.SavePyTorchStateDict(pth);
+        latent.Save(own);
+        using var fromPth = LiftingInn.LoadAny(pth);
+        using var fromOwn = LiftingInn.LoadAny(own);
+        File.Delete(pth);
+        File.Delete(own);
+        using var g = new Generator(6);
+        var x = rand(1, 3, 16, 16, generator: g);
+        var z = randn(1, 4, 16, 16, generator: g);
+        Assert.Equal(0, MaxAbs(pixel.Forward(x, null).Coarse, fromPth.Forward(x, null).Coarse));
+        Assert.Equal(latent.Options.ToString(), fromOwn.Options.ToString());
+        Assert.Equal(0, MaxAbs(latent.Forward(z, null).Coarse, fromOwn.Forward(z, null).Coarse));
+        Assert.Throws<InnWeightsException>(() => LiftingInn.LoadAny("/nonexistent/INN.pth"));
+    }
 }

@@ -142,6 +142,31 @@ public sealed partial class LiftingInn
         return Load(stream, path);
     }
 
+    /// <summary>
+    /// Loads either format by its extension: an official INDIGO+ <c>.pth</c> state dict (into the INDIGO+ pixel
+    /// network, <see cref="LiftingInnOptions.Pixel"/>) or a file saved by <see cref="Save(string)"/>.
+    /// </summary>
+    /// <exception cref="InnWeightsException">The file is missing, unreadable, or does not fit the network.</exception>
+    public static LiftingInn LoadAny(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (!Path.GetExtension(path).Equals(".pth", StringComparison.OrdinalIgnoreCase))
+        {
+            return Load(path);
+        }
+        var inn = new LiftingInn(LiftingInnOptions.Pixel());
+        try
+        {
+            inn.LoadPyTorchStateDict(path);
+            return inn;
+        }
+        catch
+        {
+            inn.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>Loads a network from a stream holding the bytes <see cref="Save(Stream)"/> wrote.</summary>
     /// <param name="stream">The stream, read from its current position.</param>
     /// <param name="sourceName">A name for error messages.</param>

@@ -236,13 +236,7 @@ public sealed class RestorationPipeline : IDisposable
         {
             throw new InnWeightsException($"INN weights '{path}' do not exist. Train them with 'latent-indigo train-inn' or omit the option to use the bundled ones.");
         }
-        if (path.EndsWith(".pth", StringComparison.OrdinalIgnoreCase))
-        {
-            var inn = new LiftingInn(new LiftingInnOptions());
-            inn.LoadPyTorchStateDict(path);
-            return inn;
-        }
-        return LiftingInn.Load(path);
+        return LiftingInn.LoadAny(path);
     }
 
     private static void CheckInput(Tensor image, RestoreOptions o)

@@ -21,21 +21,7 @@ internal static class InnCommandSupport
             throw new CliUserException(
                 $"The INN '{value}' is neither a file nor a bundled network ({string.Join(", ", BundledInn.Names)}).");
         }
-        if (Path.GetExtension(value).Equals(".pth", StringComparison.OrdinalIgnoreCase))
-        {
-            var inn = new LiftingInn(LiftingInnOptions.Pixel());
-            try
-            {
-                inn.LoadPyTorchStateDict(value);
-            }
-            catch
-            {
-                inn.Dispose();
-                throw;
-            }
-            return inn;
-        }
-        return LiftingInn.Load(value);
+        return LiftingInn.LoadAny(value);
     }
 
     public static IDegradationModel ParseDegradation(string spec)
