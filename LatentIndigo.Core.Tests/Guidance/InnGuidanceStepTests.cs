@@ -110,6 +110,28 @@ public class InnGuidanceStepTests
     }
 
     [Fact]
+    public void A_taken_estimate_outlives_the_result_and_an_untaken_one_does_not()
+    {
+        using var inn = new LiftingInn(new LiftingInnOptions { Channels = 3, Levels = 1 });
+        using var x = torch.rand(1, 3, 8, 8);
+        using var y = torch.rand(1, 3, 4, 4);
+        var step = new InnGuidanceStep(inn, 1, 0.5);
+        Tensor taken;
+        using (var result = step.Apply(x, y, null, 1.0))
+        {
+            taken = result.TakeGuided();
+        }
+        using (taken)
+        {
+            Assert.False(taken.IsInvalid);
+            Assert.True(taken.isfinite().all().item<bool>());
+        }
+        var kept = step.Apply(x, y, null, 1.0);
+        kept.Dispose();
+        Assert.True(kept.Guided.IsInvalid);
+    }
+
+    [Fact]
     public void Does_not_touch_inn_parameter_gradients()
     {
         using var inn = new LiftingInn(new LiftingInnOptions { Channels = 3, Levels = 1 });

@@ -12,6 +12,8 @@ public sealed class GuidanceStepResult : IDisposable
         Consistency = consistency;
     }
 
+    private bool taken;
+
     /// <summary>The guided estimate, detached from autograd. Disposed with this object unless taken over.</summary>
     public Tensor Guided { get; }
 
@@ -21,6 +23,19 @@ public sealed class GuidanceStepResult : IDisposable
     /// <summary>‖x_inv − x‖² before the step.</summary>
     public double Consistency { get; }
 
+    /// <summary>Hands <see cref="Guided"/> to the caller, who disposes it; disposing this object then leaves it alone.</summary>
+    public Tensor TakeGuided()
+    {
+        taken = true;
+        return Guided;
+    }
+
     /// <inheritdoc />
-    public void Dispose() => Guided.Dispose();
+    public void Dispose()
+    {
+        if (!taken)
+        {
+            Guided.Dispose();
+        }
+    }
 }

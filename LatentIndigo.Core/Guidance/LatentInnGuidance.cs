@@ -47,7 +47,7 @@ public sealed class LatentInnGuidance : ILatentGuidance
                 refiner.Step(observation, predictedOriginal, condition);
             }
         }
-        var guided = result.Guided.clone();
+        var guided = result.TakeGuided();
         InnTime += clock.Elapsed;
         return guided;
     }
