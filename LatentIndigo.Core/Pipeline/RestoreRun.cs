@@ -237,7 +237,8 @@ internal sealed class RestoreRun
             clock.Restart();
             if (options.MeasurementConsistentFinish)
             {
-                finalLatent = MeasurementConsistent(latentInn!, observedLatent!, finalLatent);
+                // g⁻¹(E(y), details of g(ẑ0)); one window unless the latent exceeds InnTiling's 512-pixel core.
+                finalLatent = InnTiling.Default.Project(latentInn!, observedLatent!, finalLatent, cancellationToken: cancellationToken);
             }
             using var decomposition = latentInn!.Forward(finalLatent, null);
             latentCoarsePsnr = Psnr(decomposition.Coarse, observedLatent!, peak: 2.0);
@@ -288,16 +289,9 @@ internal sealed class RestoreRun
         _ => null,
     };
 
-    /// <summary>g⁻¹(observation, details of g(estimate)): the estimate's detail on the observation's coarse band.</summary>
-    private static Tensor MeasurementConsistent(LiftingInn inn, Tensor observation, Tensor estimate)
-    {
-        using var decomposition = inn.Forward(estimate, null);
-        return inn.Inverse(observation, decomposition.Details, null);
-    }
-
     /// <summary>
     /// The measurement-consistent finish for images, which must also stay in [0,1]: alternate the projection onto
-    /// the consistent set (above) with clamping (projections onto convex sets), a few rounds. One round is exact
+    /// the consistent set, g⁻¹(y, details of g(x)), with clamping (projections onto convex sets), a few rounds. One round is exact
     /// consistency; clamping afterwards would undo part of it wherever the estimate was far from consistent.
     /// The projection runs in pixel windows (<see cref="PixelTiling"/>), so its memory is bounded by the tile size.
     /// </summary>
