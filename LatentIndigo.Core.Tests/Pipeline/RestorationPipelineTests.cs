@@ -119,14 +119,32 @@ public class RestorationPipelineTests(PipelineFixture fixture) : IClassFixture<P
     public void Batched_tiles_give_the_one_by_one_result(GuidanceStrategy strategy)
     {
         // A 16×16 latent in four 8×8 tiles, with overlap so blending matters: batches of 3 (a full and a partial
-        // batch) against one tile at a time, the reference.
+        // batch) against one tile at a time, the reference. Batching concerns sampling only, so the measurement-
+        // consistent finish is off: its stopping rule (clamping would move a pixel by < 1e-3) is a threshold, and a
+        // rounding-level change can add a whole projection round (measured: a 1e-7 relative change of the input moves
+        // the PixelInn output by up to 3.2e-3 with the finish on).
         using var y = LowQuality(32, 32);
-        var options = Fast with { LatentTileSize = 8, LatentTileOverlap = 0, Strategy = strategy };
+        var options = Fast with { LatentTileSize = 8, LatentTileOverlap = 0, Strategy = strategy, MeasurementConsistentFinish = false };
         using var alone = fixture.Pipeline.Restore(y, options with { TileBatchSize = 1 });
         var events = new List<RestoreProgress>();
         using var batched = fixture.Pipeline.Restore(y, options with { TileBatchSize = 3 }, new SyncProgress<RestoreProgress>(events.Add));
-        using var difference = (alone.Image - batched.Image).abs().max();
-        Assert.True(difference.item<float>() < 1e-4f, $"max difference {difference.item<float>():E2}");
+        using var difference = (alone.Image - batched.Image).abs();
+        float max = difference.max().item<float>(), mean = difference.mean().item<float>();
+        if (strategy == GuidanceStrategy.PixelInn)
+        {
+            // Pixel guidance differentiates through the INN's ReLUs in float32: any change in rounding (batch 1 and batch
+            // 3 run different convolution kernels) can flip a ReLU that sits at zero and move a few pixels. Measured on
+            // this test (AMD EPYC, 2026-11-27): a 1e-7 relative change of the input moves the output by up to 9.5e-4,
+            // 7e-6 on average, alone or batched; batched vs alone differ by the same 9.5e-4 / 7e-6. A batch that mixes
+            // the tiles' losses (one norm over the batch instead of one per tile) gives 2.4e-3 / 2.35e-4: the mean tells
+            // the two apart by 30×.
+            Assert.True(max < 1e-2f && mean < 5e-5f, $"max difference {max:E2}, mean {mean:E2}");
+        }
+        else
+        {
+            // Measured: 0 (None), 2.7e-6 to 1.1e-5 (LatentInn, either convolution-gradient route); mixed losses: 0.29.
+            Assert.True(max < 1e-4f, $"max difference {max:E2}");
+        }
         Assert.Equal(batched.StepsRun * batched.Tiles, events.Count(e => e.Stage == RestoreStage.Sampling));
     }
 
@@ -253,7 +271,7 @@ public class RestorationPipelineTests(PipelineFixture fixture) : IClassFixture<P
         using var tiled = pipeline.Restore(y, options with { LatentTileSize = 8, LatentTileOverlap = 0 });
         using var whole = pipeline.Restore(y, options with { LatentTileSize = 128 });
         using var difference = (tiled.Image - whole.Image).abs().max();
-        Assert.True(difference.item<float>() < 1e-4f, $"max difference {difference.item<float>():E2}");
+        Assert.True(difference.item<float>() < 0f, $"max difference {difference.item<float>():E2}");
         Assert.Equal(whole.CoarsePsnr!.Value, tiled.CoarsePsnr!.Value, 1);
         Assert.True(tiled.CoarsePsnr >= 40, $"{tiled.CoarsePsnr}");
     }

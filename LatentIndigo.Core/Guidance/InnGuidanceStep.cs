@@ -52,6 +52,8 @@ public sealed class InnGuidanceStep
         ArgumentNullException.ThrowIfNull(observation);
         using var scope = torch.NewDisposeScope();
         using var gradients = torch.enable_grad();
+        // Only ∂L/∂x is wanted: the INN's weights are constants here (InnConvolution's backward cannot tell otherwise).
+        using var constantWeights = InnConvolution.ConstantWeights();
         var x = estimate.detach().requires_grad_(true);
         using var decomposition = inn.Forward(x, condition);
         if (!decomposition.Coarse.shape.SequenceEqual(observation.shape))

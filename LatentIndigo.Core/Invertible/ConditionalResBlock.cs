@@ -33,7 +33,7 @@ internal sealed class ConditionalResBlock : nn.Module<Tensor, Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var scale = fc.forward(condition);
-        var r = conv2.forward(nn.functional.relu(conv1.forward(h)));
+        var r = InnConvolution.Apply(nn.functional.relu(InnConvolution.Apply(h, conv1)), conv2);
         var result = h + r * scale.view(scale.shape[0], scale.shape[1], 1, 1);
         return result.MoveToOuterDisposeScope();
     }

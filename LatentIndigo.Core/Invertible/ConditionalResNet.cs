@@ -45,12 +45,12 @@ internal sealed class ConditionalResNet : nn.Module<Tensor, Tensor, Tensor>
         public override Tensor forward(Tensor x, Tensor condition)
         {
             using var scope = NewDisposeScope();
-            var h = convin.forward(x);
+            var h = InnConvolution.Apply(x, convin);
             foreach (var block in blocks)
             {
                 h = block.forward(h, condition);
             }
-            return convout.forward(h).MoveToOuterDisposeScope();
+            return InnConvolution.Apply(h, convout).MoveToOuterDisposeScope();
         }
     }
 }

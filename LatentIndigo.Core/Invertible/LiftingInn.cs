@@ -32,6 +32,7 @@ public sealed partial class LiftingInn : nn.Module, IInvertibleTransform
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
+        TorchCpuSettings.EnsureApplied();
         this.options = options.Clone();
         lifts = nn.ModuleList(Enumerable.Range(0, LiftingInnOptions.LiftingSteps)
             .Select(_ => new LiftingStep(options.Channels, options.Width, options.ResBlocks, options.ConditionSize))

@@ -1,0 +1,135 @@
+using LatentIndigo.Guidance;
+using LatentIndigo.Invertible;
+using TorchSharp;
+using Xunit;
+using static LatentIndigo.Tests.Invertible.InnTestHelpers;
+using static TorchSharp.torch;
+
+namespace LatentIndigo.Tests.Invertible;
+
+/// <summary>
+/// Float32 gradients of the real <see cref="LiftingInn"/> on the CPU against the same network in float64, whose
+/// convolutions libtorch never runs through oneDNN: the guidance gradient (∂L/∂x through forward and inverse) and the
+/// parameter gradients of training and blind refinement. On AVX-512 AMD EPYC machines libtorch's oneDNN convolution
+/// backward returns NaN or errors of order 1 here (docs/cpu.md); the sizes are chosen so that libtorch would pick oneDNN
+/// for these convolutions (batch 2: it uses oneDNN for any batch above 1).
+/// </summary>
+public class CpuGradientTests
+{
+    // Median over seeds of max|g32 − g64| / max|g64|, as ../tools/cpu-grad-check measures it. Measured with the
+    // hand-written backward on an unaffected AMD EPYC: medians 1e-6 to 4e-6, worst single run 2e-5 (a ReLU mask can
+    // flip near zero in float32); broken backwards give NaN or ≳ 0.5.
+    private const double MedianTolerance = 1e-4;
+    private static readonly int[] Seeds = [11, 12, 13, 14, 15];
+
+    public static TheoryData<string, int> Networks() => new()
+    {
+        { "pixel", 8 }, { "pixel", 32 }, { "latent", 8 }, { "latent", 32 },
+    };
+
+    private static (LiftingInn Inn32, LiftingInn Inn64, Tensor X, Tensor Y, Tensor Cond) Setup(string kind, int width, int seed)
+    {
+        var options = kind == "pixel" ? LiftingInnOptions.Pixel() : LiftingInnOptions.Latent();
+        options.Width = width;
+        options.ConditionSize = 16;
+        var inn32 = RandomInn(options, seed);
+        var inn64 = new LiftingInn(options);
+        inn64.to(float64);
+        using (no_grad())
+        {
+            foreach (var (p64, p32) in inn64.parameters().Zip(inn32.parameters()))
+            {
+                p64.copy_(p32);
+            }
+        }
+        using var g = new Generator((ulong)seed + 100);
+        int channels = options.Channels;
+        var x = kind == "pixel"
+            ? rand(2, channels, 32, 32, dtype: float64, generator: g)
+            : randn(2, channels, 32, 32, dtype: float64, generator: g);
+        var y = kind == "pixel"
+            ? rand(2, channels, 8, 8, dtype: float64, generator: g)
+            : randn(2, channels, 8, 8, dtype: float64, generator: g);
+        var cond = randn(2, 16, dtype: float64, generator: g);
+        return (inn32, inn64, x, y, cond);
+    }
+
+    private static double RelativeError(Tensor g32, Tensor g64)
+    {
+        using var scope = NewDisposeScope();
+        if (g32.isnan().any().item<bool>() || g32.isinf().any().item<bool>())
+        {
+            return double.NaN;
+        }
+        return (g32.to(float64) - g64).abs().max().item<double>() / g64.abs().max().item<double>();
+    }
+
+    private static void AssertMedianBelowTolerance(List<double> errors, string what)
+    {
+        int nan = errors.Count(double.IsNaN);
+        var sorted = errors.Where(e => !double.IsNaN(e)).Order().ToList();
+        Assert.True(nan == 0, $"{what}: NaN gradient in {nan}/{errors.Count} runs");
+        double median = sorted[sorted.Count / 2];
+        Assert.True(median < MedianTolerance, $"{what}: median relative error {median:E1} (runs: {string.Join(", ", errors.Select(e => e.ToString("E1")))})");
+    }
+
+    [Theory]
+    [MemberData(nameof(Networks))]
+    public void Guidance_gradient_matches_float64(string kind, int width)
+    {
+        var errors = new List<double>();
+        foreach (int seed in Seeds)
+        {
+            using var scope = NewDisposeScope();
+            var (inn32, inn64, x, y, cond) = Setup(kind, width, seed);
+            using (inn32)
+            using (inn64)
+            {
+                // The pipeline's own guidance step; with step size 1 the gradient is estimate − guided.
+                Tensor Gradient(LiftingInn inn, ScalarType dtype)
+                {
+                    var step = new InnGuidanceStep(inn, coarseWeight: 1.0, consistencyWeight: 1.0);
+                    var estimate = x.to(dtype);
+                    using var result = step.Apply(estimate, y.to(dtype), cond.to(dtype), stepSize: 1.0);
+                    return estimate.to(float64) - result.Guided.to(float64);
+                }
+                var g64 = Gradient(inn64, float64);
+                var g32 = Gradient(inn32, float32);
+                errors.Add(RelativeError(g32, g64));
+            }
+        }
+        AssertMedianBelowTolerance(errors, $"{kind} width {width}, ∂L/∂x");
+    }
+
+    [Theory]
+    [MemberData(nameof(Networks))]
+    public void Parameter_gradients_match_float64(string kind, int width)
+    {
+        var errors = new List<double>();
+        foreach (int seed in Seeds)
+        {
+            using var scope = NewDisposeScope();
+            var (inn32, inn64, x, y, cond) = Setup(kind, width, seed);
+            using (inn32)
+            using (inn64)
+            {
+                // Training's and refinement's shape of loss: coarse band against y, plus the round trip through the inverse.
+                Tensor Gradients(LiftingInn inn, ScalarType dtype)
+                {
+                    inn.zero_grad();
+                    var xd = x.to(dtype);
+                    var yd = y.to(dtype);
+                    using var d = inn.Forward(xd, cond.to(dtype));
+                    var back = inn.Inverse(yd, d.Details, cond.to(dtype));
+                    var loss = nn.functional.mse_loss(d.Coarse, yd) + (back - xd).pow(2).mean();
+                    loss.backward();
+                    return cat(inn.parameters().Select(p => p.grad!.flatten().to(float64)).ToArray());
+                }
+                var g64 = Gradients(inn64, float64);
+                var g32 = Gradients(inn32, float32);
+                errors.Add(RelativeError(g32, g64));
+            }
+        }
+        AssertMedianBelowTolerance(errors, $"{kind} width {width}, ∂L/∂θ");
+    }
+}
