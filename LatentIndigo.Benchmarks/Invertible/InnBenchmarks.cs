@@ -24,9 +24,17 @@ public class InnBenchmarks
     [Params("pixel 1x3x512x512", "latent 1x4x64x64")]
     public string Shape { get; set; } = "";
 
+    /// <summary>
+    /// How float32 CPU convolutions are differentiated: libtorch's own backward (oneDNN; the code before 2026-11-27,
+    /// wrong on some AVX-512 AMD CPUs) or the library's default. Forward and inverse (no grad) do not depend on it.
+    /// </summary>
+    [Params(ConvolutionGradientRoute.Libtorch, ConvolutionGradientRoute.ForwardConvolutions)]
+    public ConvolutionGradientRoute Gradients { get; set; }
+
     [GlobalSetup]
     public void Setup()
     {
+        TorchCpuSettings.ConvolutionGradient = Gradients;
         bool pixel = Shape.StartsWith("pixel", StringComparison.Ordinal);
         inn = new LiftingInn(pixel ? LiftingInnOptions.Pixel() : LiftingInnOptions.Latent());
         using var g = new Generator(1);
@@ -43,6 +51,7 @@ public class InnBenchmarks
     [GlobalCleanup]
     public void Cleanup()
     {
+        TorchCpuSettings.ConvolutionGradient = ConvolutionGradientRoute.ForwardConvolutions;
         refinerImage.Dispose();
         refiner.Dispose();
         details.Dispose();

@@ -271,7 +271,7 @@ public class RestorationPipelineTests(PipelineFixture fixture) : IClassFixture<P
         using var tiled = pipeline.Restore(y, options with { LatentTileSize = 8, LatentTileOverlap = 0 });
         using var whole = pipeline.Restore(y, options with { LatentTileSize = 128 });
         using var difference = (tiled.Image - whole.Image).abs().max();
-        Assert.True(difference.item<float>() < 0f, $"max difference {difference.item<float>():E2}");
+        Assert.True(difference.item<float>() < 1e-4f, $"max difference {difference.item<float>():E2}");
         Assert.Equal(whole.CoarsePsnr!.Value, tiled.CoarsePsnr!.Value, 1);
         Assert.True(tiled.CoarsePsnr >= 40, $"{tiled.CoarsePsnr}");
     }
