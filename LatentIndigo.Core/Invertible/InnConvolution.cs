@@ -46,21 +46,12 @@ internal static class InnConvolution
             && x.device_type == DeviceType.CPU
             && x.dtype == ScalarType.Float32
             && is_grad_enabled()
-            && (x.requires_grad || weight.requires_grad);
+            && (x.requires_grad || weight.requires_grad || (bias is not null && bias.requires_grad));
         if (!handWritten)
         {
             return nn.functional.conv2d(x, weight, bias, padding: Padding);
         }
-        var y = ConvolutionByForwardPasses.apply(x, weight);
-        if (bias is null)
-        {
-            return y;
-        }
-        using (y)
-        {
-            using var column = bias.view(1, -1, 1, 1);
-            return y + column;
-        }
+        return ConvolutionByForwardPasses.Apply(x, weight, bias);
     }
 
     /// <summary>Ends a <see cref="ConstantWeights"/> scope; dispose it on the thread that opened it.</summary>
