@@ -105,8 +105,12 @@ public sealed record RestoreOptions
     /// </summary>
     public int? TileBatchSize { get; init; }
 
-    /// <summary>Largest accepted output (width × height after scaling); larger requests are refused up front. Default 64 MP.</summary>
-    public long MaxOutputPixels { get; init; } = 64L * 1024 * 1024;
+    /// <summary>
+    /// Largest accepted output (width × height after scaling); larger requests are refused up front, from the file header
+    /// for <see cref="RestorationPipeline.RestoreFile"/>. Default 16 MP, which fits in the memory stated by
+    /// <see cref="EstimatePeakMemoryBytes"/> (about 4 GiB at the default options).
+    /// </summary>
+    public long MaxOutputPixels { get; init; } = 16_000_000;
 
     /// <summary>Seed of all noise drawn by the restoration. Same seed and inputs ⇒ identical output. Default 12345.</summary>
     public long Seed { get; init; } = 12345;
@@ -134,6 +138,29 @@ public sealed record RestoreOptions
 
     /// <summary>The manifold-regularisation period in effect for the strategy.</summary>
     public int EffectiveManifoldEveryKSteps => ManifoldEveryKSteps ?? (Strategy == GuidanceStrategy.LatentInn ? 5 : 1);
+
+    /// <summary>
+    /// An upper estimate of the memory (bytes of process memory on the CPU, or device memory on a GPU, plus the loaded
+    /// models) one restoration of an input of this size takes with these options. Measured on the CPU (see
+    /// docs/usage.md, "Memory"): a fixed part for the runtime, libtorch and a latent tile's working set, plus a part per output pixel for the
+    /// full-size images the restoration holds (estimate, output, colour fix, INN windows' halo).
+    /// </summary>
+    /// <param name="inputWidth">Input width in pixels.</param>
+    /// <param name="inputHeight">Input height in pixels.</param>
+    public long EstimatePeakMemoryBytes(int inputWidth, int inputHeight)
+    {
+        long outputPixels = (long)inputWidth * ScaleFactor * inputHeight * ScaleFactor;
+        bool diffusion = Strategy != GuidanceStrategy.InnOnly;
+        long fixedBytes = diffusion ? DiffusionFixedBytes + TileBytes * LatentTileSize * LatentTileSize * (TileBatchSize ?? 1) : InnOnlyFixedBytes;
+        return fixedBytes + outputPixels * (diffusion ? DiffusionBytesPerOutputPixel : InnOnlyBytesPerOutputPixel);
+    }
+
+    // Measured with /usr/bin/time (maximum resident set) on linux-x64, libtorch 2.10 CPU; docs/usage.md lists the runs.
+    private const long InnOnlyFixedBytes = 600L << 20;
+    private const long InnOnlyBytesPerOutputPixel = 160;
+    private const long DiffusionFixedBytes = 900L << 20;
+    private const long DiffusionBytesPerOutputPixel = 200;
+    private const long TileBytes = 64L << 10;
 
     /// <summary>Throws <see cref="InvalidRestoreOptionsException"/> listing every invalid value; returns this otherwise.</summary>
     public RestoreOptions Validate()
