@@ -155,4 +155,16 @@ public class RestoreInputLimitTests
         Assert.DoesNotContain("LatentTileOverlap", output);
         Assert.DoesNotContain("LatentTileSize", output);
     }
+
+    [Fact]
+    public void Verbose_flag_adds_the_stack_trace_anywhere_on_the_line()
+    {
+        var (code, output) = CliRun.Run("restore", "/nonexistent/in.png", "-o", "/tmp/x.png");
+        Assert.Equal(1, code);
+        Assert.False(CliRun.HasStackTrace(output), output);
+        (code, output) = CliRun.Run("restore", "--verbose", "/nonexistent/in.png", "-o", "/tmp/x.png");
+        Assert.Equal(1, code);
+        Assert.Contains("/nonexistent/in.png", output);
+        Assert.True(CliRun.HasStackTrace(output), output);
+    }
 }
