@@ -107,8 +107,9 @@ public sealed record RestoreOptions
 
     /// <summary>
     /// Largest accepted output (width × height after scaling); larger requests are refused up front, from the file header
-    /// for <see cref="RestorationPipeline.RestoreFile"/>. Default 16 MP, which fits in the memory stated by
-    /// <see cref="EstimatePeakMemoryBytes"/> (about 4 GiB at the default options).
+    /// for <see cref="RestorationPipeline.RestoreFile"/>. Default 16 MP: by <see cref="EstimatePeakMemoryBytes"/> about
+    /// 2.3 GiB INN-only, 2.9 GiB with <see cref="GuidanceStrategy.None"/> or <see cref="GuidanceStrategy.LatentInn"/> and
+    /// 7.7 GiB with <see cref="GuidanceStrategy.PixelInn"/> at the default tile, plus the export's weights.
     /// </summary>
     public long MaxOutputPixels { get; init; } = 16_000_000;
 
@@ -140,27 +141,27 @@ public sealed record RestoreOptions
     public int EffectiveManifoldEveryKSteps => ManifoldEveryKSteps ?? (Strategy == GuidanceStrategy.LatentInn ? 5 : 1);
 
     /// <summary>
-    /// An upper estimate of the memory (bytes of process memory on the CPU, or device memory on a GPU, plus the loaded
-    /// models) one restoration of an input of this size takes with these options. Measured on the CPU (see
-    /// docs/usage.md, "Memory"): a fixed part for the runtime, libtorch and a latent tile's working set, plus a part per output pixel for the
-    /// full-size images the restoration holds (estimate, output, colour fix, INN windows' halo).
+    /// An upper estimate, in bytes, of the peak memory one restoration of an input of this size takes with these options
+    /// (process memory on the CPU), without the Stable Diffusion export's own weights (add the size of its ONNX files).
+    /// A fixed part (runtime, libtorch, one latent tile's working set, which grows with the tile area and batch) plus a
+    /// part per output pixel (the image-sized buffers); the constants sit above the peaks measured on the CPU, listed in
+    /// docs/usage.md ("Memory").
     /// </summary>
     /// <param name="inputWidth">Input width in pixels.</param>
     /// <param name="inputHeight">Input height in pixels.</param>
     public long EstimatePeakMemoryBytes(int inputWidth, int inputHeight)
     {
+        const long MiB = 1L << 20;
         long outputPixels = (long)inputWidth * ScaleFactor * inputHeight * ScaleFactor;
-        bool diffusion = Strategy != GuidanceStrategy.InnOnly;
-        long fixedBytes = diffusion ? DiffusionFixedBytes + TileBytes * LatentTileSize * LatentTileSize * (TileBatchSize ?? 1) : InnOnlyFixedBytes;
-        return fixedBytes + outputPixels * (diffusion ? DiffusionBytesPerOutputPixel : InnOnlyBytesPerOutputPixel);
+        double tileArea = LatentTileSize / 64.0 * (LatentTileSize / 64.0) * (TileBatchSize ?? 1);
+        return Strategy switch
+        {
+            GuidanceStrategy.InnOnly => 450 * MiB + 128 * outputPixels,
+            // Pixel guidance keeps the autograd graph of an INN pass over one decoded tile (2.9 GB at tile 64).
+            GuidanceStrategy.PixelInn => 400 * MiB + (long)(2900 * MiB * tileArea) + 300 * outputPixels,
+            _ => 400 * MiB + (long)(150 * MiB * tileArea) + 160 * outputPixels,
+        };
     }
-
-    // Measured with /usr/bin/time (maximum resident set) on linux-x64, libtorch 2.10 CPU; docs/usage.md lists the runs.
-    private const long InnOnlyFixedBytes = 600L << 20;
-    private const long InnOnlyBytesPerOutputPixel = 160;
-    private const long DiffusionFixedBytes = 900L << 20;
-    private const long DiffusionBytesPerOutputPixel = 200;
-    private const long TileBytes = 64L << 10;
 
     /// <summary>Throws <see cref="InvalidRestoreOptionsException"/> listing every invalid value; returns this otherwise.</summary>
     public RestoreOptions Validate()
