@@ -76,7 +76,8 @@ public class DegradationSpecPropertyTests
     {
         // The canonical form must carry every digit: a value that changed on the way would change the blur.
         var model = DegradationSpec.Parse($"gauss:sigma={N(sigma)}");
-        return model.Spec == $"gauss:sigma={N(sigma)}" && DegradationSpec.Parse(model.Spec).Spec == model.Spec;
+        var written = System.Text.RegularExpressions.Regex.Match(model.Spec, "sigma=([^,>]+)").Groups[1].Value;
+        return double.Parse(written, CultureInfo.InvariantCulture) == sigma && DegradationSpec.Parse(model.Spec).Spec == model.Spec;
     });
 
     private static bool ParsesOrFailsCleanly(string text)
@@ -95,6 +96,29 @@ public class DegradationSpecPropertyTests
     [Property(MaxTest = 500)]
     public Property Arbitrary_text_fails_only_with_a_spec_error() =>
         Prop.ForAll(ArbMap.Default.ArbFor<string>(), text => text is null || ParsesOrFailsCleanly(text));
+
+    private static readonly Gen<int[]> Factors =
+        from count in Gen.Choose(2, 4)
+        from a in Gen.Choose(1, 16)
+        from b in Gen.Choose(1, 16)
+        from c in Gen.Choose(1, 16)
+        from d in Gen.Choose(1, 16)
+        select new[] { a, b, c, d }.Take(count).ToArray();
+
+    [Property(MaxTest = 300)]
+    public Property Resize_chains_parse_up_to_a_total_of_1024_and_fail_as_spec_errors_beyond() => Prop.ForAll(Factors.ToArbitrary(), factors =>
+    {
+        string spec = string.Join(">", factors.Select(f => $"nearest:x{f}"));
+        long total = factors.Aggregate(1L, (p, f) => p * f);
+        try
+        {
+            return DegradationSpec.Parse(spec).ScaleFactor == total && total <= 1024;
+        }
+        catch (DegradationSpecException ex)
+        {
+            return total > 1024 && ex.Message.Contains(spec, StringComparison.Ordinal);
+        }
+    });
 
     private static readonly Gen<string> Mutated =
         from spec in ValidSpec

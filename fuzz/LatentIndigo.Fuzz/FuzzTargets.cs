@@ -21,15 +21,15 @@ public static class FuzzTargets
         ["spec"] = Spec,
     };
 
-    // Small enough that a header claiming a huge image is refused before a slow decode; the limit logic is what runs.
-    private static readonly ImageLoadOptions ImageOptions = new() { MaxPixels = 1 << 22, MaxFileBytes = 1 << 24 };
-
     /// <summary>Image decoding: sniffing, header checks, SkiaSharp's decoders, EXIF orientation.</summary>
     public static void Image(byte[] data)
     {
         try
         {
-            using var image = ImageIO.Decode(data, "fuzz", ImageOptions);
+            // Created per call, not in a static initialiser: under SharpFuzz no instrumented code may run before the
+            // fuzzer's loop starts. The pixel limit is small so a header claiming a huge image is refused, not decoded.
+            var options = new ImageLoadOptions { MaxPixels = 1 << 22, MaxFileBytes = 1 << 24 };
+            using var image = ImageIO.Decode(data, "fuzz", options);
             if (image.shape.Length != 4 || image.shape[1] != 3)
             {
                 throw new InvalidOperationException($"decoded an image of shape [{string.Join(",", image.shape)}]");
