@@ -17,6 +17,8 @@ if [ ! -f "$bin/.instrumented" ]; then
   sharpfuzz "$bin/LatentIndigo.Core.dll"
   touch "$bin/.instrumented"
 fi
+# Inputs are replayed with a plain build: instrumented code crashes outside afl-fuzz (no coverage map).
+[ -f "$fuzz/bin-replay/LatentIndigo.Fuzz.dll" ] || dotnet build "$fuzz/LatentIndigo.Fuzz" -c Release -o "$fuzz/bin-replay" >/dev/null
 out="$fuzz/findings/$target"
 mkdir -p "$out"
 # AFL_SKIP_BIN_CHECK: the binary is `dotnet`, instrumented through SharpFuzz, not by afl-cc.
@@ -31,6 +33,6 @@ for kind in crashes hangs; do
   for f in "$dir"/id:*; do
     [ -f "$f" ] || continue
     echo "--- $kind: $f"
-    timeout 60 dotnet "$bin/LatentIndigo.Fuzz.dll" "$target" --replay-file "$f" 2>&1 | tail -5 || true
+    timeout 60 dotnet "$fuzz/bin-replay/LatentIndigo.Fuzz.dll" "$target" --replay-file "$f" 2>&1 | grep -v "^   at " | head -5 || true
   done
 done

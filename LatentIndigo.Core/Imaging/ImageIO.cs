@@ -314,7 +314,7 @@ public static class ImageIO
     // Zero sizes are rejected by the decoders with a generic error; read them from the header to say so plainly.
     private static void CheckDeclaredSize(byte[] d, ImageFileFormat format, string source)
     {
-        int width = -1, height = -1;
+        long width = -1, height = -1;
         if (format == ImageFileFormat.Png && d.Length >= 24)
         {
             width = (d[16] << 24) | (d[17] << 16) | (d[18] << 8) | d[19];
@@ -323,11 +323,12 @@ public static class ImageIO
         else if (format == ImageFileFormat.Bmp && d.Length >= 26)
         {
             width = BitConverter.ToInt32(d, 18);
-            height = Math.Abs(BitConverter.ToInt32(d, 22));
+            // Negative = top-down rows; in long, so int.MinValue (found by fuzzing) does not overflow.
+            height = Math.Abs((long)BitConverter.ToInt32(d, 22));
         }
         if (width == 0 || height == 0)
         {
-            throw new ZeroSizeImageException(source, Math.Max(width, 0), Math.Max(height, 0));
+            throw new ZeroSizeImageException(source, (int)Math.Max(width, 0), (int)Math.Min(Math.Max(height, 0), int.MaxValue));
         }
     }
 

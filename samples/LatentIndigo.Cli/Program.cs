@@ -12,6 +12,8 @@ void OnSignal(PosixSignalContext context)
     {
         context.Cancel = true;
         terminated |= context.Signal == PosixSignal.SIGTERM;
+        // Say so at once: the run stops at the next step, tile or INN window (up to a few seconds on a busy CPU).
+        Console.Error.WriteLine("Cancelling after the current step (send the signal again to stop at once)...");
         cancellation.Cancel();
     }
 }
