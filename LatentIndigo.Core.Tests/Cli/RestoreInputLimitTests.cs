@@ -64,8 +64,9 @@ public class RestoreInputLimitTests
         // 8000×8000: 64 MP in, 64 MP out at ×1. The file has no pixel data: decoding it would fail as corrupt, so a
         // size message proves the refusal came from the header, before any decoding.
         File.WriteAllBytes(folder.File("big.png"), HeaderOnlyPng(8000, 8000));
-        var (code, output) = CliRun.Run("restore", folder.File("big.png"), "-o", folder.File("out.png"), "--scale", scale);
+        var (code, output) = CliRun.Run("restore", folder.File("big.png"), "-o", folder.File("new/out.png"), "--scale", scale);
         Assert.Equal(1, code);
+        Assert.False(Directory.Exists(folder.File("new")), "the output folder was created for a refused run");
         Assert.Contains("8000×8000", output);
         Assert.Contains("--max-output-mp", output);
         Assert.DoesNotContain("corrupt", output);

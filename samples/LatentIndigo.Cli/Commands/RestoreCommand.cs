@@ -211,11 +211,8 @@ public sealed class RestoreCommand : Command<RestoreCommand.Settings>
             throw new CliUserException(CliErrors.ForCli(ex.Message));
         }
         // Everything that can be checked without running is checked before any work: paths, collisions, sizes.
-        var jobs = RestorePlan.Create(settings.Input, settings.Output, settings.Compare, settings.Force);
-        foreach (var (input, _) in jobs)
-        {
-            RestorationPipeline.CheckInputFile(input, options);
-        }
+        var jobs = RestorePlan.Create(settings.Input, settings.Output, settings.Compare, settings.Force,
+            input => RestorationPipeline.CheckInputFile(input, options));
 
         // Stand-in UNet = the exact denoiser for Gaussian data, so sampling behaves sensibly (still random "weights").
         using var standIn = settings.StandIn

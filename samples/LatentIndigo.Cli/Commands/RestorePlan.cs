@@ -9,7 +9,12 @@ namespace LatentIndigo.Cli.Commands;
 /// </summary>
 internal static class RestorePlan
 {
-    public static List<(string Input, string Output)> Create(string input, string output, string? compare, bool force)
+    /// <param name="input">Input file or folder.</param>
+    /// <param name="output">Output file or folder.</param>
+    /// <param name="compare">The --compare path, if any.</param>
+    /// <param name="force">Replace existing outputs.</param>
+    /// <param name="checkInput">Checks one input before any folder is created (size limits from the header).</param>
+    public static List<(string Input, string Output)> Create(string input, string output, string? compare, bool force, Action<string> checkInput)
     {
         var jobs = Directory.Exists(input) ? FolderJobs(input, output, compare) : SingleJob(input, output);
         var outputs = jobs.Select(j => j.Output).ToList();
@@ -34,6 +39,10 @@ internal static class RestorePlan
                 throw new CliUserException(
                     $"{Describe(existing)} already exist{(existing.Count == 1 ? "s" : "")}. Choose another output path, or pass --force to replace {(existing.Count == 1 ? "it" : "them")}.");
             }
+        }
+        foreach (var job in jobs)
+        {
+            checkInput(job.Input);
         }
         foreach (var folder in outputs.Select(o => Path.GetDirectoryName(Path.GetFullPath(o))!).Distinct())
         {
