@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using Xunit;
 
 namespace LatentIndigo.Tests.Cli;
@@ -6,55 +5,6 @@ namespace LatentIndigo.Tests.Cli;
 /// <summary>Inputs that are not image files, or too large, are refused from the file system and header: nothing is decoded.</summary>
 public class RestoreInputLimitTests
 {
-    /// <summary>
-    /// A PNG that declares <paramref name="width"/>×<paramref name="height"/> RGB and holds almost no pixel data: one tiny
-    /// IDAT chunk (a zlib stream of 64 zero bytes), then IEND. Its header reads fine; decoding it fails as truncated.
-    /// </summary>
-    internal static byte[] HeaderOnlyPng(int width, int height)
-    {
-        var ihdr = new byte[13];
-        BinaryPrimitives.WriteInt32BigEndian(ihdr, width);
-        BinaryPrimitives.WriteInt32BigEndian(ihdr.AsSpan(4), height);
-        ihdr[8] = 8; // bit depth
-        ihdr[9] = 2; // RGB
-        using var zlib = new MemoryStream();
-        using (var z = new System.IO.Compression.ZLibStream(zlib, System.IO.Compression.CompressionLevel.Optimal, leaveOpen: true))
-        {
-            z.Write(new byte[64]);
-        }
-        using var png = new MemoryStream();
-        png.Write([0x89, (byte)'P', (byte)'N', (byte)'G', 13, 10, 26, 10]);
-        WriteChunk(png, "IHDR", ihdr);
-        WriteChunk(png, "IDAT", zlib.ToArray());
-        WriteChunk(png, "IEND", []);
-        return png.ToArray();
-    }
-
-    private static void WriteChunk(Stream png, string type, byte[] data)
-    {
-        var buffer = new byte[4];
-        BinaryPrimitives.WriteInt32BigEndian(buffer, data.Length);
-        png.Write(buffer);
-        var typeAndData = System.Text.Encoding.ASCII.GetBytes(type).Concat(data).ToArray();
-        png.Write(typeAndData);
-        BinaryPrimitives.WriteUInt32BigEndian(buffer, Crc32(typeAndData));
-        png.Write(buffer);
-    }
-
-    private static uint Crc32(byte[] data)
-    {
-        uint crc = 0xFFFFFFFF;
-        foreach (byte b in data)
-        {
-            crc ^= b;
-            for (int k = 0; k < 8; k++)
-            {
-                crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xEDB88320 : crc >> 1;
-            }
-        }
-        return ~crc;
-    }
-
     [Theory]
     [InlineData("1")]
     [InlineData("4")]
@@ -63,7 +13,7 @@ public class RestoreInputLimitTests
         using var folder = TestData.NewTempFolder();
         // 8000×8000: 64 MP in, 64 MP out at ×1. The file has no pixel data: decoding it would fail as corrupt, so a
         // size message proves the refusal came from the header, before any decoding.
-        File.WriteAllBytes(folder.File("big.png"), HeaderOnlyPng(8000, 8000));
+        File.WriteAllBytes(folder.File("big.png"), TestPngs.HeaderOnly(8000, 8000));
         var (code, output) = CliRun.Run("restore", folder.File("big.png"), "-o", folder.File("new/out.png"), "--scale", scale);
         Assert.Equal(1, code);
         Assert.False(Directory.Exists(folder.File("new")), "the output folder was created for a refused run");
@@ -78,7 +28,7 @@ public class RestoreInputLimitTests
     {
         // The premise of the test above: reading the header works, decoding fails as truncated.
         using var folder = TestData.NewTempFolder();
-        File.WriteAllBytes(folder.File("small.png"), HeaderOnlyPng(300, 200));
+        File.WriteAllBytes(folder.File("small.png"), TestPngs.HeaderOnly(300, 200));
         Assert.Equal((LatentIndigo.Imaging.ImageFileFormat.Png, 300, 200), LatentIndigo.Imaging.ImageIO.Identify(folder.File("small.png")));
         Assert.Throws<LatentIndigo.Imaging.CorruptImageException>(() => LatentIndigo.Imaging.ImageIO.Load(folder.File("small.png")));
     }

@@ -1,6 +1,5 @@
 using LatentIndigo.Imaging;
 using LatentIndigo.Pipeline;
-using LatentIndigo.Tests.Cli;
 using Xunit;
 
 namespace LatentIndigo.Tests.Imaging;
@@ -44,7 +43,7 @@ public class ImageFileLimitTests
     {
         using var folder = TestData.NewTempFolder();
         // Decoding this file would fail as truncated: the size error shows the header was checked first.
-        File.WriteAllBytes(folder.File("big.png"), RestoreInputLimitTests.HeaderOnlyPng(5000, 4000));
+        File.WriteAllBytes(folder.File("big.png"), TestPngs.HeaderOnly(5000, 4000));
         using var pipeline = new RestorationPipeline(null, LatentIndigo.Invertible.BundledInn.Load(LatentIndigo.Invertible.BundledInnWeights.BicubicX4));
         var options = RestoreOptions.Default with { Strategy = GuidanceStrategy.InnOnly, ScaleFactor = 1 };
         var ex = Assert.Throws<InvalidRestoreInputException>(() => pipeline.RestoreFile(folder.File("big.png"), folder.File("out.png"), options));
