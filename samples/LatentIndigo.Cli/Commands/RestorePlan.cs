@@ -93,7 +93,8 @@ internal static class RestorePlan
         var collisions = jobs.GroupBy(j => j.Output, comparer).Where(g => g.Count() > 1).ToList();
         if (collisions.Count > 0)
         {
-            var lines = collisions.Select(g => $"{string.Join(" and ", g.Select(j => Path.GetFileName(j.Input)))} would all be written to '{g.Key}'");
+            var lines = collisions.Select(g =>
+                $"{string.Join(" and ", g.Select(j => Path.GetFileName(j.Input)))} would {(g.Count() == 2 ? "both" : "all")} be written to '{g.Key}'");
             throw new CliUserException(
                 $"Two inputs would be restored to the same output: {string.Join("; ", lines)}. Rename one of them or restore them separately; nothing was written.");
         }
