@@ -24,6 +24,11 @@ public class MemoryEstimateTests
         { GuidanceStrategy.PixelInn, 1024, 64, 3146 },
         { GuidanceStrategy.PixelInn, 2048, 64, 4327 },
         { GuidanceStrategy.PixelInn, 2048, 32, 1704 },
+        // 4000×4000 at ×1 (16 MP, the default limit), 2026-11-27: --steps 4 (2) --strength 0.5, pixel 1 step.
+        { GuidanceStrategy.InnOnly, 4000, 64, 2077 },
+        { GuidanceStrategy.None, 4000, 64, 2543 },
+        { GuidanceStrategy.LatentInn, 4000, 64, 2656 },
+        { GuidanceStrategy.PixelInn, 4000, 64, 3151 },
     };
 
     [Theory]
@@ -37,7 +42,7 @@ public class MemoryEstimateTests
         };
         long estimate = options.EstimatePeakMemoryBytes(outputSide, outputSide);
         Assert.True(estimate >= measuredMiB * MiB, $"{strategy} {outputSide}² tile {tile}: estimate {estimate / MiB} MiB < measured {measuredMiB} MiB");
-        Assert.True(estimate <= 2 * measuredMiB * MiB + 1500 * MiB, $"estimate {estimate / MiB} MiB is far above measured {measuredMiB} MiB");
+        Assert.True(estimate <= 5 * measuredMiB * MiB / 2 + 1500 * MiB, $"estimate {estimate / MiB} MiB is far above measured {measuredMiB} MiB");
     }
 
     [Fact]
