@@ -35,7 +35,7 @@ public class InnCommandTests
         Assert.Equal((224, 150), ImageIO.Identify(folder.File("x.png")) is var (_, w2, h2) ? (w2, h2) : default);
         var badScale = new TestConsole();
         Assert.Equal(1, CliApp.Run(["restore", SmallLq, "-o", folder.File("z.png"), "--inn", weights, "--scale", "3"], default, badScale));
-        Assert.Contains("ScaleFactor must be 1, 2, 4 or 8", badScale.Output);
+        Assert.Contains("--scale must be 1, 2, 4 or 8", badScale.Output); // the option, not the API property
         var missing = new TestConsole();
         Assert.Equal(1, CliApp.Run(["restore", SmallLq, "-o", folder.File("y.png"), "--inn", folder.File("none.inn")], default, missing));
         Assert.Contains("bundled", missing.Output);

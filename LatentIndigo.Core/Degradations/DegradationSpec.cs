@@ -132,7 +132,19 @@ public static class DegradationSpec
             throw new DegradationSpecException($"The spec '{spec}' has an empty stage; join stages with a single '>'.");
         }
         var models = stages.Select(ParseStage).ToArray();
-        return models.Length == 1 ? models[0] : new SequentialDegradation(models);
+        if (models.Length == 1)
+        {
+            return models[0];
+        }
+        try
+        {
+            return new SequentialDegradation(models);
+        }
+        catch (DegradationException ex) when (ex is not DegradationSpecException)
+        {
+            // For example stages that downscale by more than 1024 in total: still a problem of the spec text.
+            throw new DegradationSpecException($"The spec '{spec}' is invalid: {ex.Message}");
+        }
     }
 
     /// <summary>A description of every operator with its parameters and valid ranges (also used in error messages).</summary>

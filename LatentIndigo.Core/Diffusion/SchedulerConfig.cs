@@ -100,7 +100,7 @@ public sealed class SchedulerConfig
                 }
                 switch (p.Name)
                 {
-                    case "_class_name": c.ClassName = v.GetString(); break;
+                    case "_class_name": c.ClassName = Str(v, p.Name); break;
                     case "num_train_timesteps": c.NumTrainTimesteps = Int(v, p.Name); break;
                     case "beta_start": c.BetaStart = Double(v, p.Name); break;
                     case "beta_end": c.BetaEnd = Double(v, p.Name); break;

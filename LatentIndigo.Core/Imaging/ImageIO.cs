@@ -19,33 +19,22 @@ namespace LatentIndigo.Imaging;
 public static class ImageIO
 {
     /// <summary>Loads an image file into a <c>[1,3,H,W]</c> float32 tensor in [0,1].</summary>
-    /// <exception cref="ImageLoadException">The file is missing, empty, corrupt, unsupported, zero-size or too large.</exception>
+    /// <exception cref="ImageLoadException">The file is missing, empty, not a regular file, corrupt, unsupported, zero-size or
+    /// too large (in bytes or pixels; both are checked before decoding).</exception>
     public static Tensor Load(string path, ImageLoadOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(path);
-        if (!File.Exists(path))
-        {
-            throw new ImageNotFoundException(path);
-        }
-        byte[] data;
-        try
-        {
-            data = File.ReadAllBytes(path);
-        }
-        catch (IOException ex)
-        {
-            throw new CorruptImageException(path, "the file could not be read: " + ex.Message, ex);
-        }
-        return Decode(data, path, options);
+        options ??= ImageLoadOptions.Default;
+        return Decode(ImageFileReader.ReadAllBytes(path, options), path, options);
     }
 
     /// <summary>Loads an image from a stream (read to its end) into a <c>[1,3,H,W]</c> float32 tensor in [0,1].</summary>
     public static Tensor Load(Stream stream, string? sourceName = null, ImageLoadOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(stream);
-        using var buffer = new MemoryStream();
-        stream.CopyTo(buffer);
-        return Decode(buffer.ToArray(), sourceName ?? "<stream>", options);
+        options ??= ImageLoadOptions.Default;
+        string source = sourceName ?? "<stream>";
+        return Decode(ImageFileReader.ReadBounded(stream, source, options.MaxFileBytes), source, options);
     }
 
     /// <summary>Decodes encoded image bytes (PNG, JPEG, WebP, BMP) into a <c>[1,3,H,W]</c> float32 tensor in [0,1].</summary>
@@ -65,15 +54,17 @@ public static class ImageIO
         return image.unsqueeze(0).contiguous().MoveToOuterDisposeScope();
     }
 
-    /// <summary>Reads only the header: format and stored width/height (before EXIF orientation).</summary>
-    public static (ImageFileFormat Format, int Width, int Height) Identify(string path)
+    /// <summary>
+    /// Reads only the header: format and stored width/height (before EXIF orientation). Nothing is decoded; the file
+    /// limits of <paramref name="options"/> apply, the pixel limit does not (compare the size yourself).
+    /// </summary>
+    /// <exception cref="ImageLoadException">The file is missing, empty, not a regular file, too large or not an image.</exception>
+    public static (ImageFileFormat Format, int Width, int Height) Identify(string path, ImageLoadOptions? options = null)
     {
-        if (!File.Exists(path))
-        {
-            throw new ImageNotFoundException(path);
-        }
-        var data = File.ReadAllBytes(path);
+        ArgumentNullException.ThrowIfNull(path);
+        var data = ImageFileReader.ReadAllBytes(path, options ?? ImageLoadOptions.Default);
         var format = Sniff(data, path);
+        CheckDeclaredSize(data, format, path);
         using var skData = SKData.CreateCopy(data);
         using var codec = SKCodec.Create(skData) ?? throw new CorruptImageException(path, "the header could not be parsed");
         return (format, codec.Info.Width, codec.Info.Height);
@@ -323,7 +314,7 @@ public static class ImageIO
     // Zero sizes are rejected by the decoders with a generic error; read them from the header to say so plainly.
     private static void CheckDeclaredSize(byte[] d, ImageFileFormat format, string source)
     {
-        int width = -1, height = -1;
+        long width = -1, height = -1;
         if (format == ImageFileFormat.Png && d.Length >= 24)
         {
             width = (d[16] << 24) | (d[17] << 16) | (d[18] << 8) | d[19];
@@ -332,11 +323,12 @@ public static class ImageIO
         else if (format == ImageFileFormat.Bmp && d.Length >= 26)
         {
             width = BitConverter.ToInt32(d, 18);
-            height = Math.Abs(BitConverter.ToInt32(d, 22));
+            // Negative = top-down rows; in long, so int.MinValue (found by fuzzing) does not overflow.
+            height = Math.Abs((long)BitConverter.ToInt32(d, 22));
         }
         if (width == 0 || height == 0)
         {
-            throw new ZeroSizeImageException(source, Math.Max(width, 0), Math.Max(height, 0));
+            throw new ZeroSizeImageException(source, (int)Math.Max(width, 0), (int)Math.Min(Math.Max(height, 0), int.MaxValue));
         }
     }
 

@@ -3,7 +3,8 @@ namespace LatentIndigo.Imaging;
 /// <summary>
 /// An image could not be loaded. The concrete type says why (<see cref="ImageNotFoundException"/>,
 /// <see cref="EmptyImageException"/>, <see cref="CorruptImageException"/>, <see cref="UnsupportedImageFormatException"/>,
-/// <see cref="ZeroSizeImageException"/>, <see cref="ImageTooLargeException"/>); the message names the file and the reason.
+/// <see cref="ZeroSizeImageException"/>, <see cref="ImageTooLargeException"/>, <see cref="NotAnImageFileException"/>,
+/// <see cref="ImageFileTooLargeException"/>); the message names the file and the reason.
 /// </summary>
 public abstract class ImageLoadException : LatentIndigoException
 {
@@ -26,9 +27,23 @@ public abstract class ImageLoadException : LatentIndigoException
 public sealed class ImageNotFoundException(string source)
     : ImageLoadException(source, "the file does not exist. Check the path.");
 
-/// <summary>The file or buffer holds zero bytes.</summary>
-public sealed class EmptyImageException(string source)
-    : ImageLoadException(source, "the file is empty (0 bytes).");
+/// <summary>The file or buffer holds zero bytes (for a path: or it is a pipe or socket, which report no size either).</summary>
+public sealed class EmptyImageException(string source, bool fileOnDisk = false)
+    : ImageLoadException(source, fileOnDisk
+        ? "the file is empty (0 bytes), or it is a pipe or socket (they report 0 bytes and are not read). Pass an image file."
+        : "the data is empty (0 bytes).");
+
+/// <summary>
+/// The path is not a regular file with a size: a device (such as <c>/dev/zero</c>), a named pipe, a socket or a folder.
+/// Such paths are refused before they are opened, since reading them may never end.
+/// </summary>
+public sealed class NotAnImageFileException(string source, string what)
+    : ImageLoadException(source, $"it is {what}, not an image file. Pass the path of a PNG, JPEG, WebP or BMP file.");
+
+/// <summary>The file is larger than <see cref="ImageLoadOptions.MaxFileBytes"/>; nothing was read.</summary>
+public sealed class ImageFileTooLargeException(string source, long bytes, long maxBytes)
+    : ImageLoadException(source,
+        $"the file is {bytes:N0} bytes, over the limit of {maxBytes:N0}. Re-encode or downscale it first, or raise ImageLoadOptions.MaxFileBytes.");
 
 /// <summary>The data starts like a supported format but is truncated or damaged.</summary>
 public sealed class CorruptImageException(string source, string detail, Exception? inner = null)

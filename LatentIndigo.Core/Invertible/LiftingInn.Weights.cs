@@ -225,6 +225,15 @@ public sealed partial class LiftingInn
             inn.Dispose();
             throw new InnWeightsException($"'{sourceName}' has weights that do not fit its options ({options}): {ex.Message}", ex);
         }
+        try
+        {
+            ThrowIfNotFinite(inn.state_dict(), sourceName);
+        }
+        catch
+        {
+            inn.Dispose();
+            throw;
+        }
         foreach (var (key, value) in header.Metadata ?? [])
         {
             inn.Metadata[key] = value;
@@ -289,10 +298,36 @@ public sealed partial class LiftingInn
                 $"The state dict in '{sourceName}' does not match this INN ({options}). " + string.Join(". ", parts) +
                 ". Check that LiftingInnOptions (Channels, ResBlocks, Width, ConditionSize) match the weights.");
         }
+        ThrowIfNotFinite(matched, sourceName);
         using var noGrad = no_grad();
         foreach (var (key, value) in matched)
         {
             own[key].copy_(value);
+        }
+    }
+
+    /// <summary>
+    /// Refuses weights holding NaN or ±∞ at load time: such a network would run for the whole restoration and only
+    /// fail when the result is saved. The message lists the affected tensors.
+    /// </summary>
+    private static void ThrowIfNotFinite(IEnumerable<KeyValuePair<string, Tensor>> weights, string sourceName)
+    {
+        var bad = new List<string>();
+        using (var scope = NewDisposeScope())
+        {
+            foreach (var (key, value) in weights)
+            {
+                if (value.is_floating_point() && !value.isfinite().all().item<bool>())
+                {
+                    bad.Add($"{key} ({value.isfinite().logical_not().sum().item<long>()} of {value.numel()} values)");
+                }
+            }
+        }
+        if (bad.Count > 0)
+        {
+            throw new InnWeightsException(
+                $"'{sourceName}' holds NaN or infinite weights in {bad.Count} tensor(s): {string.Join(", ", bad.Take(5))}" +
+                (bad.Count > 5 ? ", ..." : "") + ". The file is damaged or its training diverged: retrain it or use another file.");
         }
     }
 

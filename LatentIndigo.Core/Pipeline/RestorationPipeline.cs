@@ -169,8 +169,10 @@ public sealed class RestorationPipeline : IDisposable
             throw new ImageOverwriteException(outputPath);
         }
         ImageIO.FormatFromExtension(outputPath);
-        using var input = ImageIO.Load(inputPath);
-        var result = Restore(input, options, progress, cancellationToken);
+        var o = (options ?? RestoreOptions.Default).Validate();
+        CheckInputFile(inputPath, o);
+        using var input = ImageIO.Load(inputPath, ImageLoadOptions.Default);
+        var result = Restore(input, o, progress, cancellationToken);
         try
         {
             ImageIO.Save(result.Image, outputPath, save);
@@ -181,6 +183,28 @@ public sealed class RestorationPipeline : IDisposable
             result.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Checks an input file against the limits of <paramref name="options"/> from its header alone, without decoding
+    /// it: a regular, readable file within <see cref="ImageLoadOptions.MaxFileBytes"/>, a supported format, at most
+    /// <see cref="ImageLoadOptions.MaxPixels"/> input pixels and at most <see cref="RestoreOptions.MaxOutputPixels"/>
+    /// output pixels. <see cref="RestoreFile"/> does this itself; call it to check a batch before starting any work.
+    /// </summary>
+    /// <returns>The stored width and height of the input.</returns>
+    /// <exception cref="ImageLoadException">The file cannot be read as an image, or has too many pixels.</exception>
+    /// <exception cref="InvalidRestoreInputException">The output would have more than <see cref="RestoreOptions.MaxOutputPixels"/> pixels.</exception>
+    public static (int Width, int Height) CheckInputFile(string inputPath, RestoreOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(inputPath);
+        ArgumentNullException.ThrowIfNull(options);
+        var (_, width, height) = ImageIO.Identify(inputPath, ImageLoadOptions.Default);
+        if ((long)width * height > ImageLoadOptions.Default.MaxPixels)
+        {
+            throw new ImageTooLargeException(inputPath, width, height, ImageLoadOptions.Default.MaxPixels);
+        }
+        CheckOutputSize(width, height, options, $"'{inputPath}'");
+        return (width, height);
     }
 
     /// <inheritdoc />
@@ -256,12 +280,7 @@ public sealed class RestorationPipeline : IDisposable
         {
             throw new InvalidRestoreInputException($"Expected a CPU tensor; got one on {image.device}. The pipeline moves data to the models itself.");
         }
-        long outputPixels = shape[2] * o.ScaleFactor * shape[3] * o.ScaleFactor;
-        if (outputPixels > o.MaxOutputPixels)
-        {
-            throw new InvalidRestoreInputException(
-                $"The output would be {shape[3] * o.ScaleFactor}×{shape[2] * o.ScaleFactor} = {outputPixels:N0} pixels, over MaxOutputPixels ({o.MaxOutputPixels:N0}). Use a smaller input or scale, or raise the limit.");
-        }
+        CheckOutputSize(shape[3], shape[2], o, "The input");
         using var scope = torch.NewDisposeScope();
         if (!image.isfinite().all().item<bool>())
         {
@@ -273,6 +292,18 @@ public sealed class RestorationPipeline : IDisposable
         {
             throw new InvalidRestoreInputException(
                 $"Expected values in [0,1]; got [{min}, {max}]. Divide 8-bit data by 255 (ImageIO.Load does) and do not pass [-1,1] images.");
+        }
+    }
+
+    private static void CheckOutputSize(long width, long height, RestoreOptions o, string what)
+    {
+        long outputPixels = width * o.ScaleFactor * height * o.ScaleFactor;
+        if (outputPixels > o.MaxOutputPixels)
+        {
+            throw new InvalidRestoreInputException(
+                $"{what} is {width}×{height}; restored ×{o.ScaleFactor} it would be {width * o.ScaleFactor}×{height * o.ScaleFactor} = {outputPixels:N0} pixels, " +
+                $"over the limit of {o.MaxOutputPixels:N0} (RestoreOptions.MaxOutputPixels; see RestoreOptions.EstimatePeakMemoryBytes for the memory a size needs). " +
+                "Use a smaller input or scale factor, or raise the limit if the machine has the memory.");
         }
     }
 

@@ -105,8 +105,13 @@ public sealed record RestoreOptions
     /// </summary>
     public int? TileBatchSize { get; init; }
 
-    /// <summary>Largest accepted output (width × height after scaling); larger requests are refused up front. Default 64 MP.</summary>
-    public long MaxOutputPixels { get; init; } = 64L * 1024 * 1024;
+    /// <summary>
+    /// Largest accepted output (width × height after scaling); larger requests are refused up front, from the file header
+    /// for <see cref="RestorationPipeline.RestoreFile"/>. Default 16 MP: by <see cref="EstimatePeakMemoryBytes"/> about
+    /// 2.3 GiB INN-only, 2.9 GiB with <see cref="GuidanceStrategy.None"/> or <see cref="GuidanceStrategy.LatentInn"/> and
+    /// 7.7 GiB with <see cref="GuidanceStrategy.PixelInn"/> at the default tile, plus the export's weights.
+    /// </summary>
+    public long MaxOutputPixels { get; init; } = 16_000_000;
 
     /// <summary>Seed of all noise drawn by the restoration. Same seed and inputs ⇒ identical output. Default 12345.</summary>
     public long Seed { get; init; } = 12345;
@@ -134,6 +139,29 @@ public sealed record RestoreOptions
 
     /// <summary>The manifold-regularisation period in effect for the strategy.</summary>
     public int EffectiveManifoldEveryKSteps => ManifoldEveryKSteps ?? (Strategy == GuidanceStrategy.LatentInn ? 5 : 1);
+
+    /// <summary>
+    /// An upper estimate, in bytes, of the peak memory one restoration of an input of this size takes with these options
+    /// (process memory on the CPU), without the Stable Diffusion export's own weights (add the size of its ONNX files).
+    /// A fixed part (runtime, libtorch, one latent tile's working set, which grows with the tile area and batch) plus a
+    /// part per output pixel (the image-sized buffers); the constants sit above the peaks measured on the CPU, listed in
+    /// docs/usage.md ("Memory").
+    /// </summary>
+    /// <param name="inputWidth">Input width in pixels.</param>
+    /// <param name="inputHeight">Input height in pixels.</param>
+    public long EstimatePeakMemoryBytes(int inputWidth, int inputHeight)
+    {
+        const long MiB = 1L << 20;
+        long outputPixels = (long)inputWidth * ScaleFactor * inputHeight * ScaleFactor;
+        double tileArea = LatentTileSize / 64.0 * (LatentTileSize / 64.0) * (TileBatchSize ?? 1);
+        return Strategy switch
+        {
+            GuidanceStrategy.InnOnly => 450 * MiB + 128 * outputPixels,
+            // Pixel guidance keeps the autograd graph of an INN pass over one decoded tile (2.9 GB at tile 64).
+            GuidanceStrategy.PixelInn => 400 * MiB + (long)(2900 * MiB * tileArea) + 300 * outputPixels,
+            _ => 400 * MiB + (long)(150 * MiB * tileArea) + 160 * outputPixels,
+        };
+    }
 
     /// <summary>Throws <see cref="InvalidRestoreOptionsException"/> listing every invalid value; returns this otherwise.</summary>
     public RestoreOptions Validate()

@@ -57,6 +57,7 @@ internal sealed class RestoreRun
             Enter(RestoreStage.Finishing);
             var finishClock = Stopwatch.StartNew();
             output = MeasurementConsistentInRange(pixelInn, y, estimate);
+            CheckFinite(output, "INN measurement-consistent finish (INN-only restoration)");
             innTime += finishClock.Elapsed;
         }
         else
@@ -118,6 +119,7 @@ internal sealed class RestoreRun
             throw new LatentIndigoException(
                 $"The initial estimator {estimator.GetType().Name} returned [{string.Join(",", estimate.shape)}] {estimate.dtype}; expected [{string.Join(",", expected)}] float32.");
         }
+        CheckFinite(estimate, $"initial estimate ({estimator.GetType().Name})");
         return estimate.clamp(0f, 1f);
     }
 
@@ -132,7 +134,12 @@ internal sealed class RestoreRun
         Enter(RestoreStage.Encoding);
         var clock = Stopwatch.StartNew();
         var startLatent = vae.Encode(estimate, vaeTiling, cancellationToken: cancellationToken);
+        CheckFinite(startLatent, "VAE encoder output (latent of the initial estimate)");
         var observedLatent = latentStrategy ? vae.Encode(y, vaeTiling, cancellationToken: cancellationToken) : null;
+        if (observedLatent is not null)
+        {
+            CheckFinite(observedLatent, "VAE encoder output (latent of the input)");
+        }
         vaeTime += clock.Elapsed;
         var conditioning = models.EncodePrompt(options.Prompt, options.NegativePrompt, options.ClassifierFreeGuidanceScale);
 
@@ -188,19 +195,25 @@ internal sealed class RestoreRun
                 var modelInput = sampler.ScaleModelInput(tiles, t);
                 var modelOutput = models.Unet.PredictNoise(modelInput, t, conditioning, cancellationToken);
                 unetTime += clock.Elapsed;
+                string where = $"step {i + 1}/{timesteps.Count}, tile {first + 1}/{windows.Count}";
+                CheckFinite(modelOutput, $"UNet output at {where}");
                 using var prediction = sampler.PredictOriginal(modelOutput, t, tiles);
                 var original = prediction.PredictedOriginal;
                 if (guided)
                 {
                     // The observation crop under each tile: latent px × 8 / s pixels of y, or latent px / s of E(y).
                     var observed = Stack(observation, batch, (double)pixelsPerLatent / observationScale);
-                    original = guidance!.Guide(original, observed, refine, cancellationToken);
+                    string guidanceStage = $"{options.Strategy} guidance (INN) at {where}";
+                    original = NonFiniteInside(guidanceStage, () => guidance!.Guide(original, observed, refine, cancellationToken));
+                    CheckFinite(original, guidanceStage);
                 }
                 if (regularize)
                 {
                     clock.Restart();
-                    original = ManifoldRegularization.Apply(vae, original, options.ManifoldRho, cancellationToken);
+                    string manifoldStage = $"manifold regularisation (VAE decode and encode) at {where}";
+                    original = NonFiniteInside(manifoldStage, () => ManifoldRegularization.Apply(vae, original, options.ManifoldRho, cancellationToken));
                     vaeTime += clock.Elapsed;
+                    CheckFinite(original, manifoldStage);
                 }
                 for (int j = 0; j < count; j++)
                 {
@@ -218,6 +231,7 @@ internal sealed class RestoreRun
             // Keep only the current latent and ẑ0 alive across steps: memory does not grow with the step count.
             var previousLatent = latent;
             var previousFinal = finalLatent;
+            CheckFinite(update.PrevSample, $"sampler update at step {i + 1}/{timesteps.Count}");
             latent = update.PrevSample.clone().MoveToOuterDisposeScope();
             finalLatent = blendedOriginal.MoveToOuterDisposeScope();
             if (!ReferenceEquals(previousFinal, previousLatent))
@@ -239,6 +253,7 @@ internal sealed class RestoreRun
             {
                 // g⁻¹(E(y), details of g(ẑ0)); one window unless the latent exceeds InnTiling's 512-pixel core.
                 finalLatent = InnTiling.Default.Project(latentInn!, observedLatent!, finalLatent, cancellationToken: cancellationToken);
+                CheckFinite(finalLatent, "latent INN measurement-consistent finish");
             }
             using var decomposition = latentInn!.Forward(finalLatent, null);
             latentCoarsePsnr = Psnr(decomposition.Coarse, observedLatent!, peak: 2.0);
@@ -247,18 +262,22 @@ internal sealed class RestoreRun
 
         Enter(RestoreStage.Decoding);
         clock.Restart();
-        var decoded = vae.Decode(finalLatent, vaeTiling, cancellationToken: cancellationToken).clamp(0f, 1f);
+        var decoded = vae.Decode(finalLatent, vaeTiling, cancellationToken: cancellationToken);
+        CheckFinite(decoded, "VAE decoder output");
+        decoded = decoded.clamp(0f, 1f);
         vaeTime += clock.Elapsed;
 
         Enter(RestoreStage.Finishing);
         if (options.ColorFix)
         {
             decoded = WaveletColorFix.Apply(decoded, estimate);
+            CheckFinite(decoded, "colour fix");
         }
         if (options.MeasurementConsistentFinish && options.Strategy == GuidanceStrategy.PixelInn)
         {
             clock.Restart();
             decoded = MeasurementConsistentInRange(pixelInn, y, decoded.clamp(0f, 1f));
+            CheckFinite(decoded, "pixel INN measurement-consistent finish");
             innTime += clock.Elapsed;
         }
         return (decoded, finalLatent, latentCoarsePsnr, windows.Count);
@@ -319,6 +338,33 @@ internal sealed class RestoreRun
 
     /// <summary>The INN passes over the whole image run in windows of the diffusion tile's pixel size.</summary>
     private InnTiling PixelTiling => pixelTiling ??= new InnTiling(options.LatentTileSize * 8);
+
+    /// <summary>Stops the run where NaN or ∞ first appear, naming the stage (one reduction; the data stays on its device).</summary>
+    private static void CheckFinite(Tensor t, string stage)
+    {
+        using var scope = torch.NewDisposeScope();
+        var finite = t.isfinite();
+        if (!finite.all().item<bool>())
+        {
+            throw new NonFiniteValuesException(stage, finite.logical_not().sum().item<long>(), t.numel());
+        }
+    }
+
+    /// <summary>
+    /// Runs a stage whose components check their own intermediates: the VAE refuses NaN input with an
+    /// <see cref="ArgumentException"/>, which inside guidance means the INN produced it; report it as this stage's.
+    /// </summary>
+    private static Tensor NonFiniteInside(string stage, Func<Tensor> run)
+    {
+        try
+        {
+            return run();
+        }
+        catch (ArgumentException ex) when (ex.Message.Contains("NaN or infinite", StringComparison.Ordinal))
+        {
+            throw new NonFiniteValuesException(stage, ex);
+        }
+    }
 
     private static double Psnr(Tensor a, Tensor b, double peak = 1.0)
     {

@@ -7,15 +7,23 @@ namespace LatentIndigo.Cli;
 /// <summary>Builds the <c>latent-indigo</c> command tree. Public so tests can run commands in-process.</summary>
 public static class CliApp
 {
+    /// <summary>The global flag that adds stack traces to error messages (accepted anywhere on the command line).</summary>
+    public const string VerboseFlag = "--verbose";
+
     private static readonly AsyncLocal<IAnsiConsole?> CurrentConsole = new();
 
     /// <summary>The console commands write to: the one given to <see cref="Run"/>, else the process console.</summary>
     public static IAnsiConsole Console => CurrentConsole.Value ?? AnsiConsole.Console;
 
-    /// <summary>Runs the CLI with the given arguments and returns the process exit code.</summary>
+    /// <summary>
+    /// Runs the CLI with the given arguments and returns the process exit code: 0 success, 1 an error (one readable
+    /// line; with <c>--verbose</c> also the stack trace), 2 a usage error, 130 cancelled.
+    /// </summary>
     public static int Run(string[] args, CancellationToken cancellationToken = default, IAnsiConsole? console = null)
     {
         CurrentConsole.Value = console;
+        bool verbose = args.Contains(VerboseFlag);
+        args = args.Where(a => a != VerboseFlag).ToArray();
         var app = new CommandApp();
         app.Configure(config =>
         {
@@ -45,18 +53,36 @@ public static class CliApp
         }
         catch (CommandAppException ex)
         {
-            Console.MarkupLineInterpolated($"[red]error:[/] {ex.Message}");
-            return 2;
+            string message = CliErrors.ExplainConversionFailure(ex.Message, args) ?? ex.Message;
+            return Fail(message, ex, verbose, 2);
         }
         catch (CliUserException ex)
         {
-            Console.MarkupLineInterpolated($"[red]error:[/] {ex.Message}");
-            return 1;
+            return Fail(ex.Message, ex, verbose, 1);
         }
         catch (LatentIndigoException ex)
         {
-            Console.MarkupLineInterpolated($"[red]error:[/] {ex.Message}");
-            return 1;
+            return Fail(CliErrors.ForCli(ex.Message), ex, verbose, 1);
         }
+        catch (Exception ex) when (ex is not (StackOverflowException or AccessViolationException))
+        {
+            // Not a known user error: still one line and exit code 1 (never a crash dump), with a way to see more.
+            string message = $"unexpected {ex.GetType().Name}: {ex.Message}";
+            if (!verbose)
+            {
+                message += $" (run again with {VerboseFlag} for the stack trace, and report it if the input was valid)";
+            }
+            return Fail(message, ex, verbose, 1);
+        }
+    }
+
+    private static int Fail(string message, Exception ex, bool verbose, int code)
+    {
+        Console.MarkupLineInterpolated($"[red]error:[/] {message}");
+        if (verbose)
+        {
+            Console.WriteLine(ex.ToString());
+        }
+        return code;
     }
 }

@@ -116,6 +116,11 @@ public sealed class RestoreCommand : Command<RestoreCommand.Settings>
         [DefaultValue("none")]
         public string StandInCost { get; init; } = "none";
 
+        /// <summary>Output size limit in megapixels.</summary>
+        [CommandOption("--max-output-mp <MP>")]
+        [Description("Largest output accepted, in megapixels (default 16; docs/usage.md gives the memory per size). Checked from the image headers before any work.")]
+        public double? MaxOutputMegapixels { get; init; }
+
         /// <summary>Overwrite.</summary>
         [CommandOption("--force")]
         [Description("Replace existing output files (inputs are never overwritten).")]
@@ -144,6 +149,10 @@ public sealed class RestoreCommand : Command<RestoreCommand.Settings>
             {
                 return ValidationResult.Error("--stand-in-cost only applies with --stand-in.");
             }
+            if (MaxOutputMegapixels is { } mp && !(mp > 0 && mp <= 1e6))
+            {
+                return ValidationResult.Error($"--max-output-mp must be a positive number of megapixels; got {mp}.");
+            }
             if (Strategy is not null && ParseStrategy(Strategy) is null)
             {
                 return ValidationResult.Error($"--strategy must be pixel, latent, none or inn-only; got '{Strategy}'.");
@@ -165,7 +174,6 @@ public sealed class RestoreCommand : Command<RestoreCommand.Settings>
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         var console = CliApp.Console;
-        var jobs = PlanJobs(settings);
         bool diffusion = settings.Model is not null || settings.StandIn;
         var strategy = settings.Strategy is null
             ? (diffusion ? GuidanceStrategy.PixelInn : GuidanceStrategy.InnOnly)
@@ -192,6 +200,7 @@ public sealed class RestoreCommand : Command<RestoreCommand.Settings>
             Prompt = settings.Prompt,
             Blind = settings.Blind,
             KnownDegradation = settings.Degradation is null ? null : InnCommandSupport.ParseDegradation(settings.Degradation),
+            MaxOutputPixels = settings.MaxOutputMegapixels is { } mp ? (long)(mp * 1_000_000) : RestoreOptions.Default.MaxOutputPixels,
         };
         try
         {
@@ -199,8 +208,11 @@ public sealed class RestoreCommand : Command<RestoreCommand.Settings>
         }
         catch (InvalidRestoreOptionsException ex)
         {
-            throw new CliUserException(ex.Message);
+            throw new CliUserException(CliErrors.ForCli(ex.Message));
         }
+        // Everything that can be checked without running is checked before any work: paths, collisions, sizes.
+        var jobs = RestorePlan.Create(settings.Input, settings.Output, settings.Compare, settings.Force,
+            input => RestorationPipeline.CheckInputFile(input, options));
 
         // Stand-in UNet = the exact denoiser for Gaussian data, so sampling behaves sensibly (still random "weights").
         using var standIn = settings.StandIn
@@ -227,7 +239,6 @@ public sealed class RestoreCommand : Command<RestoreCommand.Settings>
                         string name = Markup.Escape(Path.GetFileName(input));
                         var task = progressContext.AddTask(name, maxValue: 1);
                         var progress = new ProgressBridge(task, name);
-                        CliPaths.EnsureParentFolder(output);
                         var result = pipeline.RestoreFile(input, output, options, progress, cancellationToken,
                             new ImageSaveOptions { Overwrite = settings.Force });
                         task.Value = task.MaxValue;
@@ -248,37 +259,6 @@ public sealed class RestoreCommand : Command<RestoreCommand.Settings>
             }
         }
         return 0;
-    }
-
-    private static List<(string Input, string Output)> PlanJobs(Settings settings)
-    {
-        if (Directory.Exists(settings.Input))
-        {
-            if (settings.Compare is not null)
-            {
-                throw new CliUserException("--compare works with a single input image, not a folder.");
-            }
-            var inputs = CliPaths.ImagesIn(settings.Input);
-            if (inputs.Count == 0)
-            {
-                throw new CliUserException($"The folder '{settings.Input}' holds no PNG, JPEG, WebP or BMP images.");
-            }
-            if (Path.GetFullPath(settings.Input) == Path.GetFullPath(settings.Output))
-            {
-                throw new CliUserException("The output folder must differ from the input folder (inputs are never overwritten).");
-            }
-            Directory.CreateDirectory(settings.Output);
-            return inputs.Select(i => (i, Path.Combine(settings.Output, Path.GetFileNameWithoutExtension(i) + ".png"))).ToList();
-        }
-        if (!File.Exists(settings.Input))
-        {
-            throw new CliUserException($"The input '{settings.Input}' does not exist.");
-        }
-        if (!settings.Force && File.Exists(settings.Output))
-        {
-            throw new CliUserException($"The output '{settings.Output}' exists; pass --force to replace it.");
-        }
-        return new List<(string, string)> { (settings.Input, settings.Output) };
     }
 
     private static RestorationPipeline CreatePipeline(Settings settings, string? standInFolder, GuidanceStrategy strategy)
@@ -347,7 +327,6 @@ public sealed class RestoreCommand : Command<RestoreCommand.Settings>
         var upscaled = torch.nn.functional.interpolate(input, size: new[] { height, width }, mode: torch.InterpolationMode.Nearest);
         var gap = torch.ones(1, 3, height, 8);
         var sideBySide = torch.cat(new[] { upscaled, gap, result.Image }, 3);
-        CliPaths.EnsureParentFolder(comparePath);
         ImageIO.Save(sideBySide, comparePath, new ImageSaveOptions { SourcePath = inputPath, Overwrite = force });
     }
 
