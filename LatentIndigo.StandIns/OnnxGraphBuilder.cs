@@ -9,7 +9,11 @@ namespace LatentIndigo.StandIns;
 /// </summary>
 internal sealed class OnnxGraphBuilder
 {
+    /// <summary>ONNX Runtime's contrib operator domain.</summary>
+    public const string MicrosoftDomain = "com.microsoft";
+
     private readonly GraphProto _graph;
+    private readonly HashSet<string> _domains = [];
     private int _counter;
 
     public OnnxGraphBuilder(string name) => _graph = new GraphProto { Name = name };
@@ -26,10 +30,18 @@ internal sealed class OnnxGraphBuilder
         _graph.Output.Add(ValueInfo(name, type, dims));
 
     /// <summary>Adds a node and returns its (first) output name; <paramref name="output"/> null picks a fresh name.</summary>
-    public string Node(string op, string[] inputs, string? output = null, params AttributeProto[] attributes)
+    public string Node(string op, string[] inputs, string? output = null, params AttributeProto[] attributes) =>
+        Node(op, inputs, output, "", attributes);
+
+    /// <summary>Adds a node of an operator domain (e.g. <see cref="MicrosoftDomain"/>); its opset is imported on save.</summary>
+    public string Node(string op, string[] inputs, string? output, string domain, params AttributeProto[] attributes)
     {
         output ??= $"{op.ToLowerInvariant()}_{_counter++}";
-        var node = new NodeProto { OpType = op, Name = $"{op}_{_counter++}" };
+        var node = new NodeProto { OpType = op, Name = $"{op}_{_counter++}", Domain = domain };
+        if (domain.Length > 0)
+        {
+            _domains.Add(domain);
+        }
         node.Input.AddRange(inputs);
         node.Output.Add(output);
         node.Attribute.AddRange(attributes);
@@ -82,6 +94,10 @@ internal sealed class OnnxGraphBuilder
         Directory.CreateDirectory(folder);
         var model = new ModelProto { IrVersion = 8, ProducerName = "LatentIndigo.StandIns", Graph = _graph };
         model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = 17 });
+        foreach (var domain in _domains)
+        {
+            model.OpsetImport.Add(new OperatorSetIdProto { Domain = domain, Version = 1 });
+        }
         File.WriteAllBytes(Path.Combine(folder, "model.onnx"), model.ToByteArray());
         if (ExternalData is not null)
         {

@@ -1,0 +1,70 @@
+using LatentIndigo.Diffusion;
+using LatentIndigo.StandIns;
+using LatentIndigo.Tests.Diffusion.StandIns;
+using Microsoft.Extensions.Logging;
+using TorchSharp;
+using Xunit;
+using static LatentIndigo.Tests.Diffusion.StandIns.StandInExpectations;
+
+namespace LatentIndigo.Tests.Diffusion.Exports;
+
+/// <summary>Issue 13 #3: exports with static batch and sizes (Olive fixed-shape, NPU) load, say their constraints, and fail clearly.</summary>
+public class StaticShapeExportTests
+{
+    private static StandInFolder StaticFolder() => StandInModelBuilder.CreateTemporary(new StandInOptions { StaticShape = new StandInStaticShape(1, 8) });
+
+    [Fact]
+    public void Load_StatesTheConstraints_AndTilesFollowTheStaticSize()
+    {
+        using var folder = StaticFolder();
+        var log = new ListLogger();
+        using var models = StableDiffusionModels.Load(folder.Path, null, log);
+        Assert.Equal(8, models.DefaultLatentTileSize);
+        var unetNote = Assert.Single(models.LoadNotes, n => n.StartsWith("unet declares static input sizes", StringComparison.Ordinal));
+        Assert.Contains("sample [1,4,8,8]", unetNote);
+        Assert.Contains("no classifier-free guidance", unetNote);
+        Assert.Contains("latent tiles of exactly 8×8 (64×64 px)", unetNote);
+        Assert.Contains(models.LoadNotes, n => n.StartsWith("vae_decoder declares static input sizes (latent_sample [1,4,8,8])", StringComparison.Ordinal));
+        Assert.Contains(log.Entries, e => e.Level == LogLevel.Warning && e.Message.StartsWith("unet declares static", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void UnetAtItsStaticSize_Runs()
+    {
+        using var folder = StaticFolder();
+        using var models = StableDiffusionModels.Load(folder.Path);
+        using var text = RandomNormal(9, 1, 77, 32);
+        using var latents = RandomNormal(1, 1, 4, 8, 8);
+        var eps = models.Unet.PredictNoise(latents, 500, text);
+        using var expected = UnetOutput(latents, 500, text);
+        Assert.True(MaxAbsDiff(expected, eps) < 1e-5);
+    }
+
+    [Fact]
+    public void UnetAtAnotherSize_OrWithGuidance_SaysWhatTheExportTakes()
+    {
+        using var folder = StaticFolder();
+        using var models = StableDiffusionModels.Load(folder.Path);
+        using var latents = RandomNormal(2, 1, 4, 16, 16);
+        var size = Assert.Throws<LatentIndigoException>(() => models.Unet.PredictNoise(latents, 500, models.EncodePrompt()));
+        Assert.Contains("latents of 8×8, but this call has 16×16", size.Message);
+        Assert.Contains("LatentTileSize", size.Message);
+
+        using var small = RandomNormal(3, 1, 4, 8, 8);
+        var cfg = Assert.Throws<LatentIndigoException>(() => models.Unet.PredictNoise(small, 500, models.EncodePrompt("a cat", guidanceScale: 7.5)));
+        Assert.Contains("batch 1, but classifier-free guidance", cfg.Message);
+        Assert.Contains("use guidance scale 1", cfg.Message);
+    }
+
+    [Fact]
+    public void OnnxRuntimeFailures_KeepTheWholeMessage()
+    {
+        using var folder = StaticFolder();
+        using var models = StableDiffusionModels.Load(folder.Path);
+        // The VAE decoder is not pre-checked: ONNX Runtime rejects the size, and its later lines must survive.
+        using var latents = RandomNormal(4, 1, 4, 16, 16);
+        var e = Assert.Throws<LatentIndigoException>(() => models.Vae.Decode(latents));
+        Assert.Contains("Got: 16 Expected: 8", e.Message);
+        Assert.Contains("static input sizes (latent_sample [1,4,8,8])", e.Message);
+    }
+}
