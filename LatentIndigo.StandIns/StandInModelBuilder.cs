@@ -290,6 +290,10 @@ public static class StandInModelBuilder
     private static OnnxGraphBuilder BuildVaeEncoder(StandInOptions o, HashSet<StandInDefect> defects, DataType floatType)
     {
         var g = new OnnxGraphBuilder("stand_in_vae_encoder");
+        if (o.ExternalData)
+        {
+            g.ExternalData = new MemoryStream();
+        }
         int c = o.LatentChannels;
         int inChannels = defects.Contains(StandInDefect.EncoderInputChannels1) ? 1 : 3;
         var x = ToFloat(g, g.Input("sample", floatType, Batch(o), inChannels, Pixels(o, "height"), Pixels(o, "width")), floatType);

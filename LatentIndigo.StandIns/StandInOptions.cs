@@ -182,7 +182,7 @@ public sealed class StandInOptions
     /// </summary>
     public StandInCost? VaeCost { get; set; }
 
-    /// <summary>Store the UNet's large weights in an external-data file (<c>unet/weights.pb</c>).</summary>
+    /// <summary>Store the UNet's and VAE encoder's large weights (≥ 1 KB) in external-data files (<c>unet/weights.pb</c>, <c>vae_encoder/weights.pb</c>).</summary>
     public bool ExternalData { get; set; }
 
     /// <summary>Declare the text encoder's <c>input_ids</c> as int64 instead of int32.</summary>

@@ -59,6 +59,23 @@ public class EncoderSamplingTests
     }
 
     [Fact]
+    public void RewrittenEncoder_StillReadsItsExternalDataWeights()
+    {
+        // The rewritten graph is loaded from memory: its external weights must still come from vae_encoder/.
+        using var folder = StandInModelBuilder.CreateTemporary(new StandInOptions
+        {
+            EncoderOutput = StandInEncoderOutput.LatentSampleRandom, ExternalData = true, VaeCost = new StandInCost(16, 1),
+        });
+        Assert.True(File.Exists(Path.Combine(folder.Path, "vae_encoder", "weights.pb")));
+        using var models = StableDiffusionModels.Load(folder.Path);
+        Assert.True(models.VaeEncoder.SamplingRemoved);
+        using var image = RandomUniform(11, 1, 3, 32, 32);
+        using var first = models.Vae.Encode(image);
+        using var second = models.Vae.Encode(image);
+        Assert.Equal(0, MaxAbsDiff(first, second));
+    }
+
+    [Fact]
     public void EncodersWithoutSamplingHead_AreLoadedAsTheyAre()
     {
         using var folder = StandInModelBuilder.CreateTemporary(new StandInOptions { EncoderOutput = StandInEncoderOutput.LatentSample });

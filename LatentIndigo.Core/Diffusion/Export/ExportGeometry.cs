@@ -88,7 +88,7 @@ internal static class ExportGeometry
             {
                 DiffusionModelKind.Unet => UnetConstraints(s),
                 DiffusionModelKind.TextEncoder => "prompts are encoded one at a time at 77 tokens.",
-                _ => "VAE tiles must have exactly these sizes.",
+                _ => "images are encoded and decoded in tiles of exactly these sizes, and an image smaller than a tile (such as a small low-quality input, which the LatentInn strategy encodes) fails.",
             };
             notes.Warn($"{s.Name} declares static input sizes ({shapes}): {consequence}");
         }
