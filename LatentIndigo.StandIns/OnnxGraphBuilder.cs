@@ -54,13 +54,12 @@ internal sealed class OnnxGraphBuilder
     {
         var t = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Float };
         t.Dims.AddRange(dims);
-        var bytes = new byte[values.Length * 4];
-        Buffer.BlockCopy(values, 0, bytes, 0, bytes.Length);
+        var bytes = System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()).ToArray();
         if (ExternalData is not null && bytes.Length >= 1024)
         {
             t.DataLocation = TensorProto.Types.DataLocation.External;
             t.ExternalData.Add(new StringStringEntryProto { Key = "location", Value = ExternalDataFileName });
-            t.ExternalData.Add(new StringStringEntryProto { Key = "offset", Value = ExternalData.Length.ToString() });
+            t.ExternalData.Add(new StringStringEntryProto { Key = "offset", Value = ExternalData.Position.ToString(System.Globalization.CultureInfo.InvariantCulture) });
             t.ExternalData.Add(new StringStringEntryProto { Key = "length", Value = bytes.Length.ToString() });
             ExternalData.Write(bytes);
         }
@@ -82,8 +81,25 @@ internal sealed class OnnxGraphBuilder
         return name;
     }
 
-    /// <summary>When set, large initializers go to this stream (written next to the model as <see cref="ExternalDataFileName"/>).</summary>
-    public MemoryStream? ExternalData { get; set; }
+    /// <summary>
+    /// When set, large initializers go to this stream: a <see cref="MemoryStream"/> is written next to the model as
+    /// <see cref="ExternalDataFileName"/> on save; a <see cref="FileStream"/> (for weights over 2 GB, see
+    /// <see cref="UseExternalDataFile"/>) is the file itself.
+    /// </summary>
+    public Stream? ExternalData { get; set; }
+
+    /// <summary>Streams large initializers straight into <paramref name="folder"/>/<see cref="ExternalDataFileName"/> (no size limit).</summary>
+    public void UseExternalDataFile(string folder)
+    {
+        Directory.CreateDirectory(folder);
+        ExternalData = new FileStream(Path.Combine(folder, ExternalDataFileName), FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
+    }
+
+    /// <summary>A constant int64 tensor with a generated name.</summary>
+    public string Constant(params long[] values) => Int64s($"const_i64_{_counter++}", values, values.Length);
+
+    /// <summary>A constant float tensor with a generated name.</summary>
+    public string Constant(float[] values, params long[] dims) => Floats($"const_f32_{_counter++}", values, dims);
 
     /// <summary>The external-data file name recorded in the model.</summary>
     public string ExternalDataFileName { get; set; } = "weights.pb";
@@ -98,10 +114,17 @@ internal sealed class OnnxGraphBuilder
         {
             model.OpsetImport.Add(new OperatorSetIdProto { Domain = domain, Version = 1 });
         }
-        File.WriteAllBytes(Path.Combine(folder, "model.onnx"), model.ToByteArray());
-        if (ExternalData is not null)
+        using (var file = File.Create(Path.Combine(folder, "model.onnx")))
         {
-            File.WriteAllBytes(Path.Combine(folder, ExternalDataFileName), ExternalData.ToArray());
+            model.WriteTo(file);
+        }
+        if (ExternalData is MemoryStream memory)
+        {
+            File.WriteAllBytes(Path.Combine(folder, ExternalDataFileName), memory.ToArray());
+        }
+        else
+        {
+            ExternalData?.Dispose();
         }
     }
 
@@ -111,6 +134,9 @@ internal sealed class OnnxGraphBuilder
         a.Ints.AddRange(values);
         return a;
     }
+
+    public static AttributeProto Float(string name, float value) =>
+        new() { Name = name, Type = AttributeProto.Types.AttributeType.Float, F = value };
 
     public static AttributeProto Int(string name, long value) =>
         new() { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value };

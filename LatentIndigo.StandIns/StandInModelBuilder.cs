@@ -34,6 +34,16 @@ public static class StandInModelBuilder
         {
             throw new ArgumentOutOfRangeException(nameof(options), "LatentChannels must be at least 1.");
         }
+        if (o.Architecture is { } arch)
+        {
+            if (arch.Text.Hidden != arch.Unet.CrossAttentionDim || arch.Vae.LatentChannels != arch.Unet.LatentChannels)
+            {
+                throw new ArgumentException("The architecture's text width must equal the UNet's cross-attention width, and the VAE's latent channels the UNet's.", nameof(options));
+            }
+            o.LatentChannels = arch.Unet.LatentChannels;
+            o.HiddenSize = arch.Text.Hidden;
+            o.VaeBlocks = arch.Vae.BlockOutChannels.Length;
+        }
         var defects = new HashSet<StandInDefect>(o.Defects);
         Directory.CreateDirectory(folder);
         var floatType = o.Float16 ? DataType.Float16 : DataType.Float;
@@ -48,6 +58,10 @@ public static class StandInModelBuilder
                 Directory.CreateDirectory(unetDir);
                 File.WriteAllText(Path.Combine(unetDir, "model.onnx"), "this is not an ONNX model");
             }
+            else if (o.Architecture is { } a)
+            {
+                ArchitectureModels.WriteUnet(o, a, unetDir, floatType);
+            }
             else
             {
                 BuildUnet(o, defects, floatType).Save(unetDir);
@@ -57,20 +71,42 @@ public static class StandInModelBuilder
         if (!defects.Contains(StandInDefect.MissingVaeEncoder))
         {
             var dir = Path.Combine(folder, "vae_encoder");
-            BuildVaeEncoder(o, defects, floatType).Save(dir);
+            if (o.Architecture is { } a)
+            {
+                ArchitectureModels.WriteVaeEncoder(o, a, dir, floatType);
+            }
+            else
+            {
+                BuildVaeEncoder(o, defects, floatType).Save(dir);
+            }
             WriteVaeConfig(o, defects, dir);
         }
         if (!defects.Contains(StandInDefect.MissingVaeDecoder))
         {
             var dir = Path.Combine(folder, "vae_decoder");
-            BuildVaeDecoder(o, defects, o.Float32VaeDecoder ? DataType.Float : floatType).Save(dir);
+            var decoderType = o.Float32VaeDecoder ? DataType.Float : floatType;
+            if (o.Architecture is { } a)
+            {
+                ArchitectureModels.WriteVaeDecoder(o, a, dir, decoderType);
+            }
+            else
+            {
+                BuildVaeDecoder(o, defects, decoderType).Save(dir);
+            }
             WriteVaeConfig(o, defects, dir);
         }
         if (!defects.Contains(StandInDefect.MissingTextEncoder))
         {
             var dir = Path.Combine(folder, "text_encoder");
             int textHidden = defects.Contains(StandInDefect.HiddenSizeMismatch) ? hidden + 1 : hidden;
-            BuildTextEncoder(o, defects, floatType, textHidden).Save(dir);
+            if (o.Architecture is { } a)
+            {
+                ArchitectureModels.WriteTextEncoder(o, a, dir, floatType);
+            }
+            else
+            {
+                BuildTextEncoder(o, defects, floatType, textHidden).Save(dir);
+            }
             WriteConfig(o, dir, new { _class_name = "CLIPTextModel", hidden_size = textHidden, max_position_embeddings = SequenceLength });
         }
         if (!defects.Contains(StandInDefect.MissingTokenizer))
@@ -410,7 +446,7 @@ public static class StandInModelBuilder
         var config = new Dictionary<string, object>
         {
             ["_class_name"] = "AutoencoderKL", ["latent_channels"] = o.LatentChannels, ["in_channels"] = 3,
-            ["block_out_channels"] = Enumerable.Range(0, o.VaeBlocks).Select(i => 128 << Math.Min(i, 2)).ToArray(),
+            ["block_out_channels"] = o.Architecture?.Vae.BlockOutChannels ?? Enumerable.Range(0, o.VaeBlocks).Select(i => 128 << Math.Min(i, 2)).ToArray(),
         };
         if (defects.Contains(StandInDefect.BadScalingFactor))
         {

@@ -221,6 +221,15 @@ public sealed class StandInOptions
     /// <summary>Replace the text of these config files (paths relative to the folder, e.g. <c>unet/config.json</c>) with invalid JSON.</summary>
     public IReadOnlyCollection<string> CorruptConfigs { get; set; } = [];
 
+    /// <summary>
+    /// Build the unet, VAE and text encoder with Stable Diffusion's real architecture (random weights) instead of the
+    /// simple known functions; <see cref="LatentChannels"/> and <see cref="HiddenSize"/> then come from it, and
+    /// <see cref="Cost"/>, <see cref="VaeCost"/>, <see cref="UnetBehavior"/>, <see cref="CudaOnlyFusedOp"/>,
+    /// <see cref="Pipeline"/>, <see cref="SymbolicChannels"/> and the defects do not apply. Full-size
+    /// architectures need <see cref="ExternalData"/>.
+    /// </summary>
+    public StandInArchitecture? Architecture { get; set; }
+
     /// <summary>Defects to build in (empty: a valid folder).</summary>
     public IReadOnlyCollection<StandInDefect> Defects { get; set; } = [];
 }
