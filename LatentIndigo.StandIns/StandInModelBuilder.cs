@@ -221,7 +221,8 @@ public static class StandInModelBuilder
             : o.TimestepForm is StandInTimestepForm.ScalarInt64 or StandInTimestepForm.BatchInt64 ? DataType.Int64
             : o.TimestepForm == StandInTimestepForm.BatchFloat16 ? DataType.Float16 : DataType.Float;
         var timestep = defects.Contains(StandInDefect.TimestepRank2) ? g.Input("timestep", tType, Batch(o), 1)
-            : scalar ? g.Input("timestep", tType) : g.Input("timestep", tType, Batch(o));
+            : scalar ? g.Input("timestep", tType)
+            : o.TimestepForm == StandInTimestepForm.SingleFloat32 ? g.Input("timestep", tType, 1) : g.Input("timestep", tType, Batch(o));
         var ehs = g.Input("encoder_hidden_states", floatType, Batch(o), o.StaticShape is null ? "sequence" : SequenceLength, o.HiddenSize);
         if (o.Pipeline == StandInPipelineKind.StableDiffusionXL)
         {

@@ -17,6 +17,9 @@ public enum StandInTimestepForm
 
     /// <summary>Shape [batch], float16 (fp16 exports that keep the timestep in the model's float type).</summary>
     BatchFloat16,
+
+    /// <summary>Shape [1] (a static length of one), float32, with every other size dynamic: one timestep for the whole batch.</summary>
+    SingleFloat32,
 }
 
 /// <summary>What the VAE encoder outputs.</summary>

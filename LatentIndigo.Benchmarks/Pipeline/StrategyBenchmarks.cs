@@ -124,9 +124,10 @@ public abstract class StrategyBenchmarkBase
 /// <summary>
 /// <see cref="StrategyBenchmarks"/> on the full-size SD 2.1-base architecture stand-in ("sd21-arch": UNet2DConditionModel,
 /// AutoencoderKL and OpenCLIP-style text encoder with SD 2.1-base's shapes and random weights, 5 GB written once to the
-/// temp directory), CPU, 2 steps, in-process. Run with <c>--filter '*ArchitectureStrategy*'</c>.
+/// temp directory), CPU, 2 steps, in-process, one warm-up and one measured restore per case (a pixel-guided restore
+/// takes minutes on 2 cores). Run with <c>--filter '*ArchitectureStrategy*'</c>.
 /// </summary>
-[Config(typeof(InProcessMonitoringConfig))]
+[Config(typeof(LongInProcessMonitoringConfig))]
 public class ArchitectureStrategyBenchmarks : StrategyBenchmarkBase
 {
     /// <inheritdoc />
@@ -162,5 +163,19 @@ public sealed class InProcessMonitoringConfig : ManualConfig
     {
         AddJob(Job.Default.WithStrategy(RunStrategy.Monitoring).WithLaunchCount(1).WithWarmupCount(1).WithIterationCount(2)
             .WithToolchain(InProcessEmitToolchain.Instance));
+    }
+}
+
+/// <summary>
+/// One warm-up and one measured invocation in-process, with an hour's timeout (the in-process toolchain's default
+/// stops a benchmark whose invocation takes more than a few minutes).
+/// </summary>
+public sealed class LongInProcessMonitoringConfig : ManualConfig
+{
+    /// <summary>Creates the config.</summary>
+    public LongInProcessMonitoringConfig()
+    {
+        AddJob(Job.Default.WithStrategy(RunStrategy.Monitoring).WithLaunchCount(1).WithWarmupCount(1).WithIterationCount(1)
+            .WithToolchain(new InProcessEmitToolchain(TimeSpan.FromHours(1), logOutput: true)));
     }
 }

@@ -42,10 +42,10 @@ public sealed class VaeEncoderModel
     /// head was kept (<see cref="DiffusionModelOptions.KeepEncoderSampling"/>). By default LatentIndigo zeroes that
     /// noise at load, so encodes return the posterior mean and runs are reproducible.
     /// </summary>
-    public bool SamplesNoise { get; init; }
+    public bool SamplesNoise { get; internal init; }
 
     /// <summary>True when LatentIndigo removed the export's sampling head at load (encodes return the posterior mean).</summary>
-    public bool SamplingRemoved { get; init; }
+    public bool SamplingRemoved { get; internal init; }
 
     /// <summary>Element type of <c>sample</c>.</summary>
     public TensorElementType InputElementType { get; }

@@ -26,7 +26,8 @@ internal static class ArchitectureModels
             StandInTimestepForm.BatchFloat16 => DataType.Float16,
             _ => DataType.Float,
         };
-        var timestep = scalar ? g.Input("timestep", tType) : g.Input("timestep", tType, batch);
+        var timestep = scalar ? g.Input("timestep", tType)
+            : o.TimestepForm == StandInTimestepForm.SingleFloat32 ? g.Input("timestep", tType, 1) : g.Input("timestep", tType, batch);
         var text = g.Input("encoder_hidden_states", floatType, batch, o.StaticShape is null ? "sequence" : StandInModelBuilder.SequenceLength, a.Unet.CrossAttentionDim);
         var x = ToFloat(g, sample, floatType);
         // One timestep per batch item: a scalar (or a [1]) is expanded to the batch.

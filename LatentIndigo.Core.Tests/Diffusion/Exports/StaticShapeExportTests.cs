@@ -29,6 +29,21 @@ public class StaticShapeExportTests
     }
 
     [Fact]
+    public void ATimestepOfStaticLengthOne_IsNotAStaticShapeExport()
+    {
+        using var folder = StandInModelBuilder.CreateTemporary(new StandInOptions { TimestepForm = StandInTimestepForm.SingleFloat32 });
+        using var models = StableDiffusionModels.Load(folder.Path);
+        Assert.DoesNotContain(models.LoadNotes, n => n.Contains("static input sizes"));
+        Assert.Equal(1, models.Unet.TimestepLength);
+        // Batch 2 runs with the one timestep value shared.
+        using var text = RandomNormal(9, 1, 77, 32);
+        using var latents = RandomNormal(5, 2, 4, 8, 8);
+        var eps = models.Unet.PredictNoise(latents, 300, text);
+        using var expected = UnetOutput(latents, 300, text.expand(2, -1, -1));
+        Assert.True(MaxAbsDiff(expected, eps) < 1e-5);
+    }
+
+    [Fact]
     public void UnetAtItsStaticSize_Runs()
     {
         using var folder = StaticFolder();

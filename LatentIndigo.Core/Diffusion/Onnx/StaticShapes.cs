@@ -8,9 +8,12 @@ namespace LatentIndigo.Diffusion;
 /// </summary>
 internal static class StaticShapes
 {
-    /// <summary>True when an input has a static batch (index 0) or a static height or width (rank 4, index 2 or 3).</summary>
+    /// <summary>
+    /// True when an input of rank ≥ 2 has a static batch (index 0), or a rank-4 input a static height or width. A rank-1
+    /// input (the UNet's timestep, which some dynamic exports declare as [1]) does not count.
+    /// </summary>
     public static bool HasStaticSizes(IReadOnlyDictionary<string, NodeMetadata> inputs) =>
-        inputs.Values.Any(m => m.IsTensor && m.Dimensions.Length > 0
+        inputs.Values.Any(m => m.IsTensor && m.Dimensions.Length >= 2
             && (m.Dimensions[0] > 0 || (m.Dimensions.Length == 4 && (m.Dimensions[2] > 0 || m.Dimensions[3] > 0))));
 
     /// <summary>"sample [1,4,64,64], timestep [1]" for every input (symbolic dimensions by name); null without static sizes.</summary>
