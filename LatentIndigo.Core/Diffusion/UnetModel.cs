@@ -90,7 +90,7 @@ public sealed class UnetModel
     /// <summary>
     /// Runs the UNet with a prompt's conditioning. With classifier-free guidance (scale ≠ 1 and an unconditional
     /// embedding) it runs one batch of 2B (unconditional, then conditional) and returns
-    /// ε_u + s·(ε_c − ε_u); otherwise it is <see cref="PredictNoise(Tensor, int, Tensor, CancellationToken)"/> with the
+    /// ε_u + s·(ε_c − ε_u); an export with a static batch of B runs the two halves one after the other instead. Otherwise it is <see cref="PredictNoise(Tensor, int, Tensor, CancellationToken)"/> with the
     /// conditional embedding. The result belongs to the model (see remarks).
     /// </summary>
     public Tensor PredictNoise(Tensor latents, int timestep, TextConditioning conditioning, CancellationToken cancellationToken = default)
@@ -106,6 +106,14 @@ public sealed class UnetModel
         var cond = conditioning.Conditional;
         var uncond = conditioning.Unconditional!;
         CheckHiddenStates(cond, b);
+        double s = conditioning.GuidanceScale;
+        if (StaticSizes?.Batch is { } staticBatch && staticBatch == b)
+        {
+            // A static batch of B cannot take the 2B batch: unconditional, then conditional, in two runs.
+            using var unconditional = PredictNoise(latents, timestep, uncond, cancellationToken).clone();
+            var conditional = PredictNoise(latents, timestep, cond, cancellationToken); // the model's buffer, reused by the next call anyway
+            return conditional.mul_(s).add_(unconditional, alpha: 1 - s);
+        }
         CheckStaticSizes(2 * b, latents.size(2), latents.size(3), cond.size(1), guidance: true);
         using var call = _session.Enter();
         var bound = GetBinding(2 * b, latents.size(2), latents.size(3), cond.size(1), cond.size(2));
@@ -130,7 +138,6 @@ public sealed class UnetModel
         var guided = bound.Guided ??= bound.Owner.Keep(torch.empty([b, LatentChannels, latents.size(2), latents.size(3)], ScalarType.Float32, _session.Device));
         using var u = output.narrow(0, 0, b);
         using var c = output.narrow(0, b, b);
-        double s = conditioning.GuidanceScale;
         guided.copy_(u).mul_(1 - s).add_(c, alpha: s);
         return guided;
     }

@@ -22,7 +22,7 @@ public class StaticShapeExportTests
         Assert.Equal(8, models.DefaultLatentTileSize);
         var unetNote = Assert.Single(models.LoadNotes, n => n.StartsWith("unet declares static input sizes", StringComparison.Ordinal));
         Assert.Contains("sample [1,4,8,8]", unetNote);
-        Assert.Contains("no classifier-free guidance", unetNote);
+        Assert.Contains("batch 1 exactly (classifier-free guidance runs its unconditional and conditional halves one after the other)", unetNote);
         Assert.Contains("latent tiles of exactly 8×8 (64×64 px)", unetNote);
         Assert.Contains(models.LoadNotes, n => n.StartsWith("vae_decoder declares static input sizes (latent_sample [1,4,8,8])", StringComparison.Ordinal));
         Assert.Contains(log.Entries, e => e.Level == LogLevel.Warning && e.Message.StartsWith("unet declares static", StringComparison.Ordinal));
@@ -56,7 +56,7 @@ public class StaticShapeExportTests
     }
 
     [Fact]
-    public void UnetAtAnotherSize_OrWithGuidance_SaysWhatTheExportTakes()
+    public void UnetAtAnotherSizeOrBatch_SaysWhatTheExportTakes()
     {
         using var folder = StaticFolder();
         using var models = StableDiffusionModels.Load(folder.Path);
@@ -65,10 +65,25 @@ public class StaticShapeExportTests
         Assert.Contains("latents of 8×8, but this call has 16×16", size.Message);
         Assert.Contains("LatentTileSize", size.Message);
 
-        using var small = RandomNormal(3, 1, 4, 8, 8);
-        var cfg = Assert.Throws<LatentIndigoException>(() => models.Unet.PredictNoise(small, 500, models.EncodePrompt("a cat", guidanceScale: 7.5)));
-        Assert.Contains("batch 1, but classifier-free guidance", cfg.Message);
-        Assert.Contains("use guidance scale 1", cfg.Message);
+        using var two = RandomNormal(3, 2, 4, 8, 8);
+        var batch = Assert.Throws<LatentIndigoException>(() => models.Unet.PredictNoise(two, 500, models.EncodePrompt()));
+        Assert.Contains("batch 1, but this call has batch 2", batch.Message);
+    }
+
+    [Fact]
+    public void ClassifierFreeGuidance_OnAStaticBatchOfOne_RunsTheHalvesOneAfterTheOther()
+    {
+        using var folder = StaticFolder();
+        using var models = StableDiffusionModels.Load(folder.Path);
+        var conditioning = models.EncodePrompt("a cat", guidanceScale: 7.5);
+        using var latents = RandomNormal(3, 1, 4, 8, 8);
+        var guided = models.Unet.PredictNoise(latents, 500, conditioning);
+        using var u = UnetOutput(latents, 500, conditioning.Unconditional!);
+        using var c = UnetOutput(latents, 500, conditioning.Conditional);
+        using var expected = u + (c - u) * 7.5;
+        // The text means reach ≈80 (ids near 49407): float32 rounding of ≈1e-5 there, times the scale; bound 1e-6 relative.
+        double scale = expected.abs().max().item<double>();
+        Assert.True(MaxAbsDiff(expected, guided) < 1e-6 * scale * 7.5, $"max diff {MaxAbsDiff(expected, guided)}");
     }
 
     [Fact]

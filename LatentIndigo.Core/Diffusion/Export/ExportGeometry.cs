@@ -100,9 +100,7 @@ internal static class ExportGeometry
         var parts = new List<string>();
         if (StaticShapes.Dim(sample, 0) is { } b)
         {
-            parts.Add(b == 1
-                ? "batch 1, so no classifier-free guidance (guidance scale must stay 1)"
-                : $"batch {b} exactly");
+            parts.Add($"batch {b} exactly (classifier-free guidance runs its unconditional and conditional halves one after the other)");
         }
         if (StaticShapes.Dim(sample, 2) is { } h && StaticShapes.Dim(sample, 3) is { } w)
         {
