@@ -61,6 +61,32 @@ public class SdArchitectureStandInTests
     }
 
     [Fact]
+    public void Sd1Style_ConvProjectionsFixedHeadsAndExactGelu_MatchTheReference()
+    {
+        // The SD 1.x variants of the blocks: 1×1-convolution proj_in/proj_out and a fixed head count in the UNet
+        // (Tiny uses SD 2.x's linear projections and head width), and exact GELU in the text encoder.
+        var sd1 = Tiny with
+        {
+            Unet = SdUnetConfig.Tiny with { LinearProjection = false, HeadDim = null, Heads = 2 },
+            Text = ClipTextConfig.Tiny with { QuickGelu = false },
+            Seed = 5,
+        };
+        using var folder = StandInModelBuilder.CreateTemporary(new StandInOptions { Architecture = sd1 });
+        using var models = StableDiffusionModels.Load(folder.Path);
+        using var scope = torch.NewDisposeScope();
+        var reference = new SdArchitectureReference(sd1);
+        var ids = models.Tokenizer.Encode("a cat");
+        var text = models.TextEncoder.Encode(ids);
+        var expectedText = reference.Text(ids);
+        Assert.True(RelativeError(expectedText, text) < 1e-5, $"text: {RelativeError(expectedText, text):E2}");
+        var latents = RandomNormal(31, 1, 4, 8, 8);
+        var states = RandomNormal(32, 1, 77, 24);
+        var eps = models.Unet.PredictNoise(latents, 7, states);
+        var expectedEps = reference.Unet(latents.to_type(ScalarType.Float64), 7, states.to_type(ScalarType.Float64));
+        Assert.True(RelativeError(expectedEps, eps) < 1e-5, $"unet: {RelativeError(expectedEps, eps):E2}");
+    }
+
+    [Fact]
     public void ExternalData_AndTheConfigs_AreWrittenAsAnExportHasThem()
     {
         using var folder = StandInModelBuilder.CreateTemporary(new StandInOptions { Architecture = Tiny, ExternalData = true });
