@@ -9,7 +9,11 @@ namespace LatentIndigo.StandIns;
 /// </summary>
 internal sealed class OnnxGraphBuilder
 {
+    /// <summary>ONNX Runtime's contrib operator domain.</summary>
+    public const string MicrosoftDomain = "com.microsoft";
+
     private readonly GraphProto _graph;
+    private readonly HashSet<string> _domains = [];
     private int _counter;
 
     public OnnxGraphBuilder(string name) => _graph = new GraphProto { Name = name };
@@ -26,10 +30,18 @@ internal sealed class OnnxGraphBuilder
         _graph.Output.Add(ValueInfo(name, type, dims));
 
     /// <summary>Adds a node and returns its (first) output name; <paramref name="output"/> null picks a fresh name.</summary>
-    public string Node(string op, string[] inputs, string? output = null, params AttributeProto[] attributes)
+    public string Node(string op, string[] inputs, string? output = null, params AttributeProto[] attributes) =>
+        Node(op, inputs, output, "", attributes);
+
+    /// <summary>Adds a node of an operator domain (e.g. <see cref="MicrosoftDomain"/>); its opset is imported on save.</summary>
+    public string Node(string op, string[] inputs, string? output, string domain, params AttributeProto[] attributes)
     {
         output ??= $"{op.ToLowerInvariant()}_{_counter++}";
-        var node = new NodeProto { OpType = op, Name = $"{op}_{_counter++}" };
+        var node = new NodeProto { OpType = op, Name = $"{op}_{_counter++}", Domain = domain };
+        if (domain.Length > 0)
+        {
+            _domains.Add(domain);
+        }
         node.Input.AddRange(inputs);
         node.Output.Add(output);
         node.Attribute.AddRange(attributes);
@@ -42,13 +54,12 @@ internal sealed class OnnxGraphBuilder
     {
         var t = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Float };
         t.Dims.AddRange(dims);
-        var bytes = new byte[values.Length * 4];
-        Buffer.BlockCopy(values, 0, bytes, 0, bytes.Length);
+        var bytes = System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()).ToArray();
         if (ExternalData is not null && bytes.Length >= 1024)
         {
             t.DataLocation = TensorProto.Types.DataLocation.External;
             t.ExternalData.Add(new StringStringEntryProto { Key = "location", Value = ExternalDataFileName });
-            t.ExternalData.Add(new StringStringEntryProto { Key = "offset", Value = ExternalData.Length.ToString() });
+            t.ExternalData.Add(new StringStringEntryProto { Key = "offset", Value = ExternalData.Position.ToString(System.Globalization.CultureInfo.InvariantCulture) });
             t.ExternalData.Add(new StringStringEntryProto { Key = "length", Value = bytes.Length.ToString() });
             ExternalData.Write(bytes);
         }
@@ -70,8 +81,25 @@ internal sealed class OnnxGraphBuilder
         return name;
     }
 
-    /// <summary>When set, large initializers go to this stream (written next to the model as <see cref="ExternalDataFileName"/>).</summary>
-    public MemoryStream? ExternalData { get; set; }
+    /// <summary>
+    /// When set, large initializers go to this stream: a <see cref="MemoryStream"/> is written next to the model as
+    /// <see cref="ExternalDataFileName"/> on save; a <see cref="FileStream"/> (for weights over 2 GB, see
+    /// <see cref="UseExternalDataFile"/>) is the file itself.
+    /// </summary>
+    public Stream? ExternalData { get; set; }
+
+    /// <summary>Streams large initializers straight into <paramref name="folder"/>/<see cref="ExternalDataFileName"/> (no size limit).</summary>
+    public void UseExternalDataFile(string folder)
+    {
+        Directory.CreateDirectory(folder);
+        ExternalData = new FileStream(Path.Combine(folder, ExternalDataFileName), FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
+    }
+
+    /// <summary>A constant int64 tensor with a generated name.</summary>
+    public string Constant(params long[] values) => Int64s($"const_i64_{_counter++}", values, values.Length);
+
+    /// <summary>A constant float tensor with a generated name.</summary>
+    public string Constant(float[] values, params long[] dims) => Floats($"const_f32_{_counter++}", values, dims);
 
     /// <summary>The external-data file name recorded in the model.</summary>
     public string ExternalDataFileName { get; set; } = "weights.pb";
@@ -82,10 +110,21 @@ internal sealed class OnnxGraphBuilder
         Directory.CreateDirectory(folder);
         var model = new ModelProto { IrVersion = 8, ProducerName = "LatentIndigo.StandIns", Graph = _graph };
         model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = 17 });
-        File.WriteAllBytes(Path.Combine(folder, "model.onnx"), model.ToByteArray());
-        if (ExternalData is not null)
+        foreach (var domain in _domains)
         {
-            File.WriteAllBytes(Path.Combine(folder, ExternalDataFileName), ExternalData.ToArray());
+            model.OpsetImport.Add(new OperatorSetIdProto { Domain = domain, Version = 1 });
+        }
+        using (var file = File.Create(Path.Combine(folder, "model.onnx")))
+        {
+            model.WriteTo(file);
+        }
+        if (ExternalData is MemoryStream memory)
+        {
+            File.WriteAllBytes(Path.Combine(folder, ExternalDataFileName), memory.ToArray());
+        }
+        else
+        {
+            ExternalData?.Dispose();
         }
     }
 
@@ -95,6 +134,9 @@ internal sealed class OnnxGraphBuilder
         a.Ints.AddRange(values);
         return a;
     }
+
+    public static AttributeProto Float(string name, float value) =>
+        new() { Name = name, Type = AttributeProto.Types.AttributeType.Float, F = value };
 
     public static AttributeProto Int(string name, long value) =>
         new() { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value };

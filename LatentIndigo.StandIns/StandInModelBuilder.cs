@@ -34,6 +34,16 @@ public static class StandInModelBuilder
         {
             throw new ArgumentOutOfRangeException(nameof(options), "LatentChannels must be at least 1.");
         }
+        if (o.Architecture is { } arch)
+        {
+            if (arch.Text.Hidden != arch.Unet.CrossAttentionDim || arch.Vae.LatentChannels != arch.Unet.LatentChannels)
+            {
+                throw new ArgumentException("The architecture's text width must equal the UNet's cross-attention width, and the VAE's latent channels the UNet's.", nameof(options));
+            }
+            o.LatentChannels = arch.Unet.LatentChannels;
+            o.HiddenSize = arch.Text.Hidden;
+            o.VaeBlocks = arch.Vae.BlockOutChannels.Length;
+        }
         var defects = new HashSet<StandInDefect>(o.Defects);
         Directory.CreateDirectory(folder);
         var floatType = o.Float16 ? DataType.Float16 : DataType.Float;
@@ -48,34 +58,60 @@ public static class StandInModelBuilder
                 Directory.CreateDirectory(unetDir);
                 File.WriteAllText(Path.Combine(unetDir, "model.onnx"), "this is not an ONNX model");
             }
+            else if (o.Architecture is { } a)
+            {
+                ArchitectureModels.WriteUnet(o, a, unetDir, floatType);
+            }
             else
             {
                 BuildUnet(o, defects, floatType).Save(unetDir);
             }
-            WriteConfig(o, unetDir, new { _class_name = "UNet2DConditionModel", in_channels = c, out_channels = c, sample_size = 64, cross_attention_dim = hidden });
+            WriteConfig(o, unetDir, new { _class_name = "UNet2DConditionModel", in_channels = UnetInChannels(o), out_channels = c, sample_size = o.UnetSampleSize, cross_attention_dim = hidden });
         }
         if (!defects.Contains(StandInDefect.MissingVaeEncoder))
         {
             var dir = Path.Combine(folder, "vae_encoder");
-            BuildVaeEncoder(o, defects, floatType).Save(dir);
+            if (o.Architecture is { } a)
+            {
+                ArchitectureModels.WriteVaeEncoder(o, a, dir, floatType);
+            }
+            else
+            {
+                BuildVaeEncoder(o, defects, floatType).Save(dir);
+            }
             WriteVaeConfig(o, defects, dir);
         }
         if (!defects.Contains(StandInDefect.MissingVaeDecoder))
         {
             var dir = Path.Combine(folder, "vae_decoder");
-            BuildVaeDecoder(o, defects, floatType).Save(dir);
+            var decoderType = o.Float32VaeDecoder ? DataType.Float : floatType;
+            if (o.Architecture is { } a)
+            {
+                ArchitectureModels.WriteVaeDecoder(o, a, dir, decoderType);
+            }
+            else
+            {
+                BuildVaeDecoder(o, defects, decoderType).Save(dir);
+            }
             WriteVaeConfig(o, defects, dir);
         }
         if (!defects.Contains(StandInDefect.MissingTextEncoder))
         {
             var dir = Path.Combine(folder, "text_encoder");
             int textHidden = defects.Contains(StandInDefect.HiddenSizeMismatch) ? hidden + 1 : hidden;
-            BuildTextEncoder(defects, floatType, textHidden).Save(dir);
+            if (o.Architecture is { } a)
+            {
+                ArchitectureModels.WriteTextEncoder(o, a, dir, floatType);
+            }
+            else
+            {
+                BuildTextEncoder(o, defects, floatType, textHidden).Save(dir);
+            }
             WriteConfig(o, dir, new { _class_name = "CLIPTextModel", hidden_size = textHidden, max_position_embeddings = SequenceLength });
         }
         if (!defects.Contains(StandInDefect.MissingTokenizer))
         {
-            StandInTokenizerFiles.Write(Path.Combine(folder, "tokenizer"));
+            StandInTokenizerFiles.Write(Path.Combine(folder, "tokenizer"), o.Sd2Tokenizer ? StandInTokenizerFiles.Sd2PadToken : null);
         }
         if (!defects.Contains(StandInDefect.MissingSchedulerConfig))
         {
@@ -83,22 +119,49 @@ public static class StandInModelBuilder
             object predictionType = defects.Contains(StandInDefect.BadSchedulerConfig) ? 5 : o.PredictionType;
             WriteJson(Path.Combine(dir, "scheduler_config.json"), new Dictionary<string, object?>
             {
-                ["_class_name"] = "DDIMScheduler", ["beta_end"] = 0.012, ["beta_schedule"] = "scaled_linear",
-                ["beta_start"] = 0.00085, ["clip_sample"] = false, ["num_train_timesteps"] = 1000,
-                ["prediction_type"] = predictionType, ["set_alpha_to_one"] = false, ["steps_offset"] = 1,
+                ["_class_name"] = SchedulerClass(o), ["beta_end"] = 0.012, ["beta_schedule"] = "scaled_linear",
+                ["beta_start"] = 0.00085, ["clip_sample"] = o.SchedulerClipSample, ["num_train_timesteps"] = 1000,
+                ["prediction_type"] = predictionType, ["set_alpha_to_one"] = false, ["steps_offset"] = o.SchedulerStepsOffset,
                 ["trained_betas"] = null, ["timestep_spacing"] = "leading",
             });
         }
         WriteJson(Path.Combine(folder, "model_index.json"), new Dictionary<string, object>
         {
-            ["_class_name"] = "OnnxStableDiffusionPipeline", ["_diffusers_version"] = "0.30.0",
+            ["_class_name"] = PipelineClass(o), ["_diffusers_version"] = "0.30.0",
             ["_stand_in"] = "LatentIndigo stand-in models: not a diffusion model, for tests and demos of plumbing only",
             ["unet"] = new[] { "diffusers", "OnnxRuntimeModel" }, ["vae_encoder"] = new[] { "diffusers", "OnnxRuntimeModel" },
             ["vae_decoder"] = new[] { "diffusers", "OnnxRuntimeModel" }, ["text_encoder"] = new[] { "diffusers", "OnnxRuntimeModel" },
-            ["tokenizer"] = new[] { "transformers", "CLIPTokenizer" }, ["scheduler"] = new[] { "diffusers", "DDIMScheduler" },
+            ["tokenizer"] = new[] { "transformers", "CLIPTokenizer" }, ["scheduler"] = new[] { "diffusers", SchedulerClass(o) },
         });
+        foreach (var rel in o.CorruptConfigs)
+        {
+            var path = Path.Combine(folder, rel);
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            File.WriteAllText(path, "{ \"_class_name\": \"truncated");
+        }
         return folder;
     }
+
+    private static int UnetInChannels(StandInOptions o) => o.Pipeline == StandInPipelineKind.Inpainting ? 2 * o.LatentChannels + 1 : o.LatentChannels;
+
+    private static string SchedulerClass(StandInOptions o) => o.Pipeline == StandInPipelineKind.LatentConsistency ? "LCMScheduler" : "DDIMScheduler";
+
+    private static string PipelineClass(StandInOptions o) => o.Pipeline switch
+    {
+        StandInPipelineKind.StableDiffusionXL => "ORTStableDiffusionXLPipeline",
+        StandInPipelineKind.Inpainting => "OnnxStableDiffusionInpaintPipeline",
+        StandInPipelineKind.LatentConsistency => "ORTLatentConsistencyModelPipeline",
+        _ => "OnnxStableDiffusionPipeline",
+    };
+
+    // Dimensions as declared: static numbers or symbolic names.
+    private static object Batch(StandInOptions o) => o.StaticShape is { } s ? s.Batch : "batch";
+
+    private static object Latent(StandInOptions o, string name) => o.StaticShape is { } s ? s.LatentSize : name;
+
+    private static object Pixels(StandInOptions o, string name) => o.StaticShape is { } s ? 8 * s.LatentSize : name;
+
+    private static object Channels(StandInOptions o, int c, string name = "channels") => o.SymbolicChannels ? name : c;
 
     /// <summary>Writes a stand-in folder under the temp directory; dispose the result to delete it.</summary>
     public static StandInFolder CreateTemporary(StandInOptions? options = null)
@@ -149,17 +212,34 @@ public static class StandInModelBuilder
         int c = o.LatentChannels;
         var sampleType = defects.Contains(StandInDefect.UnetSampleInt32) ? DataType.Int32 : floatType;
         var sampleName = defects.Contains(StandInDefect.UnetInputRenamed) ? "latent" : "sample";
+        int inChannels = UnetInChannels(o);
         var sample = defects.Contains(StandInDefect.UnetSampleRank3)
-            ? g.Input(sampleName, sampleType, "batch", c, "height")
-            : g.Input(sampleName, sampleType, "batch", c, "height", "width");
+            ? g.Input(sampleName, sampleType, Batch(o), Channels(o, inChannels), Latent(o, "height"))
+            : g.Input(sampleName, sampleType, Batch(o), Channels(o, inChannels), Latent(o, "height"), Latent(o, "width"));
         bool scalar = o.TimestepForm is StandInTimestepForm.ScalarFloat32 or StandInTimestepForm.ScalarInt64;
         var tType = defects.Contains(StandInDefect.TimestepFloat64) ? DataType.Double
-            : o.TimestepForm is StandInTimestepForm.ScalarInt64 or StandInTimestepForm.BatchInt64 ? DataType.Int64 : DataType.Float;
-        var timestep = defects.Contains(StandInDefect.TimestepRank2) ? g.Input("timestep", tType, "batch", 1)
-            : scalar ? g.Input("timestep", tType) : g.Input("timestep", tType, "batch");
-        var ehs = g.Input("encoder_hidden_states", floatType, "batch", "sequence", o.HiddenSize);
+            : o.TimestepForm is StandInTimestepForm.ScalarInt64 or StandInTimestepForm.BatchInt64 ? DataType.Int64
+            : o.TimestepForm == StandInTimestepForm.BatchFloat16 ? DataType.Float16 : DataType.Float;
+        var timestep = defects.Contains(StandInDefect.TimestepRank2) ? g.Input("timestep", tType, Batch(o), 1)
+            : scalar ? g.Input("timestep", tType)
+            : o.TimestepForm == StandInTimestepForm.SingleFloat32 ? g.Input("timestep", tType, 1) : g.Input("timestep", tType, Batch(o));
+        var ehs = g.Input("encoder_hidden_states", floatType, Batch(o), o.StaticShape is null ? "sequence" : SequenceLength, o.HiddenSize);
+        if (o.Pipeline == StandInPipelineKind.StableDiffusionXL)
+        {
+            g.Input("text_embeds", floatType, Batch(o), 1280);
+            g.Input("time_ids", floatType, Batch(o), 6);
+        }
+        if (o.Pipeline == StandInPipelineKind.LatentConsistency)
+        {
+            g.Input("timestep_cond", floatType, Batch(o), 256);
+        }
 
         var x = ToFloat(g, sample, sampleType);
+        if (inChannels != c)
+        {
+            // Inpainting: the latents are the first C of the input channels.
+            x = g.Node("Slice", [x, g.Int64s("inpaint_start", [0], 1), g.Int64s("inpaint_end", [c], 1), g.Int64s("inpaint_axis", [1], 1)]);
+        }
         var t = ToFloat(g, timestep, tType);
         var e = ToFloat(g, ehs, floatType);
         string sum;
@@ -186,9 +266,17 @@ public static class StandInModelBuilder
         {
             sum = g.Node("Add", [sum, ConvStack(g, x, c, cost)]);
         }
+        if (o.CudaOnlyFusedOp)
+        {
+            // A com.microsoft fused op that ONNX Runtime implements for CUDA only (as onnxruntime's optimize_pipeline.py
+            // emits for fp16), contributing ×0 so the result is unchanged where it runs.
+            var fused = g.Node("BiasSplitGelu", [e, g.Floats("fused_bias", new float[o.HiddenSize], o.HiddenSize)], null, OnnxGraphBuilder.MicrosoftDomain);
+            var fusedZero = g.Node("Mul", [g.Node("ReduceMean", [fused], null, OnnxGraphBuilder.Ints("axes", 1, 2), OnnxGraphBuilder.Int("keepdims", 1)), g.Floats("fused_zero", [0f], 1)]);
+            sum = g.Node("Add", [sum, g.Node("Unsqueeze", [fusedZero, g.Int64s("fused_axis3", [3], 1)])]);
+        }
         var outName = defects.Contains(StandInDefect.UnetOutputRenamed) ? "noise_pred" : "out_sample";
         FromFloat(g, sum, floatType, outName);
-        g.Output(outName, floatType, "batch", c, "height", "width");
+        g.Output(outName, floatType, Batch(o), Channels(o, c), Latent(o, "height"), Latent(o, "width"));
         return g;
     }
 
@@ -239,13 +327,18 @@ public static class StandInModelBuilder
     private static OnnxGraphBuilder BuildVaeEncoder(StandInOptions o, HashSet<StandInDefect> defects, DataType floatType)
     {
         var g = new OnnxGraphBuilder("stand_in_vae_encoder");
+        if (o.ExternalData)
+        {
+            g.ExternalData = new MemoryStream();
+        }
         int c = o.LatentChannels;
         int inChannels = defects.Contains(StandInDefect.EncoderInputChannels1) ? 1 : 3;
-        var x = ToFloat(g, g.Input("sample", floatType, "batch", inChannels, "height", "width"), floatType);
+        var x = ToFloat(g, g.Input("sample", floatType, Batch(o), inChannels, Pixels(o, "height"), Pixels(o, "width")), floatType);
         var pooled = g.Node("AveragePool", [x], null, OnnxGraphBuilder.Ints("kernel_shape", 8, 8), OnnxGraphBuilder.Ints("strides", 8, 8));
         var a = VaeMatrix(c);
+        bool random = o.EncoderOutput == StandInEncoderOutput.LatentSampleRandom;
         bool parameters = o.EncoderOutput == StandInEncoderOutput.LatentParameters || defects.Contains(StandInDefect.EncoderParametersOddChannels);
-        int outChannels = parameters ? 2 * c + (defects.Contains(StandInDefect.EncoderParametersOddChannels) ? 1 : 0) : c;
+        int outChannels = parameters || random ? 2 * c + (defects.Contains(StandInDefect.EncoderParametersOddChannels) ? 1 : 0) : c;
         var w = new float[outChannels * inChannels];
         var b = new float[outChannels];
         for (int i = 0; i < outChannels; i++)
@@ -268,10 +361,20 @@ public static class StandInModelBuilder
             pooled = g.Node("Add", [pooled, g.Node("Mul", [ConvStack(g, pooled, inChannels, encoderCost), g.Floats("vae_cost_scale", [1e-3f], 1)])]);
         }
         var latent = g.Node("Conv", [pooled, g.Floats("enc_w", w, outChannels, inChannels, 1, 1), g.Floats("enc_b", b, outChannels)]);
+        if (random)
+        {
+            // diffusers' DiagonalGaussianDistribution.sample(): mean + exp(½·logvar)·ε, ε from an unseeded RandomNormalLike.
+            var mean = g.Node("Slice", [latent, g.Int64s("mean_start", [0], 1), g.Int64s("mean_end", [c], 1), g.Int64s("mean_axis", [1], 1)]);
+            var logvar = g.Node("Slice", [latent, g.Int64s("logvar_start", [c], 1), g.Int64s("logvar_end", [2 * c], 1), g.Int64s("logvar_axis", [1], 1)]);
+            var std = g.Node("Exp", [g.Node("Mul", [logvar, g.Floats("half_logvar", [0.5f], 1)])]);
+            var eps = g.Node("RandomNormalLike", [mean]);
+            latent = g.Node("Add", [mean, g.Node("Mul", [std, eps])]);
+            outChannels = c;
+        }
         var outName = defects.Contains(StandInDefect.EncoderOutputRenamed) ? "latent"
             : parameters ? "latent_parameters" : "latent_sample";
         FromFloat(g, latent, floatType, outName);
-        g.Output(outName, floatType, "batch", outChannels, "latent_height", "latent_width");
+        g.Output(outName, floatType, Batch(o), Channels(o, outChannels, "latent_channels"), Latent(o, "latent_height"), Latent(o, "latent_width"));
         return g;
     }
 
@@ -279,7 +382,7 @@ public static class StandInModelBuilder
     {
         var g = new OnnxGraphBuilder("stand_in_vae_decoder");
         int c = o.LatentChannels + (defects.Contains(StandInDefect.DecoderChannelMismatch) ? 1 : 0);
-        var z = ToFloat(g, g.Input("latent_sample", floatType, "batch", c, "latent_height", "latent_width"), floatType);
+        var z = ToFloat(g, g.Input("latent_sample", floatType, Batch(o), Channels(o, c), Latent(o, "latent_height"), Latent(o, "latent_width")), floatType);
         var p = VaeInverse(c);
         var w = new float[3 * c];
         for (int k = 0; k < 3; k++)
@@ -297,15 +400,15 @@ public static class StandInModelBuilder
         var up = g.Node("Resize", [rgb, "", g.Floats("scales", [1f, 1f, 8f, 8f], 4)], null,
             OnnxGraphBuilder.Str("mode", "nearest"));
         FromFloat(g, up, floatType, "sample");
-        g.Output("sample", floatType, "batch", 3, "height", "width");
+        g.Output("sample", floatType, Batch(o), 3, Pixels(o, "height"), Pixels(o, "width"));
         return g;
     }
 
-    private static OnnxGraphBuilder BuildTextEncoder(HashSet<StandInDefect> defects, DataType floatType, int hidden)
+    private static OnnxGraphBuilder BuildTextEncoder(StandInOptions o, HashSet<StandInDefect> defects, DataType floatType, int hidden)
     {
         var g = new OnnxGraphBuilder("stand_in_text_encoder");
-        var idType = defects.Contains(StandInDefect.TextEncoderFloatIds) ? DataType.Float : DataType.Int32;
-        var ids = ToFloat(g, g.Input("input_ids", idType, "batch", "sequence"), idType);
+        var idType = defects.Contains(StandInDefect.TextEncoderFloatIds) ? DataType.Float : o.TextInputIdsInt64 ? DataType.Int64 : DataType.Int32;
+        var ids = ToFloat(g, o.StaticShape is null ? g.Input("input_ids", idType, "batch", "sequence") : g.Input("input_ids", idType, 1, SequenceLength), idType);
         var ids3 = g.Node("Unsqueeze", [ids, g.Int64s("axis2", [2], 1)]);
         var w = new float[hidden];
         var b = new float[hidden];
@@ -341,7 +444,11 @@ public static class StandInModelBuilder
 
     private static void WriteVaeConfig(StandInOptions o, HashSet<StandInDefect> defects, string dir)
     {
-        var config = new Dictionary<string, object> { ["_class_name"] = "AutoencoderKL", ["latent_channels"] = o.LatentChannels, ["in_channels"] = 3 };
+        var config = new Dictionary<string, object>
+        {
+            ["_class_name"] = "AutoencoderKL", ["latent_channels"] = o.LatentChannels, ["in_channels"] = 3,
+            ["block_out_channels"] = o.Architecture?.Vae.BlockOutChannels ?? Enumerable.Range(0, o.VaeBlocks).Select(i => 128 << Math.Min(i, 2)).ToArray(),
+        };
         if (defects.Contains(StandInDefect.BadScalingFactor))
         {
             config["scaling_factor"] = "big";

@@ -14,6 +14,12 @@ public enum StandInTimestepForm
 
     /// <summary>Shape [batch], int64 (optimum exports).</summary>
     BatchInt64,
+
+    /// <summary>Shape [batch], float16 (fp16 exports that keep the timestep in the model's float type).</summary>
+    BatchFloat16,
+
+    /// <summary>Shape [1] (a static length of one), float32, with every other size dynamic: one timestep for the whole batch.</summary>
+    SingleFloat32,
 }
 
 /// <summary>What the VAE encoder outputs.</summary>
@@ -24,7 +30,35 @@ public enum StandInEncoderOutput
 
     /// <summary><c>latent_parameters</c> with 2C channels: mean, then log-variance (optimum since Oct 2024).</summary>
     LatentParameters,
+
+    /// <summary>
+    /// <c>latent_sample</c> drawn inside the graph as mean + exp(½·logvar)·ε with an unseeded <c>RandomNormalLike</c>
+    /// (log-variance −4, so the noise has standard deviation e⁻² ≈ 0.135), as the diffusers script, the Hub's
+    /// <c>onnx</c> branches, Olive and optimum before Oct 2024 export it.
+    /// </summary>
+    LatentSampleRandom,
 }
+
+/// <summary>Which diffusers pipeline the folder claims to be (model_index.json <c>_class_name</c> and the UNet's form).</summary>
+public enum StandInPipelineKind
+{
+    /// <summary>Stable Diffusion 1.x / 2.x text-to-image (<c>OnnxStableDiffusionPipeline</c>).</summary>
+    StableDiffusion,
+
+    /// <summary>SDXL: the UNet also takes <c>text_embeds</c> and <c>time_ids</c> (<c>ORTStableDiffusionXLPipeline</c>).</summary>
+    StableDiffusionXL,
+
+    /// <summary>Inpainting: a 9-channel UNet input (latents, mask, masked-image latents) (<c>OnnxStableDiffusionInpaintPipeline</c>).</summary>
+    Inpainting,
+
+    /// <summary>Latent consistency model: the UNet also takes <c>timestep_cond</c>, LCMScheduler (<c>ORTLatentConsistencyModelPipeline</c>).</summary>
+    LatentConsistency,
+}
+
+/// <summary>Static input sizes for every model, as Olive's fixed-shape and NPU exports declare them.</summary>
+/// <param name="Batch">The UNet and VAE batch.</param>
+/// <param name="LatentSize">Latent height and width of the UNet and VAE decoder (the encoder takes 8× as many pixels).</param>
+public sealed record StandInStaticShape(int Batch, int LatentSize);
 
 /// <summary>One way a stand-in folder can be broken, to exercise each validation error.</summary>
 public enum StandInDefect
@@ -151,8 +185,53 @@ public sealed class StandInOptions
     /// </summary>
     public StandInCost? VaeCost { get; set; }
 
-    /// <summary>Store the UNet's large weights in an external-data file (<c>unet/weights.pb</c>).</summary>
+    /// <summary>Store the UNet's and VAE encoder's large weights (≥ 1 KB) in external-data files (<c>unet/weights.pb</c>, <c>vae_encoder/weights.pb</c>).</summary>
     public bool ExternalData { get; set; }
+
+    /// <summary>Declare the text encoder's <c>input_ids</c> as int64 instead of int32.</summary>
+    public bool TextInputIdsInt64 { get; set; }
+
+    /// <summary>Declare every latent channel dimension symbolically (with <see cref="OmitModelConfigs"/> nothing states C).</summary>
+    public bool SymbolicChannels { get; set; }
+
+    /// <summary>With <see cref="Float16"/>: keep <c>vae_decoder</c> in float32, as ORT-optimised fp16 folders may (a mixed folder).</summary>
+    public bool Float32VaeDecoder { get; set; }
+
+    /// <summary>Give the UNet a <c>com.microsoft</c> fused op that only CUDA/DirectML implement (an ORT-optimised fp16 export).</summary>
+    public bool CudaOnlyFusedOp { get; set; }
+
+    /// <summary>Static input sizes (null: symbolic batch and spatial sizes).</summary>
+    public StandInStaticShape? StaticShape { get; set; }
+
+    /// <summary>Write SD 2.x's tokenizer files, whose <c>pad_token</c> is <c>!</c> (id 0), instead of SD 1.x's.</summary>
+    public bool Sd2Tokenizer { get; set; }
+
+    /// <summary>The pipeline the folder claims to be, with the matching UNet form.</summary>
+    public StandInPipelineKind Pipeline { get; set; } = StandInPipelineKind.StableDiffusion;
+
+    /// <summary><c>clip_sample</c> written to the scheduler config (SD exports say false; DDIM's own default is true).</summary>
+    public bool SchedulerClipSample { get; set; }
+
+    /// <summary><c>steps_offset</c> written to the scheduler config (SD exports say 1).</summary>
+    public int SchedulerStepsOffset { get; set; } = 1;
+
+    /// <summary><c>sample_size</c> written to <c>unet/config.json</c> (SD 1.x / 2.x base: 64; SD 2.x 768-v: 96).</summary>
+    public int UnetSampleSize { get; set; } = 64;
+
+    /// <summary>Number of entries of the VAE configs' <c>block_out_channels</c> (the VAE downscales by 2^(n−1); SD: 4).</summary>
+    public int VaeBlocks { get; set; } = 4;
+
+    /// <summary>Replace the text of these config files (paths relative to the folder, e.g. <c>unet/config.json</c>) with invalid JSON.</summary>
+    public IReadOnlyCollection<string> CorruptConfigs { get; set; } = [];
+
+    /// <summary>
+    /// Build the unet, VAE and text encoder with Stable Diffusion's real architecture (random weights) instead of the
+    /// simple known functions; <see cref="LatentChannels"/> and <see cref="HiddenSize"/> then come from it, and
+    /// <see cref="Cost"/>, <see cref="VaeCost"/>, <see cref="UnetBehavior"/>, <see cref="CudaOnlyFusedOp"/>,
+    /// <see cref="Pipeline"/>, <see cref="SymbolicChannels"/> and the defects do not apply. Full-size
+    /// architectures need <see cref="ExternalData"/>.
+    /// </summary>
+    public StandInArchitecture? Architecture { get; set; }
 
     /// <summary>Defects to build in (empty: a valid folder).</summary>
     public IReadOnlyCollection<StandInDefect> Defects { get; set; } = [];

@@ -13,8 +13,11 @@ public static class StandInTokenizerFiles
     /// <summary>Id of <c>&lt;|startoftext|&gt;</c>.</summary>
     public const int StartOfText = 49406;
 
-    /// <summary>Id of <c>&lt;|endoftext|&gt;</c> (also the padding token here, as in SD 1.x).</summary>
+    /// <summary>Id of <c>&lt;|endoftext|&gt;</c> (the padding token of SD 1.x's files).</summary>
     public const int EndOfText = 49407;
+
+    /// <summary>SD 2.x's padding token (OpenCLIP pads with <c>!</c>, id 0 in CLIP's vocabulary).</summary>
+    public const string Sd2PadToken = "!";
 
     /// <summary>The merges in priority order.</summary>
     public static IReadOnlyList<(string Left, string Right)> Merges { get; } =
@@ -41,9 +44,13 @@ public static class StandInTokenizerFiles
         return vocab;
     }
 
-    /// <summary>Writes vocab.json, merges.txt, tokenizer_config.json and special_tokens_map.json into <paramref name="folder"/>.</summary>
-    public static void Write(string folder)
+    /// <summary>
+    /// Writes vocab.json, merges.txt, tokenizer_config.json and special_tokens_map.json into <paramref name="folder"/>;
+    /// <paramref name="padToken"/> null pads with <c>&lt;|endoftext|&gt;</c> (SD 1.x), <see cref="Sd2PadToken"/> as SD 2.x does.
+    /// </summary>
+    public static void Write(string folder, string? padToken = null)
     {
+        padToken ??= "<|endoftext|>";
         Directory.CreateDirectory(folder);
         File.WriteAllText(Path.Combine(folder, "vocab.json"), JsonSerializer.Serialize(Vocabulary()), new UTF8Encoding(false));
         var merges = new StringBuilder("#version: 0.2\n");
@@ -53,9 +60,9 @@ public static class StandInTokenizerFiles
         }
         File.WriteAllText(Path.Combine(folder, "merges.txt"), merges.ToString(), new UTF8Encoding(false));
         File.WriteAllText(Path.Combine(folder, "tokenizer_config.json"),
-            """{ "model_max_length": 77, "pad_token": "<|endoftext|>", "bos_token": "<|startoftext|>", "eos_token": "<|endoftext|>", "do_lower_case": true }""");
+            $$"""{ "model_max_length": 77, "pad_token": "{{padToken}}", "bos_token": "<|startoftext|>", "eos_token": "<|endoftext|>", "do_lower_case": true }""");
         File.WriteAllText(Path.Combine(folder, "special_tokens_map.json"),
-            """{ "pad_token": "<|endoftext|>", "bos_token": "<|startoftext|>", "eos_token": "<|endoftext|>", "unk_token": "<|endoftext|>" }""");
+            $$"""{ "pad_token": "{{padToken}}", "bos_token": "<|startoftext|>", "eos_token": "<|endoftext|>", "unk_token": "<|endoftext|>" }""");
     }
 
     // The byte → printable-character table of byte-level BPE (GPT-2/CLIP): printable Latin-1 bytes stand for

@@ -30,17 +30,17 @@ public class StrategyBenchmarks : StrategyBenchmarkBase
 public abstract class StrategyBenchmarkBase
 {
     /// <summary>DDIM steps per restore (few on a 2-core CPU, where an SD-like step takes seconds).</summary>
-    protected virtual int Steps => UnetCost == "sd" ? 2 : 10;
+    protected virtual int Steps => UnetCost == "cpu" ? 10 : 2;
 
     /// <summary>Where the models (and so the whole loop) run.</summary>
     protected virtual ExecutionProviderKind Provider => ExecutionProviderKind.Cpu;
 
-    private StandInFolder folder = null!;
+    private StandInFolder? folder;
     private RestorationPipeline pipeline = null!;
     private Tensor input = null!;
     private readonly List<RestoreResult> results = new();
 
-    /// <summary>Stand-in cost: "cpu" (≈5 GFLOP UNet) or "sd" (SD-like ≈0.8 TFLOP UNet).</summary>
+    /// <summary>Stand-in cost: "cpu" (≈5 GFLOP UNet), "sd" (SD-like ≈0.8 TFLOP convolution stack) or "sd21-arch" (SD 2.1-base architecture).</summary>
     [ParamsSource(nameof(UnetCosts))]
     public string UnetCost { get; set; } = "cpu";
 
@@ -64,15 +64,31 @@ public abstract class StrategyBenchmarkBase
     [GlobalSetup]
     public void Setup()
     {
-        folder = StandInModelBuilder.CreateTemporary(new StandInOptions
+        string modelFolder;
+        if (UnetCost == "sd21-arch")
         {
-            Cost = UnetCost == "sd" ? StandInCost.SdLike : StandInCost.CpuBenchmark,
-            VaeCost = UnetCost == "sd" ? new StandInCost(320, 32) : new StandInCost(128, 8),
-            UnetBehavior = StandInUnetBehavior.GaussianDenoiser,
-            ExternalData = UnetCost == "sd",
-        });
+            // SD 2.1-base's real architecture at full size (random weights), written once and kept under the temp directory.
+            modelFolder = ArchitectureStandInCache.Sd21Base();
+        }
+        else
+        {
+            folder = StandInModelBuilder.CreateTemporary(new StandInOptions
+            {
+                Cost = UnetCost == "sd" ? StandInCost.SdLike : StandInCost.CpuBenchmark,
+                VaeCost = UnetCost == "sd" ? new StandInCost(320, 32) : new StandInCost(128, 8),
+                UnetBehavior = StandInUnetBehavior.GaussianDenoiser,
+                ExternalData = UnetCost == "sd",
+            });
+            modelFolder = folder.Path;
+        }
         var latentInn = new LiftingInn(new LiftingInnOptions { Channels = 4, Offset = 0, Levels = 2 });
-        var models = StableDiffusionModels.Load(folder.Path, new DiffusionModelOptions { ExecutionProvider = Provider });
+        var models = StableDiffusionModels.Load(modelFolder, new DiffusionModelOptions
+        {
+            ExecutionProvider = Provider,
+            // The full-size architecture's activations at 512² are large: without ONNX Runtime's CPU arena (which keeps
+            // every size it ever served) a pixel-guided restore stays within a shared 24 GB machine.
+            ConfigureSession = UnetCost == "sd21-arch" ? (_, so) => so.EnableCpuMemArena = false : null,
+        });
         pipeline = new RestorationPipeline(models, BundledInn.Load(BundledInnWeights.BicubicX4), latentInn);
         input = torch.rand(new long[] { 1, 3, 128, 128 }, generator: new Generator(1));
     }
@@ -107,8 +123,21 @@ public abstract class StrategyBenchmarkBase
         results.Clear();
         input.Dispose();
         pipeline.Dispose();
-        folder.Dispose();
+        folder?.Dispose();
     }
+}
+
+/// <summary>
+/// <see cref="StrategyBenchmarks"/> on the full-size SD 2.1-base architecture stand-in ("sd21-arch": UNet2DConditionModel,
+/// AutoencoderKL and OpenCLIP-style text encoder with SD 2.1-base's shapes and random weights, 5 GB written once to the
+/// temp directory), CPU, 2 steps, in-process, one warm-up and one measured restore per case (a pixel-guided restore
+/// takes minutes on 2 cores). Run with <c>--filter '*ArchitectureStrategy*'</c>.
+/// </summary>
+[Config(typeof(LongInProcessMonitoringConfig))]
+public class ArchitectureStrategyBenchmarks : StrategyBenchmarkBase
+{
+    /// <inheritdoc />
+    public override IEnumerable<string> UnetCosts => ["sd21-arch"];
 }
 
 /// <summary>
@@ -140,5 +169,19 @@ public sealed class InProcessMonitoringConfig : ManualConfig
     {
         AddJob(Job.Default.WithStrategy(RunStrategy.Monitoring).WithLaunchCount(1).WithWarmupCount(1).WithIterationCount(2)
             .WithToolchain(InProcessEmitToolchain.Instance));
+    }
+}
+
+/// <summary>
+/// One warm-up and one measured invocation in-process, with an hour's timeout (the in-process toolchain's default
+/// stops a benchmark whose invocation takes more than a few minutes).
+/// </summary>
+public sealed class LongInProcessMonitoringConfig : ManualConfig
+{
+    /// <summary>Creates the config.</summary>
+    public LongInProcessMonitoringConfig()
+    {
+        AddJob(Job.Default.WithStrategy(RunStrategy.Monitoring).WithLaunchCount(1).WithWarmupCount(1).WithIterationCount(1)
+            .WithToolchain(new InProcessEmitToolchain(TimeSpan.FromHours(1), logOutput: true)));
     }
 }

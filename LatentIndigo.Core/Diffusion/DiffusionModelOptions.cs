@@ -56,6 +56,14 @@ public sealed class DiffusionModelOptions
     public bool AllowThreadSpinning { get; set; }
 
     /// <summary>
+    /// Keep the sampling head of a <c>latent_sample</c> VAE encoder (an unseeded <c>RandomNormalLike</c>, as the
+    /// diffusers script, the Hub's <c>onnx</c> branches, Olive and optimum before Oct 2024 export it). Off by default:
+    /// LatentIndigo rewrites that node to zeros at load so encodes return the posterior mean and a seed reproduces a
+    /// run; with this on, every encode draws new noise (std exp(½·logvar)) and runs differ.
+    /// </summary>
+    public bool KeepEncoderSampling { get; set; }
+
+    /// <summary>
     /// Called for each model after LatentIndigo has configured its <see cref="SessionOptions"/> and before the session
     /// is created: set graph optimisation levels, profiling, extra providers and the like here.
     /// </summary>

@@ -51,7 +51,33 @@ internal static class ModelFolderInspector
     public static int? ReadConfigInt(string folder, string relativePath, string key)
     {
         var root = ReadJsonObject(folder, relativePath, problems: null);
-        return root is { } r && r.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out var i) ? i : null;
+        return Int(root, key);
+    }
+
+    /// <summary>A config file's JSON object, or null when absent or unreadable (problems are reported elsewhere).</summary>
+    public static JsonElement? ReadConfigObject(string folder, string relativePath) => ReadJsonObject(folder, relativePath, problems: null);
+
+    /// <summary>An integer member of a JSON object, when present.</summary>
+    public static int? Int(JsonElement? root, string key) =>
+        root is { } r && r.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out var i) ? i : null;
+
+    /// <summary>A string member of a JSON object, when present.</summary>
+    public static string? String(JsonElement? root, string key) =>
+        root is { } r && r.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+
+    /// <summary>
+    /// An optional JSON file (model_index.json, unet/config.json): null when absent; when unreadable, a warning says it
+    /// is ignored (the export still loads from the model metadata) rather than silently skipping it.
+    /// </summary>
+    public static JsonElement? ReadOptionalJson(string folder, string relativePath, ExportNotes notes)
+    {
+        var problems = new List<string>();
+        var root = ReadJsonObject(folder, relativePath, problems);
+        foreach (var p in problems)
+        {
+            notes.Warn($"{p.TrimEnd('.')}: ignored; LatentIndigo goes by the model metadata and SD 1.x/2.x defaults instead. Fix or delete the file.");
+        }
+        return root;
     }
 
     /// <summary>True when model_index.json marks the folder as LatentIndigo stand-in models.</summary>

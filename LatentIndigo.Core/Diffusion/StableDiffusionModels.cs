@@ -32,8 +32,11 @@ public sealed class StableDiffusionModels : IDisposable
 
     private StableDiffusionModels(string folder, ModelSession[] sessions, UnetModel unet, VaeEncoderModel encoder,
         VaeDecoderModel decoder, TextEncoderModel text, ClipTokenizer tokenizer, SchedulerConfig scheduler,
-        double scalingFactor, bool scalingFactorFromConfig, ExecutionProviderKind provider, bool isStandIn, ILogger logger)
+        double scalingFactor, bool scalingFactorFromConfig, ExecutionProviderKind provider, bool isStandIn, ILogger logger,
+        int defaultLatentTileSize, IReadOnlyList<string> loadNotes)
     {
+        DefaultLatentTileSize = defaultLatentTileSize;
+        LoadNotes = loadNotes;
         Folder = folder;
         _sessions = sessions;
         Unet = unet;
@@ -110,6 +113,20 @@ public sealed class StableDiffusionModels : IDisposable
     /// <summary>True for LatentIndigo's stand-in models (tests and demos): their outputs are not real restorations.</summary>
     public bool IsStandIn { get; }
 
+    /// <summary>
+    /// The latent tile edge this export works at: the UNet's static size when it declares one, else
+    /// <c>unet/config.json</c> <c>sample_size</c> (SD 2.x 768-v: 96), else 64.
+    /// </summary>
+    public int DefaultLatentTileSize { get; }
+
+    /// <summary>
+    /// What loading decided about this export, one sentence each (also logged, as warnings where a setting of the
+    /// export was overridden or constrains use): scheduler settings forced to diffusers' SD pipeline values, an
+    /// encoder sampling head removed or kept, static input sizes, the default tile size and where it came from,
+    /// mixed precision, unreadable optional configs.
+    /// </summary>
+    public IReadOnlyList<string> LoadNotes { get; }
+
     /// <summary>Number of text-encoder runs so far (cached prompts do not run it again).</summary>
     public int TextEncoderRuns => Volatile.Read(ref _textEncoderRuns);
 
@@ -129,6 +146,7 @@ public sealed class StableDiffusionModels : IDisposable
         }
         folder = Path.GetFullPath(folder);
         var problems = new List<string>();
+        var notes = new ExportNotes();
         foreach (var file in new[] { "tokenizer/vocab.json", "tokenizer/merges.txt" })
         {
             if (!File.Exists(Path.Combine(folder, file)))
@@ -147,6 +165,7 @@ public sealed class StableDiffusionModels : IDisposable
             try
             {
                 scheduler = SchedulerConfig.Parse(File.ReadAllText(schedulerPath));
+                SchedulerPipelineRules.Apply(scheduler, notes);
             }
             catch (LatentIndigoException e)
             {
@@ -154,6 +173,9 @@ public sealed class StableDiffusionModels : IDisposable
             }
         }
         var scaling = ModelFolderInspector.ReadScalingFactor(folder, problems);
+        var modelIndex = ModelFolderInspector.ReadOptionalJson(folder, "model_index.json", notes);
+        var unetConfig = ModelFolderInspector.ReadOptionalJson(folder, "unet/config.json", notes);
+        EncoderSampling.Result? sampling = null;
 
         var sessions = new Dictionary<DiffusionModelKind, ModelSession>();
         var provider = options.ExecutionProvider;
@@ -171,13 +193,43 @@ public sealed class StableDiffusionModels : IDisposable
                 try
                 {
                     sessions[kind] = ModelSession.Create(kind, path, options, ref provider, logger);
+                    if (kind == DiffusionModelKind.VaeEncoder && sessions[kind].Outputs.ContainsKey("latent_sample"))
+                    {
+                        sampling = EncoderSampling.Inspect(path, rewrite: !options.KeepEncoderSampling);
+                        if (sampling.DeterministicModel is { } deterministic)
+                        {
+                            sessions[kind].Dispose();
+                            sessions.Remove(kind);
+                            sessions[kind] = ModelSession.Create(kind, path, options, ref provider, logger, deterministic);
+                        }
+                    }
+                }
+                catch (OnnxRuntimeException e) when (e.Message.Contains("Could not find an implementation for", StringComparison.Ordinal))
+                {
+                    problems.Add($"{rel} uses an operator that ONNX Runtime's {provider} provider does not implement: an export optimised for CUDA or DirectML " +
+                        "(onnxruntime's optimize_pipeline.py --float16, Olive) with com.microsoft fused operators. Run it with the CUDA provider, or use an unoptimised export. " +
+                        $"ONNX Runtime said: {ModelSession.OneLine(e.Message)}.");
                 }
                 catch (OnnxRuntimeException e)
                 {
-                    problems.Add($"{rel} could not be loaded by ONNX Runtime ({e.Message.Split('\n')[0].Trim()}).");
+                    problems.Add($"{rel} could not be loaded by ONNX Runtime: {ModelSession.OneLine(e.Message)}.");
+                }
+                catch (Google.Protobuf.InvalidProtocolBufferException e)
+                {
+                    problems.Add($"{rel} could not be read as an ONNX model to check its sampling head ({e.Message}).");
                 }
             }
-            var models = BuildModels(folder, sessions, problems);
+            var kindProblems = new List<string>();
+            PipelineKindCheck.Check(modelIndex, scheduler, sessions.GetValueOrDefault(DiffusionModelKind.Unet),
+                ModelFolderInspector.Int(unetConfig, "in_channels"), kindProblems, notes);
+            if (kindProblems.Count > 0)
+            {
+                // The export is of another pipeline: its own message, not the signature mismatches that follow from it.
+                throw new ModelFolderException(folder, [.. kindProblems, .. problems]);
+            }
+            ExportGeometry.CheckDownscale(folder, sessions.GetValueOrDefault(DiffusionModelKind.VaeEncoder),
+                sessions.GetValueOrDefault(DiffusionModelKind.VaeDecoder), problems, notes);
+            var models = BuildModels(folder, sessions, problems, sampling is { NoiseNodes: > 0 } found ? (found.DeterministicModel is null, found.DeterministicModel is not null) : (false, false));
             ClipTokenizer? tokenizer = null;
             if (problems.Count == 0)
             {
@@ -194,10 +246,15 @@ public sealed class StableDiffusionModels : IDisposable
             {
                 throw new ModelFolderException(folder, problems);
             }
+            int tile = ExportGeometry.DefaultLatentTile(sessions[DiffusionModelKind.Unet], unetConfig, notes);
+            ExportGeometry.NoteStaticShapes(sessions.Values, notes);
+            NoteSampling(sampling, options, notes);
+            NotePrecision(sessions.Values, notes);
             var result = new StableDiffusionModels(folder, sessions.Values.ToArray(), models.Value.Unet, models.Value.Encoder,
                 models.Value.Decoder, models.Value.Text, tokenizer, scheduler, scaling ?? ModelFolderInspector.DefaultScalingFactor,
-                scaling is not null, provider, ModelFolderInspector.IsStandIn(folder), logger);
+                scaling is not null, provider, ModelFolderInspector.IsStandIn(folder), logger, tile, notes.Items.Select(n => n.Text).ToArray());
             result.LogSummary(scheduler);
+            notes.Log(logger);
             return result;
         }
         catch
@@ -284,8 +341,40 @@ public sealed class StableDiffusionModels : IDisposable
         }
     }
 
+    private static void NoteSampling(EncoderSampling.Result? sampling, DiffusionModelOptions options, ExportNotes notes)
+    {
+        if (sampling is null)
+        {
+            return;
+        }
+        if (sampling.NoiseNodes > 0 && !options.KeepEncoderSampling)
+        {
+            notes.Info($"vae_encoder samples latent_sample with an unseeded RandomNormalLike ({sampling.NoiseNodes} node(s)); LatentIndigo zeroed that noise, so encodes return the posterior mean and runs are reproducible (DiffusionModelOptions.KeepEncoderSampling keeps the export's sampling).");
+        }
+        else if (sampling.NoiseNodes > 0)
+        {
+            notes.Warn($"vae_encoder samples latent_sample with an unseeded RandomNormalLike, kept as requested (KeepEncoderSampling): every encode draws new noise, so a seed does not reproduce a run.");
+        }
+        if (sampling.OtherRandomNodes.Count > 0)
+        {
+            notes.Warn($"vae_encoder has random operators LatentIndigo does not rewrite ({string.Join(", ", sampling.OtherRandomNodes.Distinct())}): its encodes may differ from run to run.");
+        }
+    }
+
+    private static void NotePrecision(IEnumerable<ModelSession> sessions, ExportNotes notes)
+    {
+        var types = sessions.Select(s => (s.Name, Type: s.Inputs.Values.Concat(s.Outputs.Values)
+            .Where(m => m.IsTensor && m.ElementDataType is TensorElementType.Float or TensorElementType.Float16)
+            .Select(m => m.ElementDataType).FirstOrDefault(TensorElementType.Float))).ToList();
+        if (types.Select(t => t.Type).Distinct().Count() > 1)
+        {
+            notes.Info("Mixed precision folder: " + string.Join(", ", types.Select(t => $"{t.Name} {SignatureChecker.TypeName(t.Type)}")) +
+                "; each model runs in its own precision (LatentIndigo converts at the boundaries).");
+        }
+    }
+
     private static (UnetModel Unet, VaeEncoderModel Encoder, VaeDecoderModel Decoder, TextEncoderModel Text)? BuildModels(
-        string folder, Dictionary<DiffusionModelKind, ModelSession> sessions, List<string> problems)
+        string folder, Dictionary<DiffusionModelKind, ModelSession> sessions, List<string> problems, (bool Samples, bool Removed) encoderSampling)
     {
         var channelSources = new List<(string Source, int Channels)>();
         UnetParts? unet = null;
@@ -392,9 +481,20 @@ public sealed class StableDiffusionModels : IDisposable
         {
             return null;
         }
+        var unetSample = unet.Session.Inputs["sample"];
+        var unetText = unet.Session.Inputs["encoder_hidden_states"];
         return (
-            new UnetModel(unet.Session, latentChannels, unet.Sample, unet.Timestep, unet.TimestepRank, unet.TimestepLength, unet.Hidden, unet.HiddenSize ?? text.HiddenSize, unet.Output),
-            new VaeEncoderModel(encoder.Session, encoder.Kind, encoder.OutputName, latentChannels, encoder.Input, encoder.Output),
+            new UnetModel(unet.Session, latentChannels, unet.Sample, unet.Timestep, unet.TimestepRank, unet.TimestepLength, unet.Hidden, unet.HiddenSize ?? text.HiddenSize, unet.Output)
+            {
+                StaticSizes = unet.Session.StaticInputs is { } shapes
+                    ? new UnetModel.StaticUnetSizes(StaticShapes.Dim(unetSample, 0), StaticShapes.Dim(unetSample, 2), StaticShapes.Dim(unetSample, 3), StaticShapes.Dim(unetText, 1), shapes)
+                    : null,
+            },
+            new VaeEncoderModel(encoder.Session, encoder.Kind, encoder.OutputName, latentChannels, encoder.Input, encoder.Output)
+            {
+                SamplesNoise = encoderSampling.Samples,
+                SamplingRemoved = encoderSampling.Removed,
+            },
             new VaeDecoderModel(decoder.Session, latentChannels, decoder.Input, decoder.Output),
             new TextEncoderModel(text.Session, text.Ids, text.Output, text.HiddenSize ?? unet.HiddenSize));
     }
@@ -414,7 +514,8 @@ public sealed class StableDiffusionModels : IDisposable
             "VAE encoder output {EncoderOutput} ({EncoderNote}), UNet timestep {TimestepForm}, text hidden size {Hidden}, " +
             "scaling_factor {Scaling} ({ScalingSource}), prediction type {Prediction} (scheduler {SchedulerClass}).",
             Folder, IsStandIn ? " [STAND-IN MODELS, not a real diffusion model]" : "", ExecutionProvider, Precision, LatentChannels,
-            VaeEncoder.OutputName, EncoderOutput == VaeEncoderOutputKind.LatentParameters ? "mean of latent_parameters is used" : "already sampled by the export",
+            VaeEncoder.OutputName, EncoderOutput == VaeEncoderOutputKind.LatentParameters ? "mean of latent_parameters is used"
+                : VaeEncoder.SamplingRemoved ? "sampling head removed: posterior mean" : VaeEncoder.SamplesNoise ? "sampled by the export at every call" : "no sampling head found",
             (Unet.TimestepRank == 0 ? "rank 0 " : "[batch] ") + SignatureChecker.TypeName(Unet.TimestepElementType), HiddenSize,
             ScalingFactor.ToString(CultureInfo.InvariantCulture),
             ScalingFactorFromConfig ? "from the VAE config" : "no VAE config states it: SD 1.x/2.x default",

@@ -71,6 +71,7 @@ public sealed class UnetModel
         CheckLatents(latents);
         CheckHiddenStates(encoderHiddenStates, latents.size(0));
         CheckTimestep(timestep);
+        CheckStaticSizes(latents.size(0), latents.size(2), latents.size(3), encoderHiddenStates.size(1), guidance: false);
         using var call = _session.Enter();
         long b = latents.size(0);
         var bound = GetBinding(b, latents.size(2), latents.size(3), encoderHiddenStates.size(1), encoderHiddenStates.size(2));
@@ -89,7 +90,7 @@ public sealed class UnetModel
     /// <summary>
     /// Runs the UNet with a prompt's conditioning. With classifier-free guidance (scale ≠ 1 and an unconditional
     /// embedding) it runs one batch of 2B (unconditional, then conditional) and returns
-    /// ε_u + s·(ε_c − ε_u); otherwise it is <see cref="PredictNoise(Tensor, int, Tensor, CancellationToken)"/> with the
+    /// ε_u + s·(ε_c − ε_u); an export with a static batch of B runs the two halves one after the other instead. Otherwise it is <see cref="PredictNoise(Tensor, int, Tensor, CancellationToken)"/> with the
     /// conditional embedding. The result belongs to the model (see remarks).
     /// </summary>
     public Tensor PredictNoise(Tensor latents, int timestep, TextConditioning conditioning, CancellationToken cancellationToken = default)
@@ -105,6 +106,15 @@ public sealed class UnetModel
         var cond = conditioning.Conditional;
         var uncond = conditioning.Unconditional!;
         CheckHiddenStates(cond, b);
+        double s = conditioning.GuidanceScale;
+        if (StaticSizes?.Batch is { } staticBatch && staticBatch == b)
+        {
+            // A static batch of B cannot take the 2B batch: unconditional, then conditional, in two runs.
+            using var unconditional = PredictNoise(latents, timestep, uncond, cancellationToken).clone();
+            var conditional = PredictNoise(latents, timestep, cond, cancellationToken); // the model's buffer, reused by the next call anyway
+            return conditional.mul_(s).add_(unconditional, alpha: 1 - s);
+        }
+        CheckStaticSizes(2 * b, latents.size(2), latents.size(3), cond.size(1), guidance: true);
         using var call = _session.Enter();
         var bound = GetBinding(2 * b, latents.size(2), latents.size(3), cond.size(1), cond.size(2));
         using (var first = bound.Sample.Tensor.narrow(0, 0, b))
@@ -128,7 +138,6 @@ public sealed class UnetModel
         var guided = bound.Guided ??= bound.Owner.Keep(torch.empty([b, LatentChannels, latents.size(2), latents.size(3)], ScalarType.Float32, _session.Device));
         using var u = output.narrow(0, 0, b);
         using var c = output.narrow(0, b, b);
-        double s = conditioning.GuidanceScale;
         guided.copy_(u).mul_(1 - s).add_(c, alpha: s);
         return guided;
     }
@@ -156,6 +165,38 @@ public sealed class UnetModel
         GetBinding(batch, height, width, sequenceLength, hiddenSize).Output.Value;
 
     internal void DisposeBuffers() => _bindings.Dispose();
+
+    /// <summary>Static sizes the export declares (null: all symbolic).</summary>
+    internal StaticUnetSizes? StaticSizes { get; init; }
+
+    // A static-shape export fails in ONNX Runtime at other sizes; say which size and what to change before running.
+    private void CheckStaticSizes(long batch, long height, long width, long sequence, bool guidance)
+    {
+        if (StaticSizes is not { } s)
+        {
+            return;
+        }
+        var wrong = new List<string>();
+        if (s.Batch is { } b && b != batch)
+        {
+            wrong.Add(guidance
+                ? $"batch {b}, but classifier-free guidance runs the unconditional and conditional halves together (batch {batch}): use guidance scale 1 with this export"
+                : $"batch {b}, but this call has batch {batch}");
+        }
+        if ((s.Height is { } h && h != height) || (s.Width is { } w && w != width))
+        {
+            wrong.Add($"latents of {s.Height?.ToString() ?? "any"}×{s.Width?.ToString() ?? "any"}, but this call has {height}×{width}: use latent tiles of that size (RestoreOptions.LatentTileSize, CLI --tile)");
+        }
+        if (s.Sequence is { } q && q != sequence)
+        {
+            wrong.Add($"{q} text tokens, but this call has {sequence}");
+        }
+        if (wrong.Count > 0)
+        {
+            throw new LatentIndigoException(
+                $"The unet was exported with static input sizes ({s.Description}) and takes only {string.Join("; and ", wrong)}. Or re-export it with dynamic axes.");
+        }
+    }
 
     private UnetBinding GetBinding(long b, long h, long w, long seq, long hidden)
     {
@@ -229,6 +270,9 @@ public sealed class UnetModel
             destination.copy_(source);
         }
     }
+
+    /// <summary>The UNet's static input sizes (null where symbolic) and their description for messages.</summary>
+    internal sealed record StaticUnetSizes(int? Batch, int? Height, int? Width, int? Sequence, string Description);
 
     private sealed class UnetBinding : ShapeBinding
     {

@@ -37,6 +37,16 @@ public sealed class VaeEncoderModel
     /// <summary>Latent channels C (half of <c>latent_parameters</c>' channels).</summary>
     public int LatentChannels { get; }
 
+    /// <summary>
+    /// True when every encode draws fresh noise: a <c>latent_sample</c> export whose <c>RandomNormalLike</c> sampling
+    /// head was kept (<see cref="DiffusionModelOptions.KeepEncoderSampling"/>). By default LatentIndigo zeroes that
+    /// noise at load, so encodes return the posterior mean and runs are reproducible.
+    /// </summary>
+    public bool SamplesNoise { get; internal init; }
+
+    /// <summary>True when LatentIndigo removed the export's sampling head at load (encodes return the posterior mean).</summary>
+    public bool SamplingRemoved { get; internal init; }
+
     /// <summary>Element type of <c>sample</c>.</summary>
     public TensorElementType InputElementType { get; }
 

@@ -116,7 +116,7 @@ public sealed class RestorationPipeline : IDisposable
         CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
-        var o = (options ?? RestoreOptions.Default).Validate();
+        var o = (options ?? RestoreOptions.Default).ForExport(models?.DefaultLatentTileSize).Validate();
         CheckInput(lowQuality, o);
         CheckComponents(o);
         if (Interlocked.CompareExchange(ref busy, 1, 0) != 0)

@@ -87,12 +87,27 @@ public sealed record RestoreOptions
     /// <summary>
     /// Latent tile size (latent pixels; 64 = 512 image pixels). Larger latents are tiled, and the INN passes over the
     /// whole output (finish, quality figure) run in windows of the same pixel size (<see cref="Invertible.InnTiling"/>),
-    /// so memory is bounded by the tile. Default 64.
+    /// so memory is bounded by the tile. Null (default): the export's
+    /// <see cref="Diffusion.StableDiffusionModels.DefaultLatentTileSize"/> (its static UNet size, else
+    /// <c>unet/config.json</c> <c>sample_size</c>: 64 for SD 1.x / 2.x base, 96 for SD 2.x 768-v), 64 without one.
     /// </summary>
-    public int LatentTileSize { get; init; } = 64;
+    public int? LatentTileSize { get; init; }
 
-    /// <summary>Overlap between neighbouring latent tiles (latent pixels), less than the tile size. Default 32.</summary>
-    public int LatentTileOverlap { get; init; } = 32;
+    /// <summary>
+    /// Overlap between neighbouring latent tiles (latent pixels), less than the tile size. Null (default): half the
+    /// tile, rounded down to a multiple of 8 (32 for 64).
+    /// </summary>
+    public int? LatentTileOverlap { get; init; }
+
+    /// <summary>The latent tile size in use (after <see cref="ForExport"/>; 64 when neither caller nor export states one).</summary>
+    internal int Tile => LatentTileSize ?? 64;
+
+    /// <summary>The latent tile overlap in use.</summary>
+    internal int TileOverlap => LatentTileOverlap ?? Tile / 2 / 8 * 8;
+
+    /// <summary>These options with the export's default tile size where the caller left it open.</summary>
+    internal RestoreOptions ForExport(int? exportTileSize) =>
+        LatentTileSize is null && exportTileSize is { } t ? this with { LatentTileSize = t } : this;
 
     /// <summary>
     /// Latent tiles that go through the UNet, the guidance and the manifold regularisation together, as one batch.
@@ -153,7 +168,7 @@ public sealed record RestoreOptions
     {
         const long MiB = 1L << 20;
         long outputPixels = (long)inputWidth * ScaleFactor * inputHeight * ScaleFactor;
-        double tileArea = LatentTileSize / 64.0 * (LatentTileSize / 64.0) * (TileBatchSize ?? 1);
+        double tileArea = Tile / 64.0 * (Tile / 64.0) * (TileBatchSize ?? 1);
         return Strategy switch
         {
             GuidanceStrategy.InnOnly => 450 * MiB + 128 * outputPixels,
@@ -187,11 +202,11 @@ public sealed record RestoreOptions
         Require(ManifoldEveryKSteps is null or >= 1, $"ManifoldEveryKSteps must be ≥ 1; got {ManifoldEveryKSteps}.");
         Require(RefinementLearningRate is > 0 and < 1, $"RefinementLearningRate must be in (0, 1); got {RefinementLearningRate}.");
         Require(RefinementStepsPerSamplingStep is >= 1 and <= 100, $"RefinementStepsPerSamplingStep must be 1–100; got {RefinementStepsPerSamplingStep}.");
-        Require(LatentTileSize is >= 8 and <= 1024, $"LatentTileSize must be 8–1024 latent pixels; got {LatentTileSize}.");
-        Require(LatentTileOverlap >= 0 && LatentTileOverlap < LatentTileSize,
-            $"LatentTileOverlap must be ≥ 0 and less than LatentTileSize ({LatentTileSize}); got {LatentTileOverlap}.");
-        Require(LatentTileSize % 8 == 0 && LatentTileOverlap % 8 == 0,
-            $"LatentTileSize and LatentTileOverlap must be multiples of 8 (tile offsets must map to whole low-quality pixels); got {LatentTileSize} and {LatentTileOverlap}.");
+        Require(Tile is >= 8 and <= 1024, $"LatentTileSize must be 8–1024 latent pixels; got {Tile}.");
+        Require(TileOverlap >= 0 && TileOverlap < Tile,
+            $"LatentTileOverlap must be ≥ 0 and less than LatentTileSize ({Tile}); got {TileOverlap}.");
+        Require(Tile % 8 == 0 && TileOverlap % 8 == 0,
+            $"LatentTileSize and LatentTileOverlap must be multiples of 8 (tile offsets must map to whole low-quality pixels); got {Tile} and {TileOverlap}.");
         Require(TileBatchSize is null or (>= 1 and <= 64), $"TileBatchSize must be 1–64 (or null for automatic); got {TileBatchSize}.");
         Require(MaxOutputPixels > 0, $"MaxOutputPixels must be positive; got {MaxOutputPixels}.");
         Require(ClassifierFreeGuidanceScale is >= 1 and <= 30, $"ClassifierFreeGuidanceScale must be 1–30; got {ClassifierFreeGuidanceScale}.");

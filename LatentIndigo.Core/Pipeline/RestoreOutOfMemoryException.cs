@@ -35,9 +35,9 @@ public sealed class RestoreOutOfMemoryException : LatentIndigoException
         {
             advice.Add($"TileBatchSize = 1 (now {tileBatchSize} tiles per model call)");
         }
-        if (options.LatentTileSize > 32)
+        if (options.Tile > 32)
         {
-            advice.Add($"a smaller LatentTileSize, e.g. {options.LatentTileSize / 2} (now {options.LatentTileSize}; CLI --tile)");
+            advice.Add($"a smaller LatentTileSize, e.g. {options.Tile / 2} (now {options.Tile}; CLI --tile)");
         }
         if (options.Strategy == GuidanceStrategy.PixelInn)
         {

@@ -127,7 +127,7 @@ internal sealed class RestoreRun
     {
         var models = pipeline.Models!;
         var vae = models.Vae;
-        var vaeTiling = new VaeTiling(options.LatentTileSize * 8, Math.Min(64, options.LatentTileSize * 4));
+        var vaeTiling = new VaeTiling(options.Tile * 8, Math.Min(64, options.Tile * 4));
         bool latentStrategy = options.Strategy == GuidanceStrategy.LatentInn;
         var latentInn = latentStrategy ? pipeline.InnForScale(latent: true, options.ScaleFactor) : null;
 
@@ -161,7 +161,7 @@ internal sealed class RestoreRun
 
         Enter(RestoreStage.Sampling);
         int height = (int)latent.shape[2], width = (int)latent.shape[3];
-        var windows = LatentTiling.Windows(height, width, options.LatentTileSize, options.LatentTileSize - options.LatentTileOverlap);
+        var windows = LatentTiling.Windows(height, width, options.Tile, options.Tile - options.TileOverlap);
         var weights = (windows.Count == 1
             ? torch.ones(windows[0].Height, windows[0].Width)
             : LatentTiling.GaussianWeights(windows[0].Height, windows[0].Width)).to(latent.device);
@@ -337,7 +337,7 @@ internal sealed class RestoreRun
     }
 
     /// <summary>The INN passes over the whole image run in windows of the diffusion tile's pixel size.</summary>
-    private InnTiling PixelTiling => pixelTiling ??= new InnTiling(options.LatentTileSize * 8);
+    private InnTiling PixelTiling => pixelTiling ??= new InnTiling(options.Tile * 8);
 
     /// <summary>Stops the run where NaN or ∞ first appear, naming the stage (one reduction; the data stays on its device).</summary>
     private static void CheckFinite(Tensor t, string stage)

@@ -28,7 +28,11 @@ internal sealed class ModelSession : IDisposable
         Provider = provider;
         Device = device;
         MemoryInfo = memoryInfo;
+        StaticInputs = StaticShapes.Describe(session.InputMetadata);
     }
+
+    /// <summary>The inputs with their shapes when the model declares static sizes (batch or spatial), else null.</summary>
+    public string? StaticInputs { get; }
 
     public DiffusionModelKind Kind { get; }
 
@@ -119,8 +123,11 @@ internal sealed class ModelSession : IDisposable
             }
             catch (OnnxRuntimeException e)
             {
-                throw new LatentIndigoException(
-                    $"The {Name} model failed in ONNX Runtime ({e.Message.Split('\n')[0].Trim()}). If the export was made with static input sizes, run it at those sizes (or re-export with dynamic axes).", e);
+                // ONNX Runtime's whole message: its later lines say which dimension failed ("index: 0 Got: 2 Expected: 1").
+                var advice = StaticInputs is { } shapes
+                    ? $"This export declares static input sizes ({shapes}): run it at those sizes or re-export it with dynamic axes."
+                    : "Check the input sizes against the export.";
+                throw new LatentIndigoException($"The {Name} model failed in ONNX Runtime: {OneLine(e.Message)}. {advice}", e);
             }
             finally
             {
@@ -131,6 +138,10 @@ internal sealed class ModelSession : IDisposable
             }
         }
     }
+
+    /// <summary>ONNX Runtime's multi-line message on one line (line breaks become " | ").</summary>
+    public static string OneLine(string message) =>
+        string.Join(" | ", message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).TrimEnd('.');
 
     /// <summary>Terminates an in-flight run, waits for it to return, then releases the session.</summary>
     public void Dispose()
@@ -156,8 +167,12 @@ internal sealed class ModelSession : IDisposable
     }
 
     /// <summary>Creates the session for one model file with the requested provider, mapping provider failures.</summary>
+    /// <remarks>
+    /// <paramref name="modelBytes"/>, when given, replaces the file's content (a rewritten graph); external-data weights
+    /// are still read from the file's folder.
+    /// </remarks>
     public static ModelSession Create(DiffusionModelKind kind, string path, DiffusionModelOptions options,
-        ref ExecutionProviderKind provider, ILogger logger)
+        ref ExecutionProviderKind provider, ILogger logger, byte[]? modelBytes = null)
     {
         var sessionOptions = new SessionOptions();
         try
@@ -179,10 +194,19 @@ internal sealed class ModelSession : IDisposable
                 provider = ExecutionProviderKind.Cpu; // TryAppendCuda threw unless fallback is allowed (and logged)
             }
             options.ConfigureSession?.Invoke(kind, sessionOptions);
+            InferenceSession Open(SessionOptions so)
+            {
+                if (modelBytes is null)
+                {
+                    return new InferenceSession(path, so);
+                }
+                so.AddSessionConfigEntry("session.model_external_initializers_file_folder_path", System.IO.Path.GetDirectoryName(path)!);
+                return new InferenceSession(modelBytes, so);
+            }
             InferenceSession session;
             try
             {
-                session = new InferenceSession(path, sessionOptions);
+                session = Open(sessionOptions);
             }
             catch (OnnxRuntimeException e) when (cuda && ExecutionProviders.LooksLikeProviderFailure(e))
             {
@@ -194,7 +218,7 @@ internal sealed class ModelSession : IDisposable
                 sessionOptions.Dispose();
                 sessionOptions = new SessionOptions();
                 options.ConfigureSession?.Invoke(kind, sessionOptions);
-                session = new InferenceSession(path, sessionOptions);
+                session = Open(sessionOptions);
                 provider = ExecutionProviderKind.Cpu;
                 cuda = false;
             }

@@ -91,9 +91,8 @@ public sealed class RestoreCommand : Command<RestoreCommand.Settings>
 
         /// <summary>Latent tile size.</summary>
         [CommandOption("--tile <N>")]
-        [Description("Latent tile size in latent pixels, multiple of 8 (default 64 = 512 image pixels).")]
-        [DefaultValue(64)]
-        public int Tile { get; init; } = 64;
+        [Description("Latent tile size in latent pixels, multiple of 8 (default: the export's, from its static size or unet/config.json sample_size; 64 = 512 image pixels otherwise).")]
+        public int? Tile { get; init; }
 
         /// <summary>Prompt.</summary>
         [CommandOption("--prompt <TEXT>")]

@@ -69,13 +69,20 @@ public sealed class SdCheckCommand : Command<SdCheckCommand.Settings>
         Row("execution provider", models.ExecutionProvider.ToString());
         Row("precision", models.Precision.ToString());
         Row("latent channels", models.LatentChannels.ToString(CultureInfo.InvariantCulture));
-        Row("VAE encoder output", models.VaeEncoder.OutputName + (models.EncoderOutput == VaeEncoderOutputKind.LatentParameters ? " (mean used)" : ""));
+        Row("VAE encoder output", models.VaeEncoder.OutputName + (models.EncoderOutput == VaeEncoderOutputKind.LatentParameters ? " (mean used)"
+            : models.VaeEncoder.SamplingRemoved ? " (sampling head removed: posterior mean)" : models.VaeEncoder.SamplesNoise ? " (sampled at every call)" : ""));
+        Row("default latent tile", models.DefaultLatentTileSize.ToString(CultureInfo.InvariantCulture));
         Row("UNet timestep", (models.Unet.TimestepRank == 0 ? "scalar " : "[batch] ") + models.Unet.TimestepElementType);
         Row("text hidden size", models.HiddenSize.ToString(CultureInfo.InvariantCulture));
         Row("scaling factor", models.ScalingFactor.ToString(CultureInfo.InvariantCulture) + (models.ScalingFactorFromConfig ? "" : " (default: no VAE config states it)"));
         Row("prediction type", models.PredictionType.ToString());
         Row("scheduler", models.SchedulerConfig.ToString());
         console.Write(table);
+        // What loading decided about this export (overridden settings, rewritten graphs, static-size constraints, …).
+        foreach (var note in models.LoadNotes)
+        {
+            console.MarkupLineInterpolated($"[yellow]note:[/] {note}");
+        }
 
         using var scope = torch.NewDisposeScope();
         var timings = new List<(string, double)> { ("load + validate", loadMs) };
