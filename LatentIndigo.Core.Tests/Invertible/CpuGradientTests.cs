@@ -14,8 +14,15 @@ namespace LatentIndigo.Tests.Invertible;
 /// backward returns NaN or errors of order 1 here (docs/cpu.md); the sizes are chosen so that libtorch would pick oneDNN
 /// for these convolutions (batch 2: it uses oneDNN for any batch above 1).
 /// </summary>
+[Collection(TorchCpuSettingsCollection.Name)]
 public class CpuGradientTests
 {
+    /// <summary>
+    /// Set to <c>Libtorch</c> to run these tests against libtorch's own convolution backward, e.g. to see them fail on
+    /// an affected machine: <c>LATENTINDIGO_TEST_CONVOLUTION_GRADIENT=Libtorch dotnet test --filter CpuGradientTests</c>.
+    /// </summary>
+    private const string RouteVariable = "LATENTINDIGO_TEST_CONVOLUTION_GRADIENT";
+
     // Median over seeds of max|g32 − g64| / max|g64| (the measure of the project's cpu-grad-check tool). Measured on an
     // unaffected AMD EPYC, 2026-11-27: medians 1.5e-7 to 3e-7, worst single run 4.5e-7. A kernel flip left out of the
     // input gradient gives 0.2–0.7; oneDNN's broken backward gives NaN, or a median 0.8 when finite. 1e-4 also leaves
@@ -77,20 +84,31 @@ public class CpuGradientTests
     /// <summary>Runs <paramref name="gradient"/> on the float32 and float64 networks for every seed and checks the median error.</summary>
     private static void AssertMatchesFloat64(string kind, int width, string what, Func<LiftingInn, ScalarType, Tensor, Tensor, Tensor, Tensor> gradient)
     {
+        var route = Enum.TryParse<ConvolutionGradientRoute>(Environment.GetEnvironmentVariable(RouteVariable), out var chosen)
+            ? chosen
+            : ConvolutionGradientRoute.ForwardConvolutions;
         var errors = new List<double>();
-        foreach (int seed in Seeds)
+        TorchCpuSettings.ConvolutionGradient = route;
+        try
         {
-            using var scope = NewDisposeScope();
-            var (inn32, inn64, x, y, cond) = Setup(kind, width, seed);
-            using (inn32)
-            using (inn64)
+            foreach (int seed in Seeds)
             {
-                var g64 = gradient(inn64, float64, x, y, cond);
-                var g32 = gradient(inn32, float32, x, y, cond);
-                errors.Add(RelativeError(g32, g64));
+                using var scope = NewDisposeScope();
+                var (inn32, inn64, x, y, cond) = Setup(kind, width, seed);
+                using (inn32)
+                using (inn64)
+                {
+                    var g64 = gradient(inn64, float64, x, y, cond);
+                    var g32 = gradient(inn32, float32, x, y, cond);
+                    errors.Add(RelativeError(g32, g64));
+                }
             }
         }
-        AssertMedianBelowTolerance(errors, $"{kind} width {width}, {what}");
+        finally
+        {
+            TorchCpuSettings.ConvolutionGradient = ConvolutionGradientRoute.ForwardConvolutions;
+        }
+        AssertMedianBelowTolerance(errors, $"{kind} width {width}, {what} ({route} route)");
     }
 
     [Theory]
