@@ -207,15 +207,24 @@ public sealed partial class LiftingInn
             Width = header.Width,
             ConditionSize = header.ConditionSize,
         };
-        LiftingInn inn;
         try
         {
-            inn = new LiftingInn(options);
+            options.Validate();
         }
         catch (InvalidInnOptionsException ex)
         {
             throw new InnWeightsException($"'{sourceName}' stores invalid options: {ex.Message}", ex);
         }
+        // A header of a few bytes can declare a network of many gigabytes: check that the file holds the weights it
+        // declares (4 bytes per float32 scalar) before allocating the network.
+        long declaredBytes = options.CountParameters() * sizeof(float);
+        if (stream.CanSeek && declaredBytes > stream.Length - stream.Position)
+        {
+            throw new InnWeightsException(
+                $"'{sourceName}' declares a network of {options.CountParameters():N0} parameters ({declaredBytes / 1e6:N1} MB of weights, options {options}) "
+                + $"but holds only {stream.Length - stream.Position:N0} more bytes: the file is truncated or its header is damaged.");
+        }
+        var inn = new LiftingInn(options);
         try
         {
             inn.load(reader, strict: true);

@@ -36,6 +36,18 @@ public sealed class LiftingInnOptions
     /// <summary>The size reduction of the coarse band, 2^<see cref="Levels"/>.</summary>
     public int ScaleFactor => 1 << Levels;
 
+    /// <summary>
+    /// The number of trainable scalars a network with these options has, counted from the architecture without building
+    /// it (488,960 for <see cref="Pixel"/>): four lifting steps, each a predictor ResNet(C → 3C) and an updater ResNet(3C → C).
+    /// </summary>
+    internal long CountParameters()
+    {
+        long w = Width;
+        long block = 2 * (w * w * 9 + w) + (ConditionSize * 64L + 64) + (64 * w + w);
+        long ResNet(long inChannels, long outChannels) => inChannels * w * 9 + ResBlocks * block + w * outChannels * 9;
+        return LiftingSteps * (ResNet(Channels, 3L * Channels) + ResNet(3L * Channels, Channels));
+    }
+
     /// <summary>A copy that later changes to this object do not affect.</summary>
     public LiftingInnOptions Clone() => (LiftingInnOptions)MemberwiseClone();
 
