@@ -133,6 +133,9 @@ public static class StandInModelBuilder
             ["vae_decoder"] = new[] { "diffusers", "OnnxRuntimeModel" }, ["text_encoder"] = new[] { "diffusers", "OnnxRuntimeModel" },
             ["tokenizer"] = new[] { "transformers", "CLIPTokenizer" }, ["scheduler"] = new[] { "diffusers", SchedulerClass(o) },
         });
+        // The marker file LatentIndigo.Core looks for (ModelFolderInspector.StandInMarkerFile; StandIns does not reference Core).
+        File.WriteAllText(Path.Combine(folder, "LATENTINDIGO-STAND-IN.txt"),
+            "LatentIndigo stand-in models with random weights: not a diffusion model, for tests and demos of plumbing only.\n");
         foreach (var rel in o.CorruptConfigs)
         {
             var path = Path.Combine(folder, rel);

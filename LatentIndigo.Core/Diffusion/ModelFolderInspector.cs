@@ -80,9 +80,19 @@ internal static class ModelFolderInspector
         return root;
     }
 
-    /// <summary>True when model_index.json marks the folder as LatentIndigo stand-in models.</summary>
+    /// <summary>
+    /// The file LatentIndigo's stand-in builder writes at the top of a stand-in folder, beside the <c>_stand_in</c> key of
+    /// model_index.json, so that a damaged model_index.json cannot make random-weight models pass for real ones.
+    /// </summary>
+    internal const string StandInMarkerFile = "LATENTINDIGO-STAND-IN.txt";
+
+    /// <summary>True when the folder holds the stand-in marker file or model_index.json marks it as stand-in models.</summary>
     public static bool IsStandIn(string folder)
     {
+        if (File.Exists(Path.Combine(folder, StandInMarkerFile)))
+        {
+            return true;
+        }
         var root = ReadJsonObject(folder, "model_index.json", problems: null);
         return root is { } r && r.TryGetProperty("_stand_in", out _);
     }

@@ -82,5 +82,21 @@ public class ExportDefaultsTests
         Assert.Contains("not valid JSON", warning);
         Assert.Contains("ignored", warning);
         Assert.Contains(models.LoadNotes, n => n == warning);
+        // The stand-in banner does not depend on model_index.json being readable.
+        Assert.True(models.IsStandIn);
+    }
+
+    [Fact]
+    public void A_stand_in_folder_is_recognised_by_its_marker_file_alone()
+    {
+        using var folder = StandInModelBuilder.CreateTemporary(new StandInOptions());
+        File.Delete(Path.Combine(folder.Path, "model_index.json"));
+        using (var models = StableDiffusionModels.Load(folder.Path))
+        {
+            Assert.True(models.IsStandIn);
+        }
+        File.Delete(Path.Combine(folder.Path, "LATENTINDIGO-STAND-IN.txt"));
+        using var unmarked = StableDiffusionModels.Load(folder.Path);
+        Assert.False(unmarked.IsStandIn);
     }
 }
