@@ -214,16 +214,9 @@ public sealed class RestoreCommand : Command<RestoreCommand.Settings>
             input => RestorationPipeline.CheckInputFile(input, options));
 
         // Stand-in UNet = the exact denoiser for Gaussian data, so sampling behaves sensibly (still random "weights").
-        using var standIn = settings.StandIn
-            ? StandInModelBuilder.CreateTemporary(new StandInOptions
-            {
-                UnetBehavior = StandInUnetBehavior.GaussianDenoiser,
-                Cost = settings.StandInCost switch { "sd" => LatentIndigo.StandIns.StandInCost.SdLike, "cpu" => LatentIndigo.StandIns.StandInCost.CpuBenchmark, _ => null },
-                VaeCost = settings.StandInCost switch { "sd" => new LatentIndigo.StandIns.StandInCost(320, 32), "cpu" => new LatentIndigo.StandIns.StandInCost(128, 8), _ => null },
-                ExternalData = settings.StandInCost == "sd",
-            })
-            : null;
-        using var pipeline = CreatePipeline(settings, standIn?.Path, strategy);
+        using var standIn = settings.StandIn ? PipelineFactory.CreateStandIn(settings.StandInCost) : null;
+        using var pipeline = PipelineFactory.Create(settings.Inn ?? PipelineFactory.DefaultInn(settings.Blind, settings.Degradation),
+            settings.Model ?? standIn?.Path, settings.LatentInn, strategy == GuidanceStrategy.LatentInn && settings.StandIn, settings.ModelOptions());
         PrintBanner(console, settings, pipeline, strategy);
 
         var results = new List<(string Input, string Output, RestoreResult Result)>();
@@ -258,45 +251,6 @@ public sealed class RestoreCommand : Command<RestoreCommand.Settings>
             }
         }
         return 0;
-    }
-
-    private static RestorationPipeline CreatePipeline(Settings settings, string? standInFolder, GuidanceStrategy strategy)
-    {
-        // The real-world INN imitates the average of random Real-ESRGAN degradations: right for --blind or a non-bicubic
-        // --degradation, but it leaves a faint grid on clean downscales, where the bicubic INN (51 dB) is the better model.
-        bool realWorld = settings.Blind
-            || (settings.Degradation is not null && !settings.Degradation.TrimStart().StartsWith("bicubic", StringComparison.OrdinalIgnoreCase));
-        string innName = settings.Inn ?? (realWorld ? "realworld-x4" : "bicubic-x4");
-        var pixelInn = InnCommandSupport.LoadInn(innName);
-        LiftingInn? latentInn = null;
-        StableDiffusionModels? models = null;
-        try
-        {
-            if (pixelInn.Channels != 3)
-            {
-                throw new CliUserException($"The INN '{innName}' works on {pixelInn.Channels} channels; restore needs a pixel (RGB) INN.");
-            }
-            string? folder = settings.Model ?? standInFolder;
-            models = folder is null ? null : StableDiffusionModels.Load(folder, settings.ModelOptions());
-            if (settings.LatentInn is not null)
-            {
-                latentInn = InnCommandSupport.LoadInn(settings.LatentInn);
-            }
-            else if (strategy == GuidanceStrategy.LatentInn && settings.StandIn)
-            {
-                // The stand-in VAE has no trained latent INN; an untrained one (the plain polyphase split) shows the plumbing.
-                latentInn = new LiftingInn(new LiftingInnOptions { Channels = models!.LatentChannels, Offset = 0, Levels = 2 });
-                latentInn.ResetToLazyWavelet();
-            }
-            return new RestorationPipeline(models, pixelInn, latentInn);
-        }
-        catch
-        {
-            models?.Dispose();
-            pixelInn.Dispose();
-            latentInn?.Dispose();
-            throw;
-        }
     }
 
     private static void PrintBanner(IAnsiConsole console, Settings settings, RestorationPipeline pipeline, GuidanceStrategy strategy)
