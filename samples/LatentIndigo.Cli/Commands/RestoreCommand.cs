@@ -104,6 +104,11 @@ public sealed class RestoreCommand : Command<RestoreCommand.Settings>
         [Description("Also write a side-by-side PNG: the input (nearest-neighbour upscaled) next to the result. Single input only.")]
         public string? Compare { get; init; }
 
+        /// <summary>Machine-readable report.</summary>
+        [CommandOption("--report <FILE>")]
+        [Description("Also write a JSON report: per image the sizes, strategy, device, per-stage times and metrics (full precision, unlike the table).")]
+        public string? Report { get; init; }
+
         /// <summary>Tiles per batch.</summary>
         [CommandOption("--tile-batch <N>")]
         [Description("Latent tiles processed together (1-64). Default: 8 for latent guidance on a GPU (hides the INN step's launch overhead), else 1.")]
@@ -212,6 +217,10 @@ public sealed class RestoreCommand : Command<RestoreCommand.Settings>
         // Everything that can be checked without running is checked before any work: paths, collisions, sizes.
         var jobs = RestorePlan.Create(settings.Input, settings.Output, settings.Compare, settings.Force,
             input => RestorationPipeline.CheckInputFile(input, options));
+        if (settings.Report is not null)
+        {
+            RestoreReport.Check(settings.Report, jobs, settings.Force);
+        }
 
         // Stand-in UNet = the exact denoiser for Gaussian data, so sampling behaves sensibly (still random "weights").
         using var standIn = settings.StandIn ? PipelineFactory.CreateStandIn(settings.StandInCost) : null;
@@ -240,6 +249,10 @@ public sealed class RestoreCommand : Command<RestoreCommand.Settings>
             if (settings.Compare is not null)
             {
                 WriteComparison(jobs[0].Input, results[0].Result, settings.Compare, settings.Force);
+            }
+            if (settings.Report is not null)
+            {
+                RestoreReport.Write(settings.Report, results, pipeline, settings.Scale);
             }
             PrintSummary(console, results, pipeline);
         }
