@@ -164,6 +164,7 @@ public class EvalCommandTests
         ImageIO.Save(torch.rand(1, 3, 12, 15), Path.Combine(lq, "man.png"));
         Refused(1, Path.Combine(lq, "man.png"), "eval", "--hr", hr, "--lq", lq, "--strategies", "bicubic", "--out", output);
         Refused(1, "--model", "eval", "--hr", hr, "--degradation", "bicubic:x4", "--strategies", "pixel", "--out", output);
+        Refused(1, "unet", "eval", "--hr", hr, "--degradation", "bicubic:x4", "--strategies", "pixel", "--model", folder.File("empty"), "--out", output);
         Refused(1, "missing.onnx", "eval", "--hr", hr, "--degradation", "bicubic:x4", "--out", output, "--perceptual", folder.File("missing.onnx"));
     }
 }

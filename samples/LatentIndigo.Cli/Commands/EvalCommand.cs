@@ -184,8 +184,6 @@ public sealed class EvalCommand : Command<EvalCommand.Settings>
 
         string settingsText = Fingerprint(settings, degradation, scale, perceptual);
         var records = Resume(output, settingsText, settings.Force);
-        CliPaths.EnsureWritableFolder(output, Path.Combine(output, "results.csv"));
-        EvaluationReport.WriteAtomically(Path.Combine(output, SettingsFile), settingsText);
 
         bool needsPipeline = strategies.Any(s => s.Guidance is not null);
         using var standIn = settings.StandIn && strategies.Any(s => s.NeedsDiffusion) ? PipelineFactory.CreateStandIn("none") : null;
@@ -193,6 +191,9 @@ public sealed class EvalCommand : Command<EvalCommand.Settings>
             ? PipelineFactory.Create(settings.Inn ?? PipelineFactory.DefaultInn(settings.Lq is not null && degradation is null, settings.Degradation),
                 settings.Model ?? standIn?.Path, settings.LatentInn, settings.StandIn, settings.ModelOptions())
             : null;
+        // Only now, with every input checked and the models loaded, does anything get written.
+        CliPaths.EnsureWritableFolder(output, Path.Combine(output, "results.csv"));
+        EvaluationReport.WriteAtomically(Path.Combine(output, SettingsFile), settingsText);
         if (settings.StandIn)
         {
             console.MarkupLine("[black on yellow] STAND-IN MODELS [/] [yellow]pixel, latent and none run on stand-in models with random weights: not a generative prior, and not a measure of LatentINDIGO's quality.[/]");
