@@ -1,9 +1,6 @@
 using System.ComponentModel;
-using LatentIndigo.Diffusion;
 using LatentIndigo.Imaging;
-using LatentIndigo.Invertible;
 using LatentIndigo.Pipeline;
-using LatentIndigo.StandIns;
 using Spectre.Console;
 using Spectre.Console.Cli;
 using TorchSharp;
