@@ -60,6 +60,8 @@ public class EvalCommandTests
         string md = File.ReadAllText(Path.Combine(output, "results.md"));
         Assert.Contains("| inn-only | 2 |", md);
         Assert.Contains("bicubic:x4", md);
+        Assert.Contains("[cat](grids/cat.png)", md);
+        Assert.Contains("](chart.png)", md);
         Assert.Contains("mean per strategy", text);
     }
 

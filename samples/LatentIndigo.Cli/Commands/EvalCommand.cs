@@ -331,6 +331,8 @@ public sealed class EvalCommand : Command<EvalCommand.Settings>
             "Grids (grids/<name>.png): LQ, bicubic, each strategy in the order above, ground truth; below each, the framed centre zoomed ×3.",
         };
         notes.AddRange(settingsText.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => $"`{l}`"));
+        notes.Add("Chart: ![mean PSNR-Y and SSIM-Y per strategy](chart.png)");
+        notes.Add("Grids: " + string.Join(", ", records.Select(r => r.Image).Distinct().Order(StringComparer.Ordinal).Select(n => $"[{n}](grids/{Uri.EscapeDataString(n)}.png)")));
         EvaluationReport.WriteAtomically(Path.Combine(output, "results.md"), EvaluationReport.ToMarkdown(sorted, order, "Evaluation", notes));
     }
 
