@@ -40,6 +40,7 @@ public static class CliApp
             config.AddCommand<DegradeCommand>("degrade").WithDescription("Make LQ/HQ pairs with a degradation spec (bicubic:x4, gauss:sigma=2>jpeg:q=40, realesrgan:x4, ...), with a JSON sidecar of the drawn parameters.");
             config.AddCommand<TrainInnCommand>("train-inn").WithDescription("Train a pixel INN to imitate a degradation (random crops, validation PSNR, checkpoints).");
             config.AddCommand<EvalInnCommand>("eval-inn").WithDescription("PSNR of an INN's coarse band against the true degraded images.");
+            config.AddCommand<EvalCommand>("eval").WithDescription("Score restorations against ground truth: PSNR-Y, SSIM-Y, LR consistency, time and memory per image and strategy, with bicubic as the baseline (CSV, Markdown, grids, chart).");
             config.AddCommand<RestoreCommand>("restore").WithDescription("Upscale a low-quality image (INN-only without a Stable Diffusion export: no generative prior).");
         });
         try

@@ -1,9 +1,6 @@
 using System.ComponentModel;
-using LatentIndigo.Diffusion;
 using LatentIndigo.Imaging;
-using LatentIndigo.Invertible;
 using LatentIndigo.Pipeline;
-using LatentIndigo.StandIns;
 using Spectre.Console;
 using Spectre.Console.Cli;
 using TorchSharp;
@@ -103,6 +100,11 @@ public sealed class RestoreCommand : Command<RestoreCommand.Settings>
         [CommandOption("--compare <FILE>")]
         [Description("Also write a side-by-side PNG: the input (nearest-neighbour upscaled) next to the result. Single input only.")]
         public string? Compare { get; init; }
+
+        /// <summary>Machine-readable report.</summary>
+        [CommandOption("--report <FILE>")]
+        [Description("Also write a JSON report: per image the sizes, strategy, device, per-stage times and metrics (full precision, unlike the table).")]
+        public string? Report { get; init; }
 
         /// <summary>Tiles per batch.</summary>
         [CommandOption("--tile-batch <N>")]
@@ -212,18 +214,15 @@ public sealed class RestoreCommand : Command<RestoreCommand.Settings>
         // Everything that can be checked without running is checked before any work: paths, collisions, sizes.
         var jobs = RestorePlan.Create(settings.Input, settings.Output, settings.Compare, settings.Force,
             input => RestorationPipeline.CheckInputFile(input, options));
+        if (settings.Report is not null)
+        {
+            RestoreReport.Check(settings.Report, jobs, settings.Force);
+        }
 
         // Stand-in UNet = the exact denoiser for Gaussian data, so sampling behaves sensibly (still random "weights").
-        using var standIn = settings.StandIn
-            ? StandInModelBuilder.CreateTemporary(new StandInOptions
-            {
-                UnetBehavior = StandInUnetBehavior.GaussianDenoiser,
-                Cost = settings.StandInCost switch { "sd" => LatentIndigo.StandIns.StandInCost.SdLike, "cpu" => LatentIndigo.StandIns.StandInCost.CpuBenchmark, _ => null },
-                VaeCost = settings.StandInCost switch { "sd" => new LatentIndigo.StandIns.StandInCost(320, 32), "cpu" => new LatentIndigo.StandIns.StandInCost(128, 8), _ => null },
-                ExternalData = settings.StandInCost == "sd",
-            })
-            : null;
-        using var pipeline = CreatePipeline(settings, standIn?.Path, strategy);
+        using var standIn = settings.StandIn ? PipelineFactory.CreateStandIn(settings.StandInCost) : null;
+        using var pipeline = PipelineFactory.Create(settings.Inn ?? PipelineFactory.DefaultInn(settings.Blind, settings.Degradation),
+            settings.Model ?? standIn?.Path, settings.LatentInn, strategy == GuidanceStrategy.LatentInn && settings.StandIn, settings.ModelOptions());
         PrintBanner(console, settings, pipeline, strategy);
 
         var results = new List<(string Input, string Output, RestoreResult Result)>();
@@ -248,6 +247,10 @@ public sealed class RestoreCommand : Command<RestoreCommand.Settings>
             {
                 WriteComparison(jobs[0].Input, results[0].Result, settings.Compare, settings.Force);
             }
+            if (settings.Report is not null)
+            {
+                RestoreReport.Write(settings.Report, results, pipeline, settings.Scale);
+            }
             PrintSummary(console, results, pipeline);
         }
         finally
@@ -258,45 +261,6 @@ public sealed class RestoreCommand : Command<RestoreCommand.Settings>
             }
         }
         return 0;
-    }
-
-    private static RestorationPipeline CreatePipeline(Settings settings, string? standInFolder, GuidanceStrategy strategy)
-    {
-        // The real-world INN imitates the average of random Real-ESRGAN degradations: right for --blind or a non-bicubic
-        // --degradation, but it leaves a faint grid on clean downscales, where the bicubic INN (51 dB) is the better model.
-        bool realWorld = settings.Blind
-            || (settings.Degradation is not null && !settings.Degradation.TrimStart().StartsWith("bicubic", StringComparison.OrdinalIgnoreCase));
-        string innName = settings.Inn ?? (realWorld ? "realworld-x4" : "bicubic-x4");
-        var pixelInn = InnCommandSupport.LoadInn(innName);
-        LiftingInn? latentInn = null;
-        StableDiffusionModels? models = null;
-        try
-        {
-            if (pixelInn.Channels != 3)
-            {
-                throw new CliUserException($"The INN '{innName}' works on {pixelInn.Channels} channels; restore needs a pixel (RGB) INN.");
-            }
-            string? folder = settings.Model ?? standInFolder;
-            models = folder is null ? null : StableDiffusionModels.Load(folder, settings.ModelOptions());
-            if (settings.LatentInn is not null)
-            {
-                latentInn = InnCommandSupport.LoadInn(settings.LatentInn);
-            }
-            else if (strategy == GuidanceStrategy.LatentInn && settings.StandIn)
-            {
-                // The stand-in VAE has no trained latent INN; an untrained one (the plain polyphase split) shows the plumbing.
-                latentInn = new LiftingInn(new LiftingInnOptions { Channels = models!.LatentChannels, Offset = 0, Levels = 2 });
-                latentInn.ResetToLazyWavelet();
-            }
-            return new RestorationPipeline(models, pixelInn, latentInn);
-        }
-        catch
-        {
-            models?.Dispose();
-            pixelInn.Dispose();
-            latentInn?.Dispose();
-            throw;
-        }
     }
 
     private static void PrintBanner(IAnsiConsole console, Settings settings, RestorationPipeline pipeline, GuidanceStrategy strategy)
