@@ -54,30 +54,34 @@ internal sealed class RestoreRun : IDisposable
     {
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
-        var estimated = recorder.Run(RestoreStage.Preparing, Estimate);
-        Encoded? encoded = null;
-        Sampled? sampled = null;
-        Tensor? decoded = null;
-        if (Diffusion)
+        try
         {
-            encoded = recorder.Run(RestoreStage.Encoding, () => Encode(estimated));
-            sampled = recorder.Run(RestoreStage.Sampling, () => new SamplingLoop(this, encoded).Run());
-            (decoded, sampled) = recorder.Run(RestoreStage.Decoding, () => Decode(encoded, sampled));
+            var estimated = recorder.Run(RestoreStage.Preparing, Estimate);
+            Encoded? encoded = null;
+            Sampled? sampled = null;
+            Tensor? decoded = null;
+            if (Diffusion)
+            {
+                encoded = recorder.Run(RestoreStage.Encoding, () => Encode(estimated));
+                sampled = recorder.Run(RestoreStage.Sampling, () => new SamplingLoop(this, encoded).Run());
+                (decoded, sampled) = recorder.Run(RestoreStage.Decoding, () => Decode(encoded, sampled));
+            }
+            var result = recorder.Run(RestoreStage.Finishing, () => Finish(estimated, encoded, sampled, decoded));
+            recorder.Completed();
+            return result;
         }
-        var result = recorder.Run(RestoreStage.Finishing, () => Finish(estimated, encoded, sampled, decoded));
-        recorder.Completed();
-        return result;
+        finally
+        {
+            // Inside the dispose scope: refiners' snapshots are tensors of this scope. Refiners first, then the copies.
+            foreach (var part in Enumerable.Reverse(owned))
+            {
+                part.Dispose();
+            }
+            owned.Clear();
+        }
     }
 
-    public void Dispose()
-    {
-        worker?.Dispose();
-        // Refiners first (they restore their copy's weights), then the copies.
-        foreach (var part in Enumerable.Reverse(owned))
-        {
-            part.Dispose();
-        }
-    }
+    public void Dispose() => worker?.Dispose();
 
     internal RestoreOptions Options => options;
 

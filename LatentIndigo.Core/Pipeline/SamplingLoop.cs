@@ -118,7 +118,7 @@ internal sealed class SamplingLoop
         {
             // The observation crop under each tile: latent px × 8 / s pixels of y, or latent px / s of E(y).
             var observed = Stack(encoded.Observation, batch, (double)encoded.PixelsPerLatent / options.ScaleFactor);
-            string stage = $"guidance ({run.GuidanceName}) at {where}";
+            string stage = $"{run.GuidanceName} guidance (INN) at {where}";
             var guidance = encoded.Guidance!;
             original = run.InnTimed(() => RunChecks.Inside(stage, () => guidance.Guide(original, observed, step.Refine, cancellationToken)));
             RunChecks.Finite(original, stage);

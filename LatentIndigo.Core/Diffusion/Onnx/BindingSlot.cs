@@ -31,7 +31,7 @@ internal sealed class BindingSlot : IDisposable
         if (Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
         {
             throw new InvalidOperationException(
-                $"The {_session.Name} model's buffers are already in use by a call on another thread. The models of a StableDiffusionModels instance run one direct call per model at a time; RestorationPipeline gives each concurrent restore buffers of its own.");
+                $"The {_session.Name} model is already running a call on another thread with these buffers. The models of a StableDiffusionModels instance run one direct call per model at a time; RestorationPipeline gives each concurrent restore buffers of its own.");
         }
         try
         {
