@@ -38,7 +38,7 @@ public static class InnRestorer
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var estimate = Degradations.MatlabBicubic.UpscaleEstimate(y, inn.ScaleFactor);
-        return ProjectInRange(inn, y, estimate, tiling, cancellationToken).MoveToOuterDisposeScope();
+        return ProjectInRange(inn, y, estimate, tiling, cancellationToken: cancellationToken).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -48,8 +48,8 @@ public static class InnRestorer
     /// consistency; clamping afterwards would undo part of it wherever the estimate was far from consistent. The
     /// projection runs in windows (<paramref name="tiling"/>), so memory is bounded by the window. Returns a new tensor.
     /// </summary>
-    public static Tensor ProjectInRange(LiftingInn inn, Tensor observation, Tensor estimate, InnTiling? tiling = null,
-        CancellationToken cancellationToken = default, int rounds = 4)
+    public static Tensor ProjectInRange(LiftingInn inn, Tensor observation, Tensor estimate, InnTiling? tiling = null, int rounds = 4,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(inn);
         ArgumentNullException.ThrowIfNull(observation);

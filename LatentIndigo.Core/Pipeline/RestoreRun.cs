@@ -210,7 +210,7 @@ internal sealed class RestoreRun : IDisposable
         if (decoded is null)
         {
             // INN-only: the estimate's details on the observation's coarse band, kept in [0,1].
-            output = InnTimed(() => InnRestorer.ProjectInRange(estimated.PixelInn, y, estimated.Estimate, pixelTiling, cancellationToken));
+            output = InnTimed(() => InnRestorer.ProjectInRange(estimated.PixelInn, y, estimated.Estimate, pixelTiling, cancellationToken: cancellationToken));
             RunChecks.Finite(output, "INN measurement-consistent finish (INN-only restoration)");
         }
         else
@@ -224,7 +224,7 @@ internal sealed class RestoreRun : IDisposable
             if (options.MeasurementConsistentFinish && options.Strategy == GuidanceStrategy.PixelInn)
             {
                 var inn = encoded!.PixelInn;
-                output = InnTimed(() => InnRestorer.ProjectInRange(inn, y, output.clamp(0f, 1f), pixelTiling, cancellationToken));
+                output = InnTimed(() => InnRestorer.ProjectInRange(inn, y, output.clamp(0f, 1f), pixelTiling, cancellationToken: cancellationToken));
                 RunChecks.Finite(output, "pixel INN measurement-consistent finish");
             }
         }
