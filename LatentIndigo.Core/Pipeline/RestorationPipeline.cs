@@ -150,7 +150,9 @@ public sealed class RestorationPipeline : IDisposable
         var o = Prepare(lowQuality, options);
         using var lease = Admit(cancellationToken);
         await lease.WaitForSlotAsync().ConfigureAwait(false);
-        return await Task.Run(() => Run(lowQuality, o, progress, lease.Token), lease.Token).ConfigureAwait(false);
+        // No token for Task.Run itself: a cancellation before the start must surface through Run (ObjectDisposedException
+        // after Dispose, OperationCanceledException otherwise), not as a TaskCanceledException of the wrapper.
+        return await Task.Run(() => Run(lowQuality, o, progress, lease.Token)).ConfigureAwait(false);
     }
 
     /// <summary>Restores a SkiaSharp bitmap (alpha dropped) and returns a new opaque bitmap owned by the caller.</summary>
