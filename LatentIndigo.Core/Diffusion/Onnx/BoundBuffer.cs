@@ -1,3 +1,4 @@
+using LatentIndigo.Onnx;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using Tensor = TorchSharp.torch.Tensor;
