@@ -81,12 +81,75 @@ public sealed partial class LiftingInn : nn.Module, IInvertibleTransform
         }
     }
 
+    /// <summary>
+    /// Which runtime computes the passes that need no weight gradients (default <see cref="InnEngine.Auto"/>: ONNX
+    /// Runtime for a float32 network). With ONNX Runtime, <see cref="Forward"/> and <see cref="Inverse"/> run generated
+    /// graphs when autograd is off (<c>torch.no_grad()</c>), and the guidance step's gradient is a generated graph too;
+    /// with autograd on they stay in TorchSharp so that training sees weight gradients.
+    /// </summary>
+    public InnEngine Engine { get; set; } = InnEngine.Auto;
+
+    /// <summary>
+    /// The ONNX Runtime engine when <see cref="Engine"/> selects it for this network, else null. Created on first use and
+    /// disposed with the network.
+    /// </summary>
+    /// <exception cref="InnInputException"><see cref="InnEngine.OnnxRuntime"/> was asked for a network that is not float32.</exception>
+    internal InnOnnxRuntime? OnnxRuntimeEngine()
+    {
+        if (Engine == InnEngine.TorchSharp || (Engine == InnEngine.Auto && DType != ScalarType.Float32))
+        {
+            return null;
+        }
+        lock (options)
+        {
+            return onnxRuntime ??= new InnOnnxRuntime(this, onnxSessionOptions);
+        }
+    }
+
+    /// <summary>
+    /// Sets how the ONNX Runtime engine creates its sessions (execution provider, threads); null: CPU defaults. Drops the
+    /// sessions made so far, so the next pass builds them with the new options.
+    /// </summary>
+    internal void ConfigureOnnxRuntime(Func<Microsoft.ML.OnnxRuntime.SessionOptions>? sessionOptions)
+    {
+        lock (options)
+        {
+            onnxSessionOptions = sessionOptions;
+            onnxRuntime?.Dispose();
+            onnxRuntime = null;
+        }
+    }
+
+    /// <summary>The session-options factory set by <see cref="ConfigureOnnxRuntime"/> (copied to rescaled networks).</summary>
+    internal Func<Microsoft.ML.OnnxRuntime.SessionOptions>? OnnxSessionOptions => onnxSessionOptions;
+
+    private InnOnnxRuntime? onnxRuntime;
+    private Func<Microsoft.ML.OnnxRuntime.SessionOptions>? onnxSessionOptions;
+
+    /// <inheritdoc />
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            lock (options)
+            {
+                onnxRuntime?.Dispose();
+                onnxRuntime = null;
+            }
+        }
+        base.Dispose(disposing);
+    }
+
     /// <inheritdoc />
     /// <exception cref="InnInputException">Wrong rank, channels, dtype or device, or a size not divisible by 2^J.</exception>
     public InnDecomposition Forward(Tensor x, Tensor? condition)
     {
         ArgumentNullException.ThrowIfNull(x);
         InnInputValidation.CheckImage(this, x, "x");
+        if (!is_grad_enabled() && OnnxRuntimeEngine() is { } engine)
+        {
+            return engine.Forward(x, condition);
+        }
         using var scope = NewDisposeScope();
         var gamma = InnInputValidation.ResolveCondition(this, condition, x.shape[0]);
         var c = options.Offset == 0 ? x.alias() : x - options.Offset;
@@ -112,6 +175,10 @@ public sealed partial class LiftingInn : nn.Module, IInvertibleTransform
         ArgumentNullException.ThrowIfNull(coarse);
         ArgumentNullException.ThrowIfNull(details);
         InnInputValidation.CheckBands(this, coarse, details);
+        if (!is_grad_enabled() && OnnxRuntimeEngine() is { } engine)
+        {
+            return engine.Inverse(coarse, details, condition);
+        }
         using var scope = NewDisposeScope();
         var gamma = InnInputValidation.ResolveCondition(this, condition, coarse.shape[0]);
         var c = options.Offset == 0 ? coarse.alias() : coarse - options.Offset;

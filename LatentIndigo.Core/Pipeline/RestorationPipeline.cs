@@ -63,6 +63,10 @@ public sealed class RestorationPipeline : IDisposable
         Device = models?.Device ?? torch.CPU;
         pixelInn.to(Device);
         latentInn?.to(Device);
+        // The INNs' ONNX Runtime passes run on the models' execution provider (CUDA graphs on a GPU).
+        var innSessions = InnSessionOptions.For(models, Device);
+        pixelInn.ConfigureOnnxRuntime(innSessions);
+        latentInn?.ConfigureOnnxRuntime(innSessions);
     }
 
     /// <summary>
@@ -79,6 +83,11 @@ public sealed class RestorationPipeline : IDisposable
             pixel = options.PixelInnPath is null ? BundledInn.Load(options.BundledPixelInn) : LoadInn(options.PixelInnPath);
             latent = options.LatentInnPath is null ? null : LoadInn(options.LatentInnPath);
             models = modelFolder is null ? null : StableDiffusionModels.Load(modelFolder, options.Models, logger);
+            pixel.Engine = options.InnEngine;
+            if (latent is not null)
+            {
+                latent.Engine = options.InnEngine;
+            }
             return new RestorationPipeline(models, pixel, latent, logger);
         }
         catch
@@ -247,6 +256,8 @@ public sealed class RestorationPipeline : IDisposable
             rescaled = new LiftingInn(innOptions);
             rescaled.load_state_dict(inn.state_dict());
             rescaled.to(inn.DType).to(inn.Device);
+            rescaled.Engine = inn.Engine;
+            rescaled.ConfigureOnnxRuntime(inn.OnnxSessionOptions);
             rescaledInns[(latent, scale)] = rescaled;
             logger.LogInformation("Using the {Kind} INN (trained for ×{Trained}) with {Levels} level(s) for ×{Scale}.",
                 latent ? "latent" : "pixel", inn.ScaleFactor, innOptions.Levels, scale);

@@ -17,4 +17,11 @@ public sealed record RestorationPipelineOptions
 
     /// <summary>Latent INN weights trained for the export's VAE (<c>train-inn --latent</c>); needed for latent guidance.</summary>
     public string? LatentInnPath { get; init; }
+
+    /// <summary>
+    /// Which runtime runs the INNs' guidance gradient and no-gradient passes (finish, quality figure, INN-only restore):
+    /// <see cref="InnEngine.Auto"/> (default) uses generated ONNX graphs on the models' execution provider for float32
+    /// INNs; <see cref="InnEngine.TorchSharp"/> is the fallback. Blind refinement always uses TorchSharp.
+    /// </summary>
+    public InnEngine InnEngine { get; init; } = InnEngine.Auto;
 }

@@ -245,6 +245,15 @@ internal sealed class InnOnnxRuntime : IDisposable
             pointers[i] = TorchSharpNative.DataPointer(p);
             weightValues[i] = OrtValue.CreateTensorValueWithData(memoryInfo, TensorElementType.Float, p.shape, pointers[i], p.numel() * 4);
         }
+        if (device.type == DeviceType.CUDA)
+        {
+            // A captured CUDA graph replays the old addresses: rebinding is not enough, the sessions must be rebuilt.
+            foreach (var s in cache)
+            {
+                s.Dispose();
+            }
+            cache.Clear();
+        }
         weightsVersion++;
     }
 
