@@ -11,6 +11,11 @@ if (args is ["write-sd21-standin", var folder])
 
 // Every benchmark class in this assembly; pick with --filter. "--job dry --inProcess" is a one-second smoke run.
 // "--interleaved-routes" runs the alternating CPU convolution-gradient probe instead (docs/benchmarks.md).
+if (args.Contains(OrtWeightProbe.Flag))
+{
+    OrtWeightProbe.Run(int.TryParse(Environment.GetEnvironmentVariable("LATENTINDIGO_BENCH_THREADS"), out int t) && t > 0 ? t : 0);
+    return;
+}
 if (args.Contains(InterleavedRouteProbe.Flag))
 {
     InterleavedRouteProbe.Run();

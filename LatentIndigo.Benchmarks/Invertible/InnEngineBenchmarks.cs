@@ -44,6 +44,18 @@ public class InnEngineBenchmarks
         bool pixel = Shape.StartsWith("pixel", StringComparison.Ordinal);
         inn = new LiftingInn(pixel ? LiftingInnOptions.Pixel() : LiftingInnOptions.Latent());
         inn.Engine = Engine == "ORT CPU" ? InnEngine.OnnxRuntime : InnEngine.TorchSharp;
+        // LATENTINDIGO_BENCH_THREADS pins both engines' intra-op threads (libtorch and ONNX Runtime), e.g. 1 on a shared
+        // machine, where libtorch's OpenMP threads suffer far more from other processes than ONNX Runtime's do.
+        if (int.TryParse(Environment.GetEnvironmentVariable("LATENTINDIGO_BENCH_THREADS"), out int threads) && threads > 0)
+        {
+            torch.set_num_threads(threads);
+            inn.ConfigureOnnxRuntime(() =>
+            {
+                var o = InnOnnxRuntime.DefaultCpuOptions();
+                o.IntraOpNumThreads = threads;
+                return o;
+            });
+        }
         using var g = new Generator(1);
         x = pixel ? rand(1, 3, 512, 512, generator: g) : randn(1, 4, 64, 64, generator: g);
         y = pixel ? rand(1, 3, 128, 128, generator: g) : randn(1, 4, 16, 16, generator: g);

@@ -110,6 +110,7 @@ public sealed class InnOnnxRuntimeTests
         options.Width = 8;
         options.ResBlocks = 1;
         using var inn = InnTestHelpers.RandomInn(options, seed: 5);
+        inn.Engine = InnEngine.TorchSharp; // inn.Forward is the reference; the runtime under test is separate
         using var runtime = new InnOnnxRuntime(inn);
         using var x = randn(1, 4, 8, 8);
         using (var before = runtime.Forward(x, null))
@@ -128,6 +129,13 @@ public sealed class InnOnnxRuntimeTests
         // Module.to(...) registers new parameter tensors (new storage): the runtime must rebind, not read freed memory.
         inn.to(float64);
         inn.to(float32);
+        using (var noGrad = no_grad())
+        {
+            foreach (var p in inn.parameters())
+            {
+                p.mul_(0.5); // a runtime still bound to the old storage would not see this
+            }
+        }
         using var replaced = runtime.Forward(x, null);
         using var replacedExpected = inn.Forward(x, null);
         AssertClose("after storage replacement", replacedExpected.Coarse, replaced.Coarse);

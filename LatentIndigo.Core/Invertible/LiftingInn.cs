@@ -96,7 +96,15 @@ public sealed partial class LiftingInn : nn.Module, IInvertibleTransform
     /// <exception cref="InnInputException"><see cref="InnEngine.OnnxRuntime"/> was asked for a network that is not float32.</exception>
     internal InnOnnxRuntime? OnnxRuntimeEngine()
     {
-        if (Engine == InnEngine.TorchSharp || (Engine == InnEngine.Auto && DType != ScalarType.Float32))
+        if (Engine == InnEngine.TorchSharp)
+        {
+            return null;
+        }
+        if (onnxRuntime is { BoundWeightsAreFloat32: true } existing)
+        {
+            return existing; // the per-step path: no parameter enumeration
+        }
+        if (Engine == InnEngine.Auto && DType != ScalarType.Float32)
         {
             return null;
         }

@@ -41,9 +41,13 @@ internal static class InnGraphGenerator
 
     public static string Details(int level) => $"details_{level}";
 
-    /// <summary>The serialized model for <paramref name="kind"/> at batch <paramref name="batch"/> and image size height × width.</summary>
+    /// <summary>
+    /// The serialized model for <paramref name="kind"/> at batch <paramref name="batch"/> and image size height × width.
+    /// With <paramref name="sharedCondition"/> the condition input is one row [1, cond] for the whole batch (see
+    /// <see cref="InnGraphWriter.SharedCondition"/>), else [batch, cond].
+    /// </summary>
     public static byte[] Generate(InnGraphKind kind, LiftingInnOptions options, IReadOnlyDictionary<string, long[]> weightShapes,
-        long batch, long height, long width)
+        long batch, long height, long width, bool sharedCondition = false)
     {
         int s = options.ScaleFactor;
         if (height % s != 0 || width % s != 0)
@@ -51,9 +55,9 @@ internal static class InnGraphGenerator
             throw new ArgumentException($"The image size {height}×{width} is not divisible by 2^J = {s}.");
         }
         var g = new OnnxGraphBuilder($"lifting_inn_{kind.ToString().ToLowerInvariant()}");
-        var w = new InnGraphWriter(g, options, weightShapes);
+        var w = new InnGraphWriter(g, options, weightShapes) { SharedCondition = sharedCondition };
         w.DeclareWeights();
-        g.Input(Condition, TensorProto.Types.DataType.Float, batch, (long)options.ConditionSize);
+        g.Input(Condition, TensorProto.Types.DataType.Float, sharedCondition ? 1L : batch, (long)options.ConditionSize);
         var f = TensorProto.Types.DataType.Float;
         long c = options.Channels;
         switch (kind)

@@ -43,6 +43,29 @@ internal sealed class InnGraphWriter
     /// <summary>The name of the condition input γ <c>[B, conditionSize]</c>.</summary>
     public string Condition { get; set; } = "condition";
 
+    /// <summary>
+    /// True when the condition input is one row [1, cond] shared by the whole batch (null γ, or one γ for all tiles, as in
+    /// the pipeline): each block's scale s(γ) is then one vector, folded into conv2's weight and bias
+    /// (s·conv2(m) = conv(m, s⊙W2, s⊙b2)), which saves an elementwise pass per block in every pass and its VJP.
+    /// </summary>
+    public bool SharedCondition { get; set; }
+
+    private readonly Dictionary<string, (string Weight, string Bias)> scaledConv2 = [];
+
+    /// <summary>conv2's weight and bias with the block's (shared) scale folded in.</summary>
+    private (string Weight, string Bias) ScaledConv2(string block)
+    {
+        if (!scaledConv2.TryGetValue(block, out var wb))
+        {
+            var scale = Scale(block); // [1, width, 1, 1]
+            var perOutput = g.Node("Reshape", [scale, g.Constant(-1, 1, 1, 1)]);
+            var perBias = g.Node("Reshape", [scale, g.Constant(-1)]);
+            wb = (Mul(Weight(block + "conv2.weight"), perOutput), Mul(Weight(block + "conv2.bias"), perBias));
+            scaledConv2[block] = wb;
+        }
+        return wb;
+    }
+
     /// <summary>Declares every weight the graph reads as a float input.</summary>
     public void DeclareWeights()
     {
@@ -60,8 +83,30 @@ internal sealed class InnGraphWriter
     public string Conv(string x, string weight, string? bias = null) =>
         g.Node("Conv", bias is null ? [x, weight] : [x, weight, bias], null, OnnxGraphBuilder.Ints("pads", 1, 1, 1, 1));
 
-    public string ConvTranspose(string x, string weight) =>
-        g.Node("ConvTranspose", [x, weight], null, OnnxGraphBuilder.Ints("pads", 1, 1, 1, 1));
+    /// <summary>
+    /// The input VJP of a 3×3 pad-1 convolution: ConvTranspose with the same weight, or (when
+    /// <see cref="TransposeAsConvolution"/>) a plain convolution with the weight's in/out axes swapped and its kernel
+    /// flipped, which ONNX Runtime runs on its faster forward-convolution path.
+    /// </summary>
+    public string ConvTranspose(string x, string weight)
+    {
+        if (!TransposeAsConvolution)
+        {
+            return g.Node("ConvTranspose", [x, weight], null, OnnxGraphBuilder.Ints("pads", 1, 1, 1, 1));
+        }
+        if (!flipped.TryGetValue(weight, out var w))
+        {
+            var swapped = g.Node("Transpose", [weight], null, OnnxGraphBuilder.Ints("perm", 1, 0, 2, 3));
+            w = g.Node("Slice", [swapped, g.Constant(-1, -1), g.Constant(long.MinValue, long.MinValue), g.Constant(2, 3), g.Constant(-1, -1)]);
+            flipped[weight] = w;
+        }
+        return Conv(x, w);
+    }
+
+    /// <summary>Writes transposed convolutions as convolutions with flipped weights (see <see cref="ConvTranspose"/>).</summary>
+    public static bool TransposeAsConvolution { get; set; } = true;
+
+    private readonly Dictionary<string, string> flipped = [];
 
     public string Add(string a, string b) => g.Node("Add", [a, b]);
 
@@ -129,8 +174,16 @@ internal sealed class InnGraphWriter
         {
             var block = $"{prefix}blocks.{k}.";
             relus[k] = g.Node("Relu", [Conv(h, Weight(block + "conv1.weight"), Weight(block + "conv1.bias"))]);
-            var branch = Conv(relus[k], Weight(block + "conv2.weight"), Weight(block + "conv2.bias"));
-            h = Add(h, Mul(branch, Scale(block)));
+            if (SharedCondition)
+            {
+                var (w2, b2) = ScaledConv2(block);
+                h = Add(h, Conv(relus[k], w2, b2));
+            }
+            else
+            {
+                var branch = Conv(relus[k], Weight(block + "conv2.weight"), Weight(block + "conv2.bias"));
+                h = Add(h, Mul(branch, Scale(block)));
+            }
         }
         var outWeight = net == 'p' ? PredictorOutputWeight(step) : Weight(prefix + "convout.weight");
         return (Conv(h, outWeight), new NetEvaluation(step, net, relus));
@@ -145,7 +198,9 @@ internal sealed class InnGraphWriter
         for (int k = options.ResBlocks - 1; k >= 0; k--)
         {
             var block = $"{prefix}blocks.{k}.";
-            var branch = ConvTranspose(Mul(gh, Scale(block)), Weight(block + "conv2.weight"));
+            var branch = SharedCondition
+                ? ConvTranspose(gh, ScaledConv2(block).Weight)
+                : ConvTranspose(Mul(gh, Scale(block)), Weight(block + "conv2.weight"));
             var masked = Mul(branch, g.Node("Sign", [e.ReluOutputs[k]]));
             gh = Add(gh, ConvTranspose(masked, Weight(block + "conv1.weight")));
         }

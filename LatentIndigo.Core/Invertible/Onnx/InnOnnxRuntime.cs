@@ -125,7 +125,7 @@ internal sealed class InnOnnxRuntime : IDisposable
     public (Tensor Gradient, double CoarseDistance, double Consistency) GuidanceGradient(Tensor x, Tensor observation,
         Tensor? condition, double coarseWeight, double consistencyWeight, CancellationToken cancellationToken = default)
     {
-        InnInputValidation.CheckImage(inn, x, "x");
+        InnInputValidation.CheckImage(inn, x, "x", ScalarType.Float32, device.type);
         lock (gate)
         {
             var s = Prepare(InnGraphKind.Guidance, x.shape, condition);
@@ -143,6 +143,13 @@ internal sealed class InnOnnxRuntime : IDisposable
             return (s.Output(InnGraphGenerator.Gradient), s.ReadScalar(InnGraphGenerator.CoarseDistance), s.ReadScalar(InnGraphGenerator.Consistency));
         }
     }
+
+    /// <summary>
+    /// Whether the network's weights are (still) float32, read from the bound parameters without enumerating the module
+    /// (no allocation); false once they were replaced, so that the caller re-checks the network itself.
+    /// </summary>
+    public bool BoundWeightsAreFloat32 =>
+        parameters.Length > 0 && !parameters[0].Parameter.IsInvalid && parameters[0].Parameter.dtype == ScalarType.Float32;
 
     /// <summary>The number of cached sessions (for tests).</summary>
     internal int CachedSessions
@@ -162,11 +169,14 @@ internal sealed class InnOnnxRuntime : IDisposable
     {
         ObjectDisposedException.ThrowIf(disposed, this);
         RefreshWeights();
+        // One γ for the whole batch (null, a vector, one row, or a batch of one) lets the graph fold s(γ) into conv2.
+        bool shared = condition is null || condition.dim() == 1 || condition.shape[0] == 1 || shape[0] == 1;
         GraphSession? session = null;
         for (int i = 0; i < cache.Count; i++)
         {
             var candidate = cache[i];
-            if (candidate.Kind == kind && candidate.Batch == shape[0] && candidate.Height == shape[2] && candidate.Width == shape[3])
+            if (candidate.Kind == kind && candidate.Batch == shape[0] && candidate.Height == shape[2] && candidate.Width == shape[3]
+                && candidate.SharedCondition == shared)
             {
                 session = candidate;
                 break;
@@ -179,7 +189,7 @@ internal sealed class InnOnnxRuntime : IDisposable
                 cache[0].Dispose();
                 cache.RemoveAt(0);
             }
-            session = new GraphSession(this, kind, shape[0], shape[2], shape[3]);
+            session = new GraphSession(this, kind, shape[0], shape[2], shape[3], shared);
             cache.Add(session);
         }
         if (session.WeightsVersion != weightsVersion)
@@ -201,7 +211,7 @@ internal sealed class InnOnnxRuntime : IDisposable
         }
         else
         {
-            using var resolved = InnInputValidation.ResolveCondition(inn, condition, shape[0]);
+            using var resolved = InnInputValidation.ResolveCondition(inn, condition, shared ? 1 : shape[0]);
             gamma.copy_(resolved);
             session.ConditionIsOnes = false;
         }
@@ -311,13 +321,14 @@ internal sealed class InnOnnxRuntime : IDisposable
         private float lossWeight0 = float.NaN;
         private float lossWeight1 = float.NaN;
 
-        public GraphSession(InnOnnxRuntime owner, InnGraphKind kind, long batch, long height, long width)
+        public GraphSession(InnOnnxRuntime owner, InnGraphKind kind, long batch, long height, long width, bool sharedCondition)
         {
+            SharedCondition = sharedCondition;
             Kind = kind;
             Batch = batch;
             Height = height;
             Width = width;
-            var model = InnGraphGenerator.Generate(kind, owner.options, owner.weightShapes, batch, height, width);
+            var model = InnGraphGenerator.Generate(kind, owner.options, owner.weightShapes, batch, height, width, sharedCondition);
             using var so = owner.sessionOptions();
             Session = new InferenceSession(model, so);
             try
@@ -343,6 +354,8 @@ internal sealed class InnOnnxRuntime : IDisposable
         }
 
         public InnGraphKind Kind { get; }
+
+        public bool SharedCondition { get; }
 
         public long Batch { get; }
 
