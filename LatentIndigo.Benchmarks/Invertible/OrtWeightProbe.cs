@@ -22,9 +22,8 @@ internal static class OrtWeightProbe
         var inn = new LiftingInn(LiftingInnOptions.Pixel());
         var parameters = inn.named_parameters().ToDictionary(p => p.name, p => (Tensor)p.parameter);
         var shapes = parameters.ToDictionary(p => p.Key, p => p.Value.shape);
-        foreach (var (kind, asConv) in new[] { (InnGraphKind.Forward, true), (InnGraphKind.Guidance, true) })
+        foreach (var kind in new[] { InnGraphKind.Forward, InnGraphKind.Guidance })
         {
-            InnGraphWriter.TransposeAsConvolution = asConv;
             var bytes = InnGraphGenerator.Generate(kind, inn.Options, shapes, 1, 512, 512, sharedCondition: true);
             foreach (bool baked in new[] { false, true })
             {
@@ -63,7 +62,7 @@ internal static class OrtWeightProbe
                     times.Add(clock.Elapsed.TotalMilliseconds);
                 }
                 times.Sort();
-                Console.WriteLine($"{kind,-9} {(asConv ? "VJP=Conv(flipped)" : "VJP=ConvTranspose")} weights {(baked ? "baked" : "bound"),-5}: session {create.TotalMilliseconds,7:F0} ms, runs (ms) {string.Join(" ", times.Select(t => t.ToString("F0")))}");
+                Console.WriteLine($"{kind,-9} weights {(baked ? "baked" : "bound"),-5}: session {create.TotalMilliseconds,7:F0} ms, runs (ms) {string.Join(" ", times.Select(t => t.ToString("F0")))}");
                 foreach (var v in inputs.Values)
                 {
                     v.Dispose();
