@@ -12,11 +12,15 @@ namespace LatentIndigo.Invertible;
 /// (<see cref="InnGraphGenerator"/>) on ONNX Runtime. The weights are graph inputs bound, through IOBinding, to the
 /// network's own parameter tensors (zero copy): in-place updates (Adam in <see cref="InnRefiner"/>) are seen by the next
 /// run, and a parameter replaced by a new tensor is noticed (its address changes) and rebound. One session and binding
-/// per (pass, batch, height, width) is cached; one run at a time (other callers wait).
+/// per (pass, batch, height, width, shared γ or not) is cached; one run at a time (other callers wait).
 /// </summary>
 internal sealed class InnOnnxRuntime : IDisposable
 {
-    private const int CacheCapacity = 6;
+    /// <summary>
+    /// Sessions kept per network. Windowed passes (<see cref="InnTiling"/>) use up to nine window shapes, each with a
+    /// forward and an inverse graph; fewer slots would rebuild sessions every round of the measurement-consistent finish.
+    /// </summary>
+    private const int CacheCapacity = 20;
 
     private readonly LiftingInn inn;
     private readonly Func<SessionOptions> sessionOptions;
@@ -330,6 +334,10 @@ internal sealed class InnOnnxRuntime : IDisposable
             Width = width;
             var model = InnGraphGenerator.Generate(kind, owner.options, owner.weightShapes, batch, height, width, sharedCondition);
             using var so = owner.sessionOptions();
+            // Only the guidance graph (one tile shape, run every step) keeps ONNX Runtime's memory arena between runs; the
+            // forward/inverse graphs (several window shapes, a few runs per restore) give their memory back after each
+            // run, so that a full cache does not hold hundreds of MB per shape.
+            so.EnableCpuMemArena = kind == InnGraphKind.Guidance;
             Session = new InferenceSession(model, so);
             try
             {
