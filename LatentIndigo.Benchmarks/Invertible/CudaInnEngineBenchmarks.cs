@@ -12,7 +12,7 @@ using static TorchSharp.torch;
 namespace LatentIndigo.Benchmarks.Invertible;
 
 /// <summary>
-/// <see cref="InnEngineBenchmarks"/> on a CUDA GPU (run by <c>LatentIndigo.Benchmarks/gpu-inn-benchmarks.sh</c>; not run
+/// <see cref="InnEngineBenchmarks"/> on a CUDA GPU (run by <c>tools/device/inn-engines.sh</c>; not run
 /// in CI, needs the ONNX Runtime GPU package and a CUDA libtorch): the INN's tensors on the GPU, computed by TorchSharp
 /// (cuDNN, autograd), by ONNX Runtime's CUDA provider without CUDA graphs, and with CUDA graphs (one capture per shape,
 /// then one replay per run: what the pipeline uses on a GPU). Each operation ends with a device synchronisation.
