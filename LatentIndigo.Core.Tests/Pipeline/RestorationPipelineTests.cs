@@ -50,6 +50,41 @@ public class RestorationPipelineTests(PipelineFixture fixture) : IClassFixture<P
         }
     }
 
+    [Theory]
+    [InlineData(GuidanceStrategy.PixelInn)]
+    [InlineData(GuidanceStrategy.LatentInn)]
+    [InlineData(GuidanceStrategy.InnOnly)]
+    public void Onnx_runtime_and_torchsharp_inn_engines_give_the_same_restoration(GuidanceStrategy strategy)
+    {
+        // The pipeline's guidance and no-grad INN passes on the generated ONNX graphs (default) against TorchSharp.
+        using var y = LowQuality(16, 24);
+        var options = Fast with { Strategy = strategy };
+        var inns = new[] { fixture.Pipeline.PixelInn, fixture.Pipeline.LatentInn! };
+        try
+        {
+            foreach (var inn in inns)
+            {
+                inn.Engine = LatentIndigo.Invertible.InnEngine.TorchSharp;
+            }
+            using var torchSharp = fixture.Pipeline.Restore(y, options);
+            foreach (var inn in inns)
+            {
+                inn.Engine = LatentIndigo.Invertible.InnEngine.OnnxRuntime;
+            }
+            using var onnx = fixture.Pipeline.Restore(y, options);
+            double psnr = Psnr(onnx.Image, torchSharp.Image);
+            Console.WriteLine($"{strategy}: ONNX Runtime vs TorchSharp restoration PSNR {psnr:F1} dB");
+            Assert.True(psnr > 60, $"{strategy}: {psnr:F1} dB");
+        }
+        finally
+        {
+            foreach (var inn in inns)
+            {
+                inn.Engine = LatentIndigo.Invertible.InnEngine.Auto;
+            }
+        }
+    }
+
     [Fact]
     public void Pixel_strategy_output_re_degrades_to_the_input_under_the_inn()
     {

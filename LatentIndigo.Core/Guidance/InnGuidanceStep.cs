@@ -49,18 +49,26 @@ public sealed class InnGuidanceStep
     /// towards consistency with <paramref name="observation"/> <c>[B,C,H/2^J,W/2^J]</c>.
     /// </summary>
     /// <returns>The guided estimate (detached) and the loss terms before the step, summed over the batch. Dispose it.</returns>
-    public GuidanceStepResult Apply(Tensor estimate, Tensor observation, Tensor? condition, double stepSize)
+    public GuidanceStepResult Apply(Tensor estimate, Tensor observation, Tensor? condition, double stepSize) =>
+        ApplyCancellable(estimate, observation, condition, stepSize, CancellationToken.None);
+
+    /// <summary>
+    /// <see cref="Apply(Tensor, Tensor, Tensor?, double)"/> for the pipeline's guidance: on ONNX Runtime, cancellation
+    /// also stops a session build and terminates a run in progress.
+    /// </summary>
+    internal GuidanceStepResult ApplyCancellable(Tensor estimate, Tensor observation, Tensor? condition, double stepSize, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(estimate);
         ArgumentNullException.ThrowIfNull(observation);
         return inn is LiftingInn lifting && lifting.OnnxRuntimeEngine() is { } engine
-            ? ApplyOnnxRuntime(engine, estimate, observation, condition, stepSize)
+            ? ApplyOnnxRuntime(engine, estimate, observation, condition, stepSize, cancellationToken)
             : ApplyAutograd(estimate, observation, condition, stepSize);
     }
 
-    private GuidanceStepResult ApplyOnnxRuntime(InnOnnxRuntime engine, Tensor estimate, Tensor observation, Tensor? condition, double stepSize)
+    private GuidanceStepResult ApplyOnnxRuntime(InnOnnxRuntime engine, Tensor estimate, Tensor observation, Tensor? condition, double stepSize,
+        CancellationToken cancellationToken)
     {
-        var (gradient, coarseDistance, consistency) = engine.GuidanceGradient(estimate, observation, condition, CoarseWeight, ConsistencyWeight);
+        var (gradient, coarseDistance, consistency) = engine.GuidanceGradient(estimate, observation, condition, CoarseWeight, ConsistencyWeight, cancellationToken);
         using var noGrad = torch.no_grad();
         // x − s·∇ₓL in one kernel; the gradient buffer belongs to the engine and is reused by its next run.
         return new GuidanceStepResult(estimate.add(gradient, -stepSize), coarseDistance, consistency);

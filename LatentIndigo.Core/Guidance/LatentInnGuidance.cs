@@ -39,7 +39,7 @@ public sealed class LatentInnGuidance : ILatentGuidance
     {
         cancellationToken.ThrowIfCancellationRequested();
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        using var result = step.Apply(predictedOriginal, observation, condition, stepSize);
+        using var result = step.ApplyCancellable(predictedOriginal, observation, condition, stepSize, cancellationToken);
         if (refine && refiner is not null)
         {
             for (int i = 0; i < refinementSteps; i++)

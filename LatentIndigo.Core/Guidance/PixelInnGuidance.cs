@@ -50,7 +50,7 @@ public sealed class PixelInnGuidance : ILatentGuidance
         var estimate = vae.Decode(predictedOriginal, cancellationToken: cancellationToken);
         VaeTime += clock.Elapsed;
         clock.Restart();
-        using var result = step.Apply(estimate, observation, condition, stepSize);
+        using var result = step.ApplyCancellable(estimate, observation, condition, stepSize, cancellationToken);
         if (refine && refiner is not null)
         {
             for (int i = 0; i < refinementSteps; i++)

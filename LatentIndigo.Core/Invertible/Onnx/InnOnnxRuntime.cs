@@ -77,7 +77,7 @@ internal sealed class InnOnnxRuntime : IDisposable
         InnInputValidation.CheckImage(inn, x, "x");
         lock (gate)
         {
-            var s = Prepare(InnGraphKind.Forward, x.shape, condition);
+            var s = Prepare(InnGraphKind.Forward, x.shape, condition, cancellationToken);
             s.Input(InnGraphGenerator.X).copy_(x);
             Run(s, cancellationToken);
             long c = options.Channels;
@@ -105,7 +105,7 @@ internal sealed class InnOnnxRuntime : IDisposable
         {
             long scale = options.ScaleFactor;
             long[] shape = [coarse.shape[0], coarse.shape[1], coarse.shape[2] * scale, coarse.shape[3] * scale];
-            var s = Prepare(InnGraphKind.Inverse, shape, condition);
+            var s = Prepare(InnGraphKind.Inverse, shape, condition, cancellationToken);
             s.Input(InnGraphGenerator.Coarse).copy_(coarse);
             long c = options.Channels;
             for (int l = 0; l < options.Levels; l++)
@@ -132,7 +132,7 @@ internal sealed class InnOnnxRuntime : IDisposable
         InnInputValidation.CheckImage(inn, x, "x", ScalarType.Float32, device.type);
         lock (gate)
         {
-            var s = Prepare(InnGraphKind.Guidance, x.shape, condition);
+            var s = Prepare(InnGraphKind.Guidance, x.shape, condition, cancellationToken);
             var y = s.Input(InnGraphGenerator.Observation);
             if (!ShapeEquals(observation.shape, y.shape))
             {
@@ -169,7 +169,7 @@ internal sealed class InnOnnxRuntime : IDisposable
 
     private static bool ShapeEquals(long[] a, long[] b) => a.AsSpan().SequenceEqual(b);
 
-    private GraphSession Prepare(InnGraphKind kind, long[] shape, Tensor? condition)
+    private GraphSession Prepare(InnGraphKind kind, long[] shape, Tensor? condition, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
         RefreshWeights();
@@ -188,6 +188,8 @@ internal sealed class InnOnnxRuntime : IDisposable
         }
         if (session is null)
         {
+            // Building a session cannot be interrupted (tens of ms, seconds on a loaded CPU): do not start one for nothing.
+            cancellationToken.ThrowIfCancellationRequested();
             if (cache.Count == CacheCapacity)
             {
                 cache[0].Dispose();
