@@ -58,7 +58,7 @@ public class RestorationPipelineTests(PipelineFixture fixture) : IClassFixture<P
     {
         // The pipeline's guidance and no-grad INN passes on the generated ONNX graphs (default) against TorchSharp.
         // Measured (8 steps, 2026-11-27): INN-only 133.7 dB, latent 115.1 dB, pixel 71.6 dB (the VAE round trip per step
-        // amplifies float32 rounding most); a wrong gradient or pass gives 20–40 dB. 60 dB leaves > 10 dB of margin.
+        // amplifies float32 rounding most); 60 dB leaves more than 10 dB of margin below the smallest measured value.
         using var y = LowQuality(16, 24);
         var options = Fast with { Strategy = strategy };
         var inns = new[] { fixture.Pipeline.PixelInn, fixture.Pipeline.LatentInn! };
