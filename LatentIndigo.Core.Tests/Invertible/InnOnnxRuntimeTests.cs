@@ -142,6 +142,24 @@ public sealed class InnOnnxRuntimeTests
     }
 
     [Fact]
+    public void A_cancelled_token_builds_no_session_and_throws()
+    {
+        var options = LiftingInnOptions.Latent();
+        options.Width = 8;
+        using var inn = InnTestHelpers.RandomInn(options, seed: 6);
+        using var runtime = new InnOnnxRuntime(inn);
+        using var x = randn(1, 4, 8, 8);
+        using var y = randn(1, 4, 2, 2);
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        Assert.ThrowsAny<OperationCanceledException>(() => runtime.GuidanceGradient(x, y, null, 1, 1, cancelled.Token));
+        Assert.Equal(0, runtime.CachedSessions);
+        // Once built, a run with a cancelled token is refused too (ONNX Runtime's terminate flag covers runs in flight).
+        runtime.GuidanceGradient(x, y, null, 1, 1);
+        Assert.ThrowsAny<OperationCanceledException>(() => runtime.GuidanceGradient(x, y, null, 1, 1, cancelled.Token));
+    }
+
+    [Fact]
     public void Float64_networks_are_refused_with_advice()
     {
         using var inn = new LiftingInn(LiftingInnOptions.Latent());
