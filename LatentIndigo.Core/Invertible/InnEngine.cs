@@ -8,7 +8,7 @@ public enum InnEngine
 {
     /// <summary>
     /// ONNX Runtime for float32 networks (generated graphs, docs/onnx-inn.md), TorchSharp otherwise (float64 networks,
-    /// passes under autograd that need weight gradients). The default.
+    /// passes under autograd that need weight gradients, an app without ONNX Runtime's native library). The default.
     /// </summary>
     Auto = 0,
 

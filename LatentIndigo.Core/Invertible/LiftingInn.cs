@@ -110,9 +110,25 @@ public sealed partial class LiftingInn : nn.Module, IInvertibleTransform
         }
         lock (options)
         {
-            return onnxRuntime ??= new InnOnnxRuntime(this, onnxSessionOptions);
+            if (onnxRuntime is null && Engine == InnEngine.Auto && onnxRuntimeUnavailable)
+            {
+                return null;
+            }
+            try
+            {
+                return onnxRuntime ??= new InnOnnxRuntime(this, onnxSessionOptions);
+            }
+            catch (Exception e) when (Engine == InnEngine.Auto && e is DllNotFoundException or TypeInitializationException or EntryPointNotFoundException)
+            {
+                // An app without ONNX Runtime's native library (INN-only use needs none otherwise): stay on TorchSharp.
+                onnxRuntimeUnavailable = true;
+                return null;
+            }
         }
     }
+
+    /// <summary>Set when ONNX Runtime's native library could not be loaded: <see cref="InnEngine.Auto"/> then uses TorchSharp.</summary>
+    private static volatile bool onnxRuntimeUnavailable;
 
     /// <summary>
     /// Sets how the ONNX Runtime engine creates its sessions (execution provider, threads); null: CPU defaults. Drops the
