@@ -18,6 +18,9 @@ public sealed record RestorationPipelineOptions
     /// <summary>Latent INN weights trained for the export's VAE (<c>train-inn --latent</c>); needed for latent guidance.</summary>
     public string? LatentInnPath { get; init; }
 
+    /// <summary>Restores that run at once on the loaded pipeline; more wait in line. Default 1.</summary>
+    public int MaxConcurrentRestores { get; init; } = 1;
+
     /// <summary>
     /// Which runtime runs the INNs' guidance gradient and no-gradient passes (finish, quality figure, INN-only restore):
     /// <see cref="InnEngine.Auto"/> (default) uses generated ONNX graphs on the models' execution provider for float32
