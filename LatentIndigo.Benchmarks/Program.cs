@@ -10,7 +10,20 @@ if (args is ["write-sd21-standin", var folder])
 }
 
 // Every benchmark class in this assembly; pick with --filter. "--job dry --inProcess" is a one-second smoke run.
-// "--interleaved-routes" runs the alternating CPU convolution-gradient probe instead (docs/benchmarks.md).
+// "--interleaved-routes" runs the alternating CPU convolution-gradient probe instead (docs/benchmarks.md);
+// "--interleaved-engines [threads]" the rotating TorchSharp / ONNX Runtime INN probe; "--ort-weight-probe" bound vs
+// baked weights in the generated INN graphs.
+if (args.Contains(InterleavedEngineProbe.Flag))
+{
+    int at = Array.IndexOf(args, InterleavedEngineProbe.Flag);
+    InterleavedEngineProbe.Run(at + 1 < args.Length && int.TryParse(args[at + 1], out int n) && n > 0 ? n : Environment.ProcessorCount);
+    return;
+}
+if (args.Contains(OrtWeightProbe.Flag))
+{
+    OrtWeightProbe.Run(int.TryParse(Environment.GetEnvironmentVariable("LATENTINDIGO_BENCH_THREADS"), out int t) && t > 0 ? t : 0);
+    return;
+}
 if (args.Contains(InterleavedRouteProbe.Flag))
 {
     InterleavedRouteProbe.Run();

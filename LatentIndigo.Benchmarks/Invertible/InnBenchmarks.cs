@@ -44,6 +44,8 @@ public class InnBenchmarks
         }
         bool pixel = Shape.StartsWith("pixel", StringComparison.Ordinal);
         inn = new LiftingInn(pixel ? LiftingInnOptions.Pixel() : LiftingInnOptions.Latent());
+        // These figures are TorchSharp's (as recorded before the ONNX Runtime engine); InnEngineBenchmarks compares engines.
+        inn.Engine = InnEngine.TorchSharp;
         using var g = new Generator(1);
         x = pixel ? rand(1, 3, 512, 512, generator: g) : randn(1, 4, 64, 64, generator: g);
         y = pixel ? rand(1, 3, 128, 128, generator: g) : randn(1, 4, 16, 16, generator: g);

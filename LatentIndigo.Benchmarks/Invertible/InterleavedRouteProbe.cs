@@ -39,6 +39,7 @@ internal static class InterleavedRouteProbe
     private static void Measure(int threads, bool pixel, ConvolutionGradientRoute[] routes)
     {
         using var inn = new LiftingInn(pixel ? LiftingInnOptions.Pixel() : LiftingInnOptions.Latent());
+        inn.Engine = InnEngine.TorchSharp; // the routes are TorchSharp's; InterleavedEngineProbe compares engines
         using var g = new Generator(1);
         using var x = pixel ? rand(1, 3, 512, 512, generator: g) : randn(1, 4, 64, 64, generator: g);
         using var y = pixel ? rand(1, 3, 128, 128, generator: g) : randn(1, 4, 16, 16, generator: g);

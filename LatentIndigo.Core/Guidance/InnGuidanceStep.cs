@@ -15,6 +15,9 @@ namespace LatentIndigo.Guidance;
 /// ‖·‖ is the plain L2 norm of each image (not squared, not averaged), as in INDIGO+: its gradient has unit norm,
 /// so w0 acts as a normalised step. A batch is a set of independent images (the pipeline's tiles): L is the sum of the
 /// per-image losses, so each image gets exactly the step it would get alone. The INN's parameters get no gradient.
+/// For a <see cref="LiftingInn"/> whose <see cref="LiftingInn.Engine"/> selects ONNX Runtime (the default for float32),
+/// the loss and ∂L/∂x come from one generated ONNX graph with the gradient written out analytically (docs/onnx-inn.md);
+/// otherwise from TorchSharp autograd. Both give the same step to float32 rounding.
 /// </summary>
 public sealed class InnGuidanceStep
 {
@@ -46,10 +49,33 @@ public sealed class InnGuidanceStep
     /// towards consistency with <paramref name="observation"/> <c>[B,C,H/2^J,W/2^J]</c>.
     /// </summary>
     /// <returns>The guided estimate (detached) and the loss terms before the step, summed over the batch. Dispose it.</returns>
-    public GuidanceStepResult Apply(Tensor estimate, Tensor observation, Tensor? condition, double stepSize)
+    public GuidanceStepResult Apply(Tensor estimate, Tensor observation, Tensor? condition, double stepSize) =>
+        ApplyCancellable(estimate, observation, condition, stepSize, CancellationToken.None);
+
+    /// <summary>
+    /// <see cref="Apply(Tensor, Tensor, Tensor?, double)"/> for the pipeline's guidance: on ONNX Runtime, cancellation
+    /// also stops a session build and terminates a run in progress.
+    /// </summary>
+    internal GuidanceStepResult ApplyCancellable(Tensor estimate, Tensor observation, Tensor? condition, double stepSize, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(estimate);
         ArgumentNullException.ThrowIfNull(observation);
+        return inn is LiftingInn lifting && lifting.OnnxRuntimeEngine() is { } engine
+            ? ApplyOnnxRuntime(engine, estimate, observation, condition, stepSize, cancellationToken)
+            : ApplyAutograd(estimate, observation, condition, stepSize);
+    }
+
+    private GuidanceStepResult ApplyOnnxRuntime(InnOnnxRuntime engine, Tensor estimate, Tensor observation, Tensor? condition, double stepSize,
+        CancellationToken cancellationToken)
+    {
+        var (gradient, coarseDistance, consistency) = engine.GuidanceGradient(estimate, observation, condition, CoarseWeight, ConsistencyWeight, cancellationToken);
+        using var noGrad = torch.no_grad();
+        // x − s·∇ₓL in one kernel; the gradient buffer belongs to the engine and is reused by its next run.
+        return new GuidanceStepResult(estimate.add(gradient, -stepSize), coarseDistance, consistency);
+    }
+
+    private GuidanceStepResult ApplyAutograd(Tensor estimate, Tensor observation, Tensor? condition, double stepSize)
+    {
         using var scope = torch.NewDisposeScope();
         using var gradients = torch.enable_grad();
         // Only ∂L/∂x is wanted: the INN's weights are constants here (InnConvolution's backward cannot tell otherwise).

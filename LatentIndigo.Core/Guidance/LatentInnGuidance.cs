@@ -38,7 +38,7 @@ public sealed class LatentInnGuidance : ILatentGuidance
     public Tensor Guide(Tensor predictedOriginal, Tensor observation, bool refine, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        using var result = step.Apply(predictedOriginal, observation, condition, stepSize);
+        using var result = step.ApplyCancellable(predictedOriginal, observation, condition, stepSize, cancellationToken);
         if (refine && refiner is not null)
         {
             for (int i = 0; i < refinementSteps; i++)

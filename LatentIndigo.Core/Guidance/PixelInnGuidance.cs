@@ -44,7 +44,7 @@ public sealed class PixelInnGuidance : ILatentGuidance
     {
         using var scope = torch.NewDisposeScope();
         var estimate = vae.Decode(predictedOriginal, cancellationToken: cancellationToken);
-        using var result = step.Apply(estimate, observation, condition, stepSize);
+        using var result = step.ApplyCancellable(estimate, observation, condition, stepSize, cancellationToken);
         if (refine && refiner is not null)
         {
             for (int i = 0; i < refinementSteps; i++)

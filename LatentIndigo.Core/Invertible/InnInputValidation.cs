@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace LatentIndigo.Invertible;
@@ -5,20 +6,30 @@ namespace LatentIndigo.Invertible;
 /// <summary>Checks done at the public entry points of <see cref="LiftingInn"/>, with messages that say what to do.</summary>
 internal static class InnInputValidation
 {
-    public static void CheckImage(LiftingInn inn, Tensor x, string name)
+    public static void CheckImage(LiftingInn inn, Tensor x, string name) => CheckImage(inn, x, name, inn.DType, inn.Device.type);
+
+    /// <summary>
+    /// <see cref="CheckImage(LiftingInn, Tensor, string)"/> against a known dtype and device type (the ONNX Runtime engine
+    /// knows them: enumerating the network's parameters on every guidance step would allocate).
+    /// </summary>
+    public static void CheckImage(LiftingInn inn, Tensor x, string name, ScalarType dtype, DeviceType device)
     {
-        if (x.dim() != 4)
+        var shape = x.shape;
+        if (shape.Length != 4)
         {
             throw new InnInputException(
-                $"{name} must be a 4-D tensor [B,{inn.Channels},H,W]; got shape [{string.Join(",", x.shape)}]. Add a batch dimension with unsqueeze(0).");
+                $"{name} must be a 4-D tensor [B,{inn.Channels},H,W]; got shape [{string.Join(",", shape)}]. Add a batch dimension with unsqueeze(0).");
         }
-        if (x.shape[1] != inn.Channels)
+        if (shape[1] != inn.Channels)
         {
             throw new InnInputException(
-                $"{name} has {x.shape[1]} channels but the INN was built for {inn.Channels} (LiftingInnOptions.Channels).");
+                $"{name} has {shape[1]} channels but the INN was built for {inn.Channels} (LiftingInnOptions.Channels).");
         }
-        CheckDTypeAndDevice(inn, x, name);
-        long h = x.shape[2], w = x.shape[3];
+        if (x.dtype != dtype || x.device_type != device)
+        {
+            CheckDTypeAndDevice(inn, x, name);
+        }
+        long h = shape[2], w = shape[3];
         if (h % inn.ScaleFactor != 0 || w % inn.ScaleFactor != 0 || h == 0 || w == 0)
         {
             throw new InnInputException(

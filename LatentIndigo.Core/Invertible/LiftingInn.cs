@@ -43,7 +43,8 @@ public sealed partial class LiftingInn : nn.Module, IInvertibleTransform
     /// <summary>
     /// A new network with this one's weights, dtype and device, and <paramref name="levels"/> levels (default: the same).
     /// The lifting weights are shared across levels, so a ×4 network (J = 2) copied with J = 1 serves ×2 unchanged.
-    /// Used for per-restore copies that blind refinement may train without touching the original.
+    /// Used for per-restore copies that blind refinement may train without touching the original. The copy has this
+    /// network's <see cref="Engine"/>.
     /// </summary>
     public LiftingInn Copy(int? levels = null)
     {
@@ -54,6 +55,9 @@ public sealed partial class LiftingInn : nn.Module, IInvertibleTransform
         {
             copy.load_state_dict(state_dict());
             copy.to(DType).to(Device);
+            // Same engine and ONNX Runtime provider; the copy builds its own sessions, bound to its own weights.
+            copy.Engine = Engine;
+            copy.onnxSessionOptions = onnxSessionOptions;
             return copy;
         }
         catch
@@ -104,12 +108,96 @@ public sealed partial class LiftingInn : nn.Module, IInvertibleTransform
         }
     }
 
+    /// <summary>
+    /// Which runtime computes the passes that need no weight gradients (default <see cref="InnEngine.Auto"/>: ONNX
+    /// Runtime for a float32 network). With ONNX Runtime, <see cref="Forward"/> and <see cref="Inverse"/> run generated
+    /// graphs when autograd is off (<c>torch.no_grad()</c>), and the guidance step's gradient is a generated graph too;
+    /// with autograd on they stay in TorchSharp so that training sees weight gradients.
+    /// </summary>
+    public InnEngine Engine { get; set; } = InnEngine.Auto;
+
+    /// <summary>
+    /// The ONNX Runtime engine when <see cref="Engine"/> selects it for this network, else null. Created on first use and
+    /// disposed with the network.
+    /// </summary>
+    /// <exception cref="InnInputException"><see cref="InnEngine.OnnxRuntime"/> was asked for a network that is not float32.</exception>
+    internal InnOnnxRuntime? OnnxRuntimeEngine()
+    {
+        if (Engine == InnEngine.TorchSharp)
+        {
+            return null;
+        }
+        if (onnxRuntime is { BoundWeightsAreFloat32: true } existing)
+        {
+            return existing; // the per-step path: no parameter enumeration
+        }
+        if (Engine == InnEngine.Auto && DType != ScalarType.Float32)
+        {
+            return null;
+        }
+        lock (options)
+        {
+            if (onnxRuntime is null && Engine == InnEngine.Auto && onnxRuntimeUnavailable)
+            {
+                return null;
+            }
+            try
+            {
+                return onnxRuntime ??= new InnOnnxRuntime(this, onnxSessionOptions);
+            }
+            catch (Exception e) when (Engine == InnEngine.Auto && e is DllNotFoundException or TypeInitializationException or EntryPointNotFoundException)
+            {
+                // An app without ONNX Runtime's native library (INN-only use needs none otherwise): stay on TorchSharp.
+                onnxRuntimeUnavailable = true;
+                return null;
+            }
+        }
+    }
+
+    /// <summary>Set when ONNX Runtime's native library could not be loaded: <see cref="InnEngine.Auto"/> then uses TorchSharp.</summary>
+    private static volatile bool onnxRuntimeUnavailable;
+
+    /// <summary>
+    /// Sets how the ONNX Runtime engine creates its sessions (execution provider, threads); null: CPU defaults. Drops the
+    /// sessions made so far, so the next pass builds them with the new options.
+    /// </summary>
+    internal void ConfigureOnnxRuntime(Func<Microsoft.ML.OnnxRuntime.SessionOptions>? sessionOptions)
+    {
+        lock (options)
+        {
+            onnxSessionOptions = sessionOptions;
+            onnxRuntime?.Dispose();
+            onnxRuntime = null;
+        }
+    }
+
+    private InnOnnxRuntime? onnxRuntime;
+    private Func<Microsoft.ML.OnnxRuntime.SessionOptions>? onnxSessionOptions;
+
+    /// <inheritdoc />
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            lock (options)
+            {
+                onnxRuntime?.Dispose();
+                onnxRuntime = null;
+            }
+        }
+        base.Dispose(disposing);
+    }
+
     /// <inheritdoc />
     /// <exception cref="InnInputException">Wrong rank, channels, dtype or device, or a size not divisible by 2^J.</exception>
     public InnDecomposition Forward(Tensor x, Tensor? condition)
     {
         ArgumentNullException.ThrowIfNull(x);
         InnInputValidation.CheckImage(this, x, "x");
+        if (!is_grad_enabled() && OnnxRuntimeEngine() is { } engine)
+        {
+            return engine.Forward(x, condition);
+        }
         using var scope = NewDisposeScope();
         var gamma = InnInputValidation.ResolveCondition(this, condition, x.shape[0]);
         var c = options.Offset == 0 ? x.alias() : x - options.Offset;
@@ -135,6 +223,10 @@ public sealed partial class LiftingInn : nn.Module, IInvertibleTransform
         ArgumentNullException.ThrowIfNull(coarse);
         ArgumentNullException.ThrowIfNull(details);
         InnInputValidation.CheckBands(this, coarse, details);
+        if (!is_grad_enabled() && OnnxRuntimeEngine() is { } engine)
+        {
+            return engine.Inverse(coarse, details, condition);
+        }
         using var scope = NewDisposeScope();
         var gamma = InnInputValidation.ResolveCondition(this, condition, coarse.shape[0]);
         var c = options.Offset == 0 ? coarse.alias() : coarse - options.Offset;

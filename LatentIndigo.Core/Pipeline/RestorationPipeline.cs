@@ -78,6 +78,10 @@ public sealed class RestorationPipeline : IDisposable
         Device = models?.Device ?? torch.CPU;
         pixelInn.to(Device);
         latentInn?.to(Device);
+        // The INNs' ONNX Runtime passes run on the models' execution provider (CUDA graphs on a GPU).
+        var innSessions = InnSessionOptions.For(models, Device);
+        pixelInn.ConfigureOnnxRuntime(innSessions);
+        latentInn?.ConfigureOnnxRuntime(innSessions);
     }
 
     /// <summary>
@@ -94,6 +98,11 @@ public sealed class RestorationPipeline : IDisposable
             pixel = options.PixelInnPath is null ? BundledInn.Load(options.BundledPixelInn) : LoadInn(options.PixelInnPath);
             latent = options.LatentInnPath is null ? null : LoadInn(options.LatentInnPath);
             models = modelFolder is null ? null : StableDiffusionModels.Load(modelFolder, options.Models, logger);
+            pixel.Engine = options.InnEngine;
+            if (latent is not null)
+            {
+                latent.Engine = options.InnEngine;
+            }
             return new RestorationPipeline(models, pixel, latent, logger, maxConcurrentRestores: options.MaxConcurrentRestores);
         }
         catch

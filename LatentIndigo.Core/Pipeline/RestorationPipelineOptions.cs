@@ -20,4 +20,11 @@ public sealed record RestorationPipelineOptions
 
     /// <summary>Restores that run at once on the loaded pipeline; more wait in line. Default 1.</summary>
     public int MaxConcurrentRestores { get; init; } = 1;
+
+    /// <summary>
+    /// Which runtime runs the INNs' guidance gradient and no-gradient passes (finish, quality figure, INN-only restore):
+    /// <see cref="InnEngine.Auto"/> (default) uses generated ONNX graphs on the models' execution provider for float32
+    /// INNs; <see cref="InnEngine.TorchSharp"/> is the fallback. Blind refinement always uses TorchSharp.
+    /// </summary>
+    public InnEngine InnEngine { get; init; } = InnEngine.Auto;
 }

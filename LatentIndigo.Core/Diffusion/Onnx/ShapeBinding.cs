@@ -1,3 +1,4 @@
+using LatentIndigo.Onnx;
 using Microsoft.ML.OnnxRuntime;
 
 namespace LatentIndigo.Diffusion;

@@ -1,3 +1,4 @@
+using LatentIndigo.Onnx;
 using TensorElementType = Microsoft.ML.OnnxRuntime.Tensors.TensorElementType;
 using TorchSharp;
 using static TorchSharp.torch;

@@ -1,3 +1,4 @@
+using LatentIndigo.Onnx;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using TorchSharp;
 using static TorchSharp.torch;

@@ -1,10 +1,10 @@
 using Google.Protobuf;
 using Onnx;
 
-namespace LatentIndigo.StandIns;
+namespace LatentIndigo.Onnx;
 
 /// <summary>
-/// A small helper over the ONNX protobuf types: declares inputs/outputs, adds nodes and float initializers, and
+/// A small helper over the ONNX protobuf types (shared by the library's generated graphs and the stand-in models): declares inputs/outputs, adds nodes and float initializers, and
 /// writes an IR 8 / opset 17 model (the combination ONNX Runtime 1.31 loads, see platform-notes).
 /// </summary>
 internal sealed class OnnxGraphBuilder
@@ -101,19 +101,32 @@ internal sealed class OnnxGraphBuilder
     /// <summary>A constant float tensor with a generated name.</summary>
     public string Constant(float[] values, params long[] dims) => Floats($"const_f32_{_counter++}", values, dims);
 
+    /// <summary>The producer name recorded in the model.</summary>
+    public string ProducerName { get; set; } = "LatentIndigo";
+
     /// <summary>The external-data file name recorded in the model.</summary>
     public string ExternalDataFileName { get; set; } = "weights.pb";
 
-    /// <summary>Writes the model (and its external data, if any) into <paramref name="folder"/>/model.onnx.</summary>
-    public void Save(string folder)
+    /// <summary>The model (IR 8, opset 17, plus the contrib domains used).</summary>
+    public ModelProto ToModel()
     {
-        Directory.CreateDirectory(folder);
-        var model = new ModelProto { IrVersion = 8, ProducerName = "LatentIndigo.StandIns", Graph = _graph };
+        var model = new ModelProto { IrVersion = 8, ProducerName = ProducerName, Graph = _graph };
         model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = 17 });
         foreach (var domain in _domains)
         {
             model.OpsetImport.Add(new OperatorSetIdProto { Domain = domain, Version = 1 });
         }
+        return model;
+    }
+
+    /// <summary>The serialized model, for an in-memory <c>InferenceSession</c> (no external data).</summary>
+    public byte[] ToBytes() => ToModel().ToByteArray();
+
+    /// <summary>Writes the model (and its external data, if any) into <paramref name="folder"/>/model.onnx.</summary>
+    public void Save(string folder)
+    {
+        Directory.CreateDirectory(folder);
+        var model = ToModel();
         using (var file = File.Create(Path.Combine(folder, "model.onnx")))
         {
             model.WriteTo(file);

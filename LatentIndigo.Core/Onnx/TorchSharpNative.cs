@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using static TorchSharp.torch;
 
-namespace LatentIndigo.Diffusion;
+namespace LatentIndigo.Onnx;
 
 /// <summary>
 /// The data pointer of a TorchSharp tensor for any dtype. TorchSharp's <c>storage&lt;Half&gt;()</c> throws, so fp16

@@ -4,7 +4,7 @@ using Tensor = TorchSharp.torch.Tensor;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace LatentIndigo.Diffusion;
+namespace LatentIndigo.Onnx;
 
 /// <summary>
 /// A TorchSharp tensor and an <see cref="OrtValue"/> over the very same memory (zero-copy): ONNX Runtime reads a
