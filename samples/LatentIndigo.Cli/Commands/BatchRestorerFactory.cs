@@ -1,0 +1,66 @@
+using LatentIndigo.Batch;
+using LatentIndigo.Diffusion;
+using LatentIndigo.Invertible;
+using LatentIndigo.Pipeline;
+
+namespace LatentIndigo.Cli.Commands;
+
+/// <summary>
+/// The restorer of <c>batch</c>: one model set loaded once and shared by <c>--concurrency</c> pipelines, each with its
+/// own INN copies (an INN holds autograd state while it guides, so concurrent restores must not share one).
+/// </summary>
+internal static class BatchRestorerFactory
+{
+    public static PipelinePool Create(int concurrency, string innName, string? modelFolder, string? latentInnPath, bool untrainedLatentInn,
+        DiffusionModelOptions modelOptions)
+    {
+        var models = modelFolder is null ? null : StableDiffusionModels.Load(modelFolder, modelOptions);
+        var inns = new List<LiftingInn>();
+        var pipelines = new List<RestorationPipeline>();
+        void Free()
+        {
+            foreach (var inn in inns)
+            {
+                inn.Dispose();
+            }
+            models?.Dispose();
+        }
+        try
+        {
+            for (int i = 0; i < concurrency; i++)
+            {
+                var pixel = InnCommandSupport.LoadInn(innName);
+                inns.Add(pixel);
+                if (pixel.Channels != 3)
+                {
+                    throw new CliUserException($"The INN '{innName}' works on {pixel.Channels} channels; restoring needs a pixel (RGB) INN.");
+                }
+                LiftingInn? latent = null;
+                if (latentInnPath is not null)
+                {
+                    latent = InnCommandSupport.LoadInn(latentInnPath);
+                }
+                else if (untrainedLatentInn && models is not null)
+                {
+                    latent = new LiftingInn(new LiftingInnOptions { Channels = models.LatentChannels, Offset = 0, Levels = 2 });
+                    latent.ResetToLazyWavelet();
+                }
+                if (latent is not null)
+                {
+                    inns.Add(latent);
+                }
+                pipelines.Add(new RestorationPipeline(models, pixel, latent, ownsComponents: false));
+            }
+            return new PipelinePool(pipelines, Free);
+        }
+        catch
+        {
+            foreach (var pipeline in pipelines)
+            {
+                pipeline.Dispose();
+            }
+            Free();
+            throw;
+        }
+    }
+}
