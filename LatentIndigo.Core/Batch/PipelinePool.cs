@@ -5,10 +5,10 @@ namespace LatentIndigo.Batch;
 
 /// <summary>
 /// An <see cref="IBatchRestorer"/> over several pipelines, each running one restoration at a time (a
-/// <see cref="RestorationPipeline"/> refuses a second concurrent call). For one shared model set, build the pipelines
-/// on the same <see cref="Diffusion.StableDiffusionModels"/> with <c>ownsComponents: false</c> and one INN copy each:
-/// ONNX Runtime sessions may run concurrently, while an INN carries autograd state during pixel guidance and blind
-/// refinement, so it must not be shared.
+/// <see cref="RestorationPipeline"/> refuses a second concurrent call). Give each pipeline its own
+/// <see cref="Diffusion.StableDiffusionModels"/> and INNs: a model set runs one call per model at a time, and an INN
+/// carries autograd state during pixel guidance and blind refinement, so neither may be shared by concurrent restores.
+/// The memory cost is one set of weights per pipeline.
 /// </summary>
 public sealed class PipelinePool : IBatchRestorer, IDisposable
 {

@@ -70,6 +70,10 @@ public sealed class RestoreBatch : IDisposable
         {
             throw new BatchInputException($"The output '{overwritesInput.Output}' would replace an input: choose an output folder that holds no input.");
         }
+        if (Exists(folder))
+        {
+            throw JobExists(folder);
+        }
         var existing = planned.Where(p => File.Exists(p.Output)).Select(p => p.Output).ToList();
         if (existing.Count > 0 && !batchOptions.Overwrite)
         {
@@ -83,8 +87,7 @@ public sealed class RestoreBatch : IDisposable
         {
             if (Exists(folder))
             {
-                throw new BatchJournalException(
-                    $"'{folder}' holds a batch job already ({JournalFileName}): resume it (CLI: --resume), or choose another output folder.");
+                throw JobExists(folder);
             }
             journal = BatchJournal.Open(Path.Combine(folder, JournalFileName));
             journal.CreateJob(BatchSettings.ToText(BatchSettings.Describe(options, batchOptions.Models)),
@@ -303,6 +306,9 @@ public sealed class RestoreBatch : IDisposable
         using var stream = File.OpenRead(path);
         return Convert.ToHexString(SHA256.HashData(stream)).ToLowerInvariant();
     }
+
+    private static BatchJournalException JobExists(string folder) =>
+        new($"'{folder}' holds a batch job already ({JournalFileName}): resume it (CLI: --resume), or choose another output folder.");
 
     private static void CreateFolder(string folder)
     {

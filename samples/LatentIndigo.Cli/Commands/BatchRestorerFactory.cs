@@ -6,34 +6,38 @@ using LatentIndigo.Pipeline;
 namespace LatentIndigo.Cli.Commands;
 
 /// <summary>
-/// The restorer of <c>batch</c>: one model set loaded once and shared by <c>--concurrency</c> pipelines, each with its
-/// own INN copies (an INN holds autograd state while it guides, so concurrent restores must not share one).
+/// The restorer of <c>batch</c>: <c>--concurrency</c> pipelines, each with its own model set and INNs (a
+/// <see cref="StableDiffusionModels"/> runs one call per model at a time, and an INN holds autograd state while it
+/// guides, so concurrent restores share neither; the cost is one set of weights in memory per pipeline).
 /// </summary>
 internal static class BatchRestorerFactory
 {
     public static PipelinePool Create(int concurrency, string innName, string? modelFolder, string? latentInnPath, bool untrainedLatentInn,
         DiffusionModelOptions modelOptions)
     {
-        var models = modelFolder is null ? null : StableDiffusionModels.Load(modelFolder, modelOptions);
-        var inns = new List<LiftingInn>();
+        var owned = new List<IDisposable>();
         var pipelines = new List<RestorationPipeline>();
         void Free()
         {
-            foreach (var inn in inns)
+            foreach (var component in owned)
             {
-                inn.Dispose();
+                component.Dispose();
             }
-            models?.Dispose();
         }
         try
         {
             for (int i = 0; i < concurrency; i++)
             {
                 var pixel = InnCommandSupport.LoadInn(innName);
-                inns.Add(pixel);
+                owned.Add(pixel);
                 if (pixel.Channels != 3)
                 {
                     throw new CliUserException($"The INN '{innName}' works on {pixel.Channels} channels; restoring needs a pixel (RGB) INN.");
+                }
+                var models = modelFolder is null ? null : StableDiffusionModels.Load(modelFolder, modelOptions);
+                if (models is not null)
+                {
+                    owned.Add(models);
                 }
                 LiftingInn? latent = null;
                 if (latentInnPath is not null)
@@ -47,7 +51,7 @@ internal static class BatchRestorerFactory
                 }
                 if (latent is not null)
                 {
-                    inns.Add(latent);
+                    owned.Add(latent);
                 }
                 pipelines.Add(new RestorationPipeline(models, pixel, latent, ownsComponents: false));
             }

@@ -1,0 +1,116 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using LatentIndigo.Batch;
+using LatentIndigo.Tests.Batch;
+using Xunit;
+
+namespace LatentIndigo.Tests.Cli;
+
+/// <summary><c>latent-indigo batch</c>: a job, its report, a refused resume, and the real executable killed mid-job and resumed.</summary>
+public class BatchCommandTests
+{
+    private static string CliDll => Path.Combine(AppContext.BaseDirectory, "latent-indigo.dll");
+
+    private static Dictionary<string, string> Hashes(string folder) => Directory.GetFiles(folder, "*.png")
+        .ToDictionary(f => Path.GetFileName(f), f => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(f))));
+
+    [Fact]
+    public void Batch_with_ground_truth_writes_outputs_and_an_eval_style_report()
+    {
+        using var folder = TestData.NewTempFolder();
+        string inputs = BatchTestImages.Write(folder.File("in"), 2, width: 16, height: 16);
+        string truths = BatchTestImages.Write(folder.File("gt"), 2, width: 64, height: 64, seed: 2);
+        string output = folder.File("out");
+        var (code, text) = CliRun.Run("batch", inputs, "-o", output, "--ground-truth", truths);
+        Assert.True(code == 0, text);
+        Assert.Equal(["img0.png", "img1.png"], Hashes(output).Keys.Order().ToArray());
+        string report = File.ReadAllText(Path.Combine(output, "batch-report.md"));
+        Assert.Contains("## Against ground truth", report);
+        Assert.Contains("PSNR-Y", report);
+        Assert.Contains("2 restored, 0 failed", report);
+
+        // Run again without --resume: refused, with the way out; nothing is touched.
+        var before = Hashes(output);
+        (code, text) = CliRun.Run("batch", inputs, "-o", output);
+        Assert.Equal(1, code);
+        Assert.Contains("--resume", text);
+        Assert.False(CliRun.HasStackTrace(text));
+        Assert.Equal(before, Hashes(output));
+    }
+
+    [Fact]
+    public void Bad_inputs_get_one_readable_line()
+    {
+        using var folder = TestData.NewTempFolder();
+        string inputs = BatchTestImages.Write(folder.File("in"), 1);
+        var (code, text) = CliRun.Run("batch", Path.Combine(inputs, "img0.png"), "-o", folder.File("out"));
+        Assert.Equal(1, code);
+        Assert.Contains("For one image use 'restore'", text);
+        File.WriteAllText(folder.File("list.txt"), "in/img0.png\nin/nope.png\n");
+        (code, text) = CliRun.Run("batch", folder.File("list.txt"), "-o", folder.File("out"));
+        Assert.Equal(1, code);
+        Assert.Contains("Line 2", text);
+        (code, text) = CliRun.Run("batch", inputs, "-o", folder.File("out"), "--resume");
+        Assert.Equal(1, code);
+        Assert.Contains("start it without --resume", text);
+        Assert.False(CliRun.HasStackTrace(text));
+    }
+
+    [Fact]
+    public async Task Killed_mid_job_then_resumed_keeps_finished_images_and_ends_with_the_bytes_of_an_uninterrupted_run()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+        using var folder = TestData.NewTempFolder();
+        string inputs = BatchTestImages.Write(folder.File("in"), 8, width: 16, height: 16);
+        // 20 pixel-guided steps: about 2 s per 16×16 image once warm on the 2-core machine (measured). Under heavy load this
+        // test's poll once woke 11 s after the first output appeared, so the job has 8 images (≈14 s after the first) and
+        // runs at nice 19, yielding the CPU to this process, so the kill lands while later images are pending.
+        string[] job = ["--stand-in", "--steps", "20", "--strength", "1"];
+        string reference = folder.File("reference");
+        var (code, text) = CliRun.Run(["batch", inputs, "-o", reference, .. job]);
+        Assert.True(code == 0, text);
+
+        string output = folder.File("out");
+        var start = new ProcessStartInfo("nice") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in new[] { "-n", "19", "dotnet", CliDll, "batch", inputs, "-o", output }.Concat(job))
+        {
+            start.ArgumentList.Add(arg);
+        }
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        // Kill (SIGKILL: no chance to clean up) as soon as the first image is finished, while the others are pending.
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(3);
+        while (!File.Exists(Path.Combine(output, "img0.png")) && DateTime.UtcNow < deadline && !process.HasExited)
+        {
+            Thread.Sleep(20);
+        }
+        Assert.False(process.HasExited, "the job ended before it could be killed: " + await stdout + await stderr);
+        var killedAt = DateTime.UtcNow;
+        process.Kill();
+        Assert.True(process.WaitForExit(TimeSpan.FromSeconds(60)));
+        var finished = Hashes(output);
+        Assert.True(finished.Count is >= 1 and <= 7, // at least one finished, at least one not
+            $"killed at {killedAt:HH:mm:ss.fff}; outputs: " + string.Join(", ", finished.Keys.Select(k => $"{k} {File.GetLastWriteTimeUtc(Path.Combine(output, k)):HH:mm:ss.fff}")));
+        var writeTimes = finished.Keys.ToDictionary(k => k, k => File.GetLastWriteTimeUtc(Path.Combine(output, k)));
+
+        (code, text) = CliRun.Run(["batch", inputs, "-o", output, "--resume", "--stand-in", "--steps", "21", "--strength", "1"]);
+        Assert.Equal(1, code);
+        Assert.Contains("Steps: 20 then, 21 now", text);
+        Assert.False(CliRun.HasStackTrace(text));
+
+        (code, text) = CliRun.Run(["batch", inputs, "-o", output, "--resume", .. job]);
+        Assert.True(code == 0, text);
+        Assert.Equal(Hashes(reference), Hashes(output));
+        Assert.Empty(Directory.GetFiles(output, "*.tmp"));
+        foreach (var (name, time) in writeTimes)
+        {
+            Assert.Equal(time, File.GetLastWriteTimeUtc(Path.Combine(output, name))); // not redone
+        }
+        Assert.Contains($"{8 - finished.Count} restored, 0 failed, {finished.Count} done before", File.ReadAllText(Path.Combine(output, "batch-report.md")));
+        Assert.True(RestoreBatch.Exists(output));
+    }
+}
