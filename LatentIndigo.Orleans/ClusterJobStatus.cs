@@ -35,6 +35,9 @@ public sealed record ClusterJobStatus
     /// <summary>The workers holding the running images (worker keys start with their silo's address).</summary>
     [Id(9)] public IReadOnlyList<string> RunningOn { get; init; } = [];
 
+    /// <summary>Done images per worker that restored them (worker keys start with their silo's address).</summary>
+    [Id(10)] public IReadOnlyDictionary<string, int> DoneBy { get; init; } = new Dictionary<string, int>();
+
     /// <summary>True when every image is done or failed, or the job was cancelled.</summary>
     public bool Finished => Cancelled || Done + Failed == Total;
 }

@@ -36,7 +36,7 @@ public interface IRestoreJobGrain : IGrainWithStringKey
     Task<bool> RenewAsync(int index, Guid lease);
 
     /// <summary>Records an output (idempotent: a second completion of a done image is counted, not applied).</summary>
-    Task CompleteAsync(int index, Guid lease, string sha256, double seconds);
+    Task CompleteAsync(int index, Guid lease, string worker, string sha256, double seconds);
 
     /// <summary>Records a failure with its message; the job goes on.</summary>
     Task FailAsync(int index, Guid lease, string message);

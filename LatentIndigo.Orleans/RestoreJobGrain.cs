@@ -89,7 +89,7 @@ public sealed class RestoreJobGrain(
     }
 
     /// <inheritdoc />
-    public async Task CompleteAsync(int index, Guid lease, string sha256, double seconds)
+    public async Task CompleteAsync(int index, Guid lease, string worker, string sha256, double seconds)
     {
         var image = state.State.Images[index];
         if (image.State == "Done")
@@ -104,6 +104,7 @@ public sealed class RestoreJobGrain(
         {
             // A completion under an older lease still counts: the output is written, and the write is idempotent.
             image.State = "Done";
+            image.Worker = worker;
             image.Sha256 = sha256;
             image.Seconds = seconds;
             image.Error = null;
@@ -138,6 +139,7 @@ public sealed class RestoreJobGrain(
             Reassigned = state.State.Reassigned,
             Failures = images.Where(i => i.Error is not null).Select(i => $"{i.Input}: {i.Error}").ToList(),
             Outputs = images.Where(i => i.State == "Done").ToDictionary(i => i.Output, i => i.Sha256!),
+            DoneBy = images.Where(i => i.State == "Done").GroupBy(i => i.Worker ?? "").ToDictionary(g => g.Key, g => g.Count()),
             RunningOn = images.Where(i => i.State == "Running").Select(i => i.Worker ?? "").ToList(),
         });
     }

@@ -77,7 +77,7 @@ public sealed class RestoreWorkerGrain(
         try
         {
             var outcome = await work;
-            await job.CompleteAsync(item.Index, item.Lease, outcome.Sha256, clock.Elapsed.TotalSeconds);
+            await job.CompleteAsync(item.Index, item.Lease, this.GetPrimaryKeyString(), outcome.Sha256, clock.Elapsed.TotalSeconds);
             restored++;
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
