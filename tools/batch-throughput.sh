@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 images=${1:-6}; repeats=${2:-2}
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 dotnet build samples/LatentIndigo.Cli -c Release -v q -nologo >/dev/null
-cli=(dotnet "$(ls samples/LatentIndigo.Cli/bin/Release/net10.0/*/latent-indigo.dll samples/LatentIndigo.Cli/bin/Release/net10.0/latent-indigo.dll 2>/dev/null | head -1)")
+cli=(dotnet "$(ls samples/LatentIndigo.Cli/bin/Release/net10.0/*/latent-indigo.dll samples/LatentIndigo.Cli/bin/Release/net10.0/latent-indigo.dll 2>/dev/null | head -1 || true)")
 mkdir -p "$work/in"
 # 32×32 seeded-noise PNGs (content does not change the cost of a restore)
 python3 - "$work/in" "$images" <<'PY'
