@@ -3,8 +3,8 @@ using LatentIndigo.Pipeline;
 namespace LatentIndigo.Orleans;
 
 /// <summary>
-/// The model set a worker silo hosts: makes one pipeline per worker slot (each slot loads its own copy: a
-/// <see cref="Diffusion.StableDiffusionModels"/> runs one call per model at a time, see docs/scale-out.md).
+/// The model set a worker silo hosts: makes one pipeline per worker slot. (Each slot loads its own copy; since issue 14
+/// one pipeline could serve all slots of a silo with <c>maxConcurrentRestores</c>, not done here yet.)
 /// </summary>
 /// <param name="createPipeline">Loads one pipeline (models and INNs) for one slot.</param>
 /// <param name="slots">Worker slots on this silo: one per GPU, or as many as memory allows on a CPU.</param>

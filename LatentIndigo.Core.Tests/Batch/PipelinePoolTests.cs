@@ -7,16 +7,17 @@ using Xunit;
 
 namespace LatentIndigo.Tests.Batch;
 
-/// <summary>The real pipeline behind a batch: concurrent restores (one stand-in model set per pipeline) give the bytes of one-at-a-time restores.</summary>
+/// <summary>The real pipeline behind a batch: concurrent restores on one shared stand-in model set give the bytes of one-at-a-time restores.</summary>
 public class PipelinePoolTests
 {
     private static readonly RestoreOptions Fast = RestoreOptions.Default with { Strategy = GuidanceStrategy.PixelInn, Steps = 6, Strength = 0.5 };
 
-    internal static PipelinePool Pool(string modelFolder, int concurrency) => new(Enumerable.Range(0, concurrency)
-        .Select(_ => new RestorationPipeline(StableDiffusionModels.Load(modelFolder), BundledInn.Load(BundledInnWeights.BicubicX4))));
+    /// <summary>One pipeline (one model set) serving <paramref name="concurrency"/> restores at once.</summary>
+    internal static PipelinePool Pool(string modelFolder, int concurrency) =>
+        new([new RestorationPipeline(StableDiffusionModels.Load(modelFolder), BundledInn.Load(BundledInnWeights.BicubicX4), maxConcurrentRestores: concurrency)]);
 
     [Fact]
-    public async Task Two_concurrent_restores_write_the_bytes_of_one_at_a_time()
+    public async Task Two_concurrent_restores_on_one_model_set_write_the_bytes_of_one_at_a_time()
     {
         using var models = StandInModelBuilder.CreateTemporary(new StandInOptions { UnetBehavior = StandInUnetBehavior.GaussianDenoiser });
         using var folder = TestData.NewTempFolder();
@@ -36,7 +37,7 @@ public class PipelinePoolTests
     }
 
     [Fact]
-    public async Task Pool_runs_as_many_restores_at_once_as_it_has_pipelines_and_no_more()
+    public async Task Pool_runs_as_many_restores_at_once_as_its_pipeline_allows_and_no_more()
     {
         using var models = StandInModelBuilder.CreateTemporary(new StandInOptions { UnetBehavior = StandInUnetBehavior.GaussianDenoiser });
         using var pool = Pool(models.Path, 2);
@@ -59,7 +60,8 @@ public class PipelinePoolTests
         {
             r.Dispose();
         }
-        Assert.InRange(most, 1, 2); // a third concurrent call would have thrown in RestorationPipeline
+        Assert.Equal(2, pool.Concurrency);
+        Assert.InRange(most, 1, 2); // the pool never lets a third restore start
     }
 
     private static void InterlockedMax(ref int target, int value)

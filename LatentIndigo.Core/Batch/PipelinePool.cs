@@ -4,22 +4,21 @@ using static TorchSharp.torch;
 namespace LatentIndigo.Batch;
 
 /// <summary>
-/// An <see cref="IBatchRestorer"/> over several pipelines, each running one restoration at a time (a
-/// <see cref="RestorationPipeline"/> refuses a second concurrent call). Give each pipeline its own
-/// <see cref="Diffusion.StableDiffusionModels"/> and INNs: a model set runs one call per model at a time, and an INN
-/// carries autograd state during pixel guidance and blind refinement, so neither may be shared by concurrent restores.
-/// The memory cost is one set of weights per pipeline.
+/// An <see cref="IBatchRestorer"/> over one or more pipelines. Its <see cref="Concurrency"/> is the sum of their
+/// <see cref="RestorationPipeline.MaxConcurrentRestores"/>: one pipeline built with <c>maxConcurrentRestores: N</c>
+/// serves N restores on one shared model set (the usual case); several pipelines spread the work over several model
+/// sets (e.g. one per GPU). Each restore goes to the pipeline with the most free slots.
 /// </summary>
 public sealed class PipelinePool : IBatchRestorer, IDisposable
 {
     private readonly RestorationPipeline[] pipelines;
-    private readonly Stack<RestorationPipeline> free;
+    private readonly int[] inFlight;
     private readonly SemaphoreSlim available;
     private readonly Action? onDispose;
     private bool disposed;
 
-    /// <summary>Creates a pool; it owns the pipelines and disposes them (then runs <paramref name="onDispose"/>, e.g. to free a shared model set).</summary>
-    /// <param name="pipelines">One pipeline per concurrent restoration (at least one).</param>
+    /// <summary>Creates a pool; it owns the pipelines and disposes them (then runs <paramref name="onDispose"/>, e.g. to free shared components).</summary>
+    /// <param name="pipelines">At least one pipeline.</param>
     /// <param name="onDispose">Run after the pipelines are disposed, or null.</param>
     public PipelinePool(IEnumerable<RestorationPipeline> pipelines, Action? onDispose = null)
     {
@@ -29,13 +28,14 @@ public sealed class PipelinePool : IBatchRestorer, IDisposable
         {
             throw new ArgumentException("A pool needs at least one pipeline.", nameof(pipelines));
         }
-        free = new Stack<RestorationPipeline>(this.pipelines);
-        available = new SemaphoreSlim(this.pipelines.Length, this.pipelines.Length);
+        inFlight = new int[this.pipelines.Length];
+        Concurrency = this.pipelines.Sum(p => p.MaxConcurrentRestores);
+        available = new SemaphoreSlim(Concurrency, Concurrency);
         this.onDispose = onDispose;
     }
 
-    /// <summary>The number of pipelines.</summary>
-    public int Concurrency => pipelines.Length;
+    /// <summary>Restores that run at once: the pipelines' <see cref="RestorationPipeline.MaxConcurrentRestores"/> together.</summary>
+    public int Concurrency { get; }
 
     /// <inheritdoc />
     public async Task<RestoreResult> RestoreAsync(Tensor lowQuality, RestoreOptions options, IProgress<RestoreProgress>? progress = null,
@@ -43,25 +43,31 @@ public sealed class PipelinePool : IBatchRestorer, IDisposable
     {
         ObjectDisposedException.ThrowIf(disposed, this);
         await available.WaitAsync(cancellationToken).ConfigureAwait(false);
-        RestorationPipeline pipeline;
-        lock (free)
+        int chosen = 0;
+        lock (inFlight)
         {
-            pipeline = free.Pop();
+            for (int i = 1; i < pipelines.Length; i++)
+            {
+                if (pipelines[i].MaxConcurrentRestores - inFlight[i] > pipelines[chosen].MaxConcurrentRestores - inFlight[chosen])
+                {
+                    chosen = i;
+                }
+            }
+            inFlight[chosen]++;
         }
         try
         {
-            return await pipeline.RestoreAsync(lowQuality, options, progress, cancellationToken).ConfigureAwait(false);
+            return await pipelines[chosen].RestoreAsync(lowQuality, options, progress, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
-            lock (free)
+            lock (inFlight)
             {
-                free.Push(pipeline);
+                inFlight[chosen]--;
             }
             available.Release();
         }
     }
-
     /// <inheritdoc />
     public void Dispose()
     {
