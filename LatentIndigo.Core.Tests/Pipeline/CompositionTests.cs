@@ -126,9 +126,11 @@ public class CompositionTests(PipelineFixture fixture) : IClassFixture<PipelineF
         }
         var innOnly = Measured(trained, GuidanceStrategy.InnOnly);
         var guided = Measured(trained, GuidanceStrategy.PixelInn);
-        // The pipeline scores with the user's degradation: its figure is the re-degraded output against y.
-        Assert.Equal(innOnly.Independent, innOnly.Reported, 6);
-        Assert.Equal(guided.Independent, guided.Reported, 6);
+        // The pipeline scores with the user's degradation: its figure is the re-degraded output against y. Float32
+        // sums in another order (thread count, load) moved the figure by 2.4e-7 dB in a full-suite run; 1e-4 dB
+        // still tells a wrong degradation or a wrong reference image (differences of whole dB) from rounding.
+        Assert.Equal(innOnly.Independent, innOnly.Reported, 4);
+        Assert.Equal(guided.Independent, guided.Reported, 4);
         // Both outputs are consistent with y under the trained INN (the measurement-consistent finish used it):
         // measured 103 and 154 dB (exact up to float rounding); 40 dB leaves room for clamping on other crops.
         Assert.True(innOnly.Coarse > 40 && guided.Coarse > 40, $"coarse PSNR {innOnly.Coarse:F1} / {guided.Coarse:F1} dB");
