@@ -42,6 +42,7 @@ public static class CliApp
             config.AddCommand<EvalInnCommand>("eval-inn").WithDescription("PSNR of an INN's coarse band against the true degraded images.");
             config.AddCommand<EvalCommand>("eval").WithDescription("Score restorations against ground truth: PSNR-Y, SSIM-Y, LR consistency, time and memory per image and strategy, with bicubic as the baseline (CSV, Markdown, grids, chart).");
             config.AddCommand<RestoreCommand>("restore").WithDescription("Upscale a low-quality image (INN-only without a Stable Diffusion export: no generative prior).");
+            config.AddCommand<BatchCommand>("batch").WithDescription("Restore a folder or manifest as a resumable job: a journal in the output folder, --resume after a crash or Ctrl+C, ETA, a final report.");
         });
         try
         {

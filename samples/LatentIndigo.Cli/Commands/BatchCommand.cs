@@ -1,0 +1,331 @@
+using System.ComponentModel;
+using System.Globalization;
+using LatentIndigo.Batch;
+using LatentIndigo.Evaluation;
+using LatentIndigo.Pipeline;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace LatentIndigo.Cli.Commands;
+
+/// <summary>
+/// <c>latent-indigo batch</c>: restores a folder or a manifest into an output folder as a resumable job. The journal
+/// (<see cref="RestoreBatch.JournalFileName"/>) in the output folder records every image; <c>--resume</c> continues
+/// after a crash, kill or Ctrl+C; <c>batch-report.md</c> is written at the end.
+/// </summary>
+public sealed class BatchCommand : Command<BatchCommand.Settings>
+{
+    /// <summary>The report's file name in the output folder.</summary>
+    public const string ReportFileName = "batch-report.md";
+
+    /// <summary>Options of <c>batch</c>.</summary>
+    public sealed class Settings : ProviderSettings
+    {
+        /// <summary>Input folder or manifest.</summary>
+        [CommandArgument(0, "<input>")]
+        [Description("A folder of low-quality images (PNG, JPEG, WebP, BMP), or a manifest: one 'input' or 'input,ground-truth' path per line.")]
+        public string Input { get; init; } = "";
+
+        /// <summary>Output folder.</summary>
+        [CommandOption("-o|--output <FOLDER>")]
+        [Description("Output folder: one PNG per input, the job journal and batch-report.md.")]
+        public string Output { get; init; } = "";
+
+        /// <summary>Resume.</summary>
+        [CommandOption("--resume")]
+        [Description("Continue the job in the output folder (same input and settings): finished images are kept, the others restored.")]
+        public bool Resume { get; init; }
+
+        /// <summary>Concurrent restorations.</summary>
+        [CommandOption("--concurrency <N>")]
+        [Description("Restorations at once, sharing one model set (default 1). Each needs its own working memory (docs/usage.md, Memory).")]
+        [DefaultValue(1)]
+        public int Concurrency { get; init; } = 1;
+
+        /// <summary>Ground truth.</summary>
+        [CommandOption("--ground-truth <FOLDER>")]
+        [Description("Folder of ground-truth images with the inputs' names: the report then scores PSNR-Y and SSIM-Y as eval does.")]
+        public string? GroundTruth { get; init; }
+
+        /// <summary>Leave failed images.</summary>
+        [CommandOption("--no-retry")]
+        [Description("With --resume: leave failed images failed instead of trying them again.")]
+        public bool NoRetry { get; init; }
+
+        /// <summary>Stable Diffusion export folder.</summary>
+        [CommandOption("--model <FOLDER>")]
+        [Description("Stable Diffusion 1.x/2.x ONNX export folder. Without it: INN-only.")]
+        public string? Model { get; init; }
+
+        /// <summary>Use stand-in models.</summary>
+        [CommandOption("--stand-in")]
+        [Description("Run on generated stand-in models with RANDOM weights (plumbing and timing runs, not a restoration).")]
+        public bool StandIn { get; init; }
+
+        /// <summary>Compute of the stand-in models.</summary>
+        [CommandOption("--stand-in-cost <COST>")]
+        [Description("With --stand-in: none (default), cpu or sd.")]
+        [DefaultValue("none")]
+        public string StandInCost { get; init; } = "none";
+
+        /// <summary>Strategy.</summary>
+        [CommandOption("--strategy <NAME>")]
+        [Description("pixel, latent, none or inn-only (default: pixel with a model, inn-only without).")]
+        public string? Strategy { get; init; }
+
+        /// <summary>Scale.</summary>
+        [CommandOption("--scale <N>")]
+        [Description("Upscaling factor: 1, 2, 4 or 8 (default 4).")]
+        [DefaultValue(4)]
+        public int Scale { get; init; } = 4;
+
+        /// <summary>Known degradation.</summary>
+        [CommandOption("--degradation <SPEC>")]
+        [Description("The inputs' known degradation (e.g. bicubic:x4).")]
+        public string? Degradation { get; init; }
+
+        /// <summary>Blind mode.</summary>
+        [CommandOption("--blind")]
+        [Description("Unknown degradation: refine the INN on each input while sampling.")]
+        public bool Blind { get; init; }
+
+        /// <summary>Pixel INN.</summary>
+        [CommandOption("--inn <INN>")]
+        [Description("Pixel INN: bundled name (bicubic-x4, realworld-x4) or a weights file.")]
+        public string? Inn { get; init; }
+
+        /// <summary>Latent INN.</summary>
+        [CommandOption("--latent-inn <FILE>")]
+        [Description("Latent INN trained for the export's VAE (for --strategy latent).")]
+        public string? LatentInn { get; init; }
+
+        /// <summary>Steps.</summary>
+        [CommandOption("--steps <N>")]
+        [Description("DDIM steps of the full schedule (default 50).")]
+        [DefaultValue(50)]
+        public int Steps { get; init; } = 50;
+
+        /// <summary>Strength.</summary>
+        [CommandOption("--strength <S>")]
+        [Description("Noise level of the start, 0-1 (default 0.57).")]
+        [DefaultValue(0.57)]
+        public double Strength { get; init; } = 0.57;
+
+        /// <summary>Seed.</summary>
+        [CommandOption("--seed <N>")]
+        [Description("Random seed (default 12345), the same for every image.")]
+        [DefaultValue(12345L)]
+        public long Seed { get; init; } = 12345;
+
+        /// <summary>Latent tile size.</summary>
+        [CommandOption("--tile <N>")]
+        [Description("Latent tile size in latent pixels, a multiple of 8 (default: the export's).")]
+        public int? Tile { get; init; }
+
+        /// <summary>Overwrite.</summary>
+        [CommandOption("--force")]
+        [Description("Start even if outputs exist in the output folder, replacing them (inputs are never overwritten).")]
+        public bool Force { get; init; }
+
+        /// <inheritdoc />
+        public override ValidationResult Validate()
+        {
+            if (string.IsNullOrWhiteSpace(Output))
+            {
+                return ValidationResult.Error("-o|--output <folder> is required.");
+            }
+            if (Concurrency is < 1 or > 64)
+            {
+                return ValidationResult.Error($"--concurrency must be 1-64; got {Concurrency}.");
+            }
+            if (Model is not null && StandIn)
+            {
+                return ValidationResult.Error("Use either --model or --stand-in, not both.");
+            }
+            if (StandInCost is not ("none" or "cpu" or "sd"))
+            {
+                return ValidationResult.Error($"--stand-in-cost must be none, cpu or sd; got '{StandInCost}'.");
+            }
+            if (Strategy is not null && RestoreCommand.ParseStrategy(Strategy) is null)
+            {
+                return ValidationResult.Error($"--strategy must be pixel, latent, none or inn-only; got '{Strategy}'.");
+            }
+            if (Degradation is not null && Blind)
+            {
+                return ValidationResult.Error("Use either --degradation (known) or --blind (unknown), not both.");
+            }
+            if (NoRetry && !Resume)
+            {
+                return ValidationResult.Error("--no-retry only applies with --resume.");
+            }
+            return base.Validate();
+        }
+    }
+
+    /// <inheritdoc />
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        var console = CliApp.Console;
+        bool diffusion = settings.Model is not null || settings.StandIn;
+        var strategy = settings.Strategy is null
+            ? (diffusion ? GuidanceStrategy.PixelInn : GuidanceStrategy.InnOnly)
+            : RestoreCommand.ParseStrategy(settings.Strategy)!.Value;
+        if (strategy != GuidanceStrategy.InnOnly && !diffusion)
+        {
+            throw new CliUserException($"--strategy {settings.Strategy} needs a Stable Diffusion export: pass --model <folder>, or --stand-in for a plumbing run.");
+        }
+        var options = RestoreOptions.Default with
+        {
+            Strategy = strategy,
+            ScaleFactor = settings.Scale,
+            Steps = settings.Steps,
+            Strength = settings.Strength,
+            Seed = settings.Seed,
+            LatentTileSize = settings.Tile,
+            LatentTileOverlap = settings.Tile / 2 / 8 * 8,
+            Blind = settings.Blind,
+            KnownDegradation = settings.Degradation is null ? null : InnCommandSupport.ParseDegradation(settings.Degradation),
+        };
+        try
+        {
+            options.Validate();
+        }
+        catch (InvalidRestoreOptionsException ex)
+        {
+            throw new CliUserException(CliErrors.ForCli(ex.Message));
+        }
+        string inn = settings.Inn ?? PipelineFactory.DefaultInn(settings.Blind, settings.Degradation);
+        var images = Inputs(settings);
+        var batchOptions = new RestoreBatchOptions
+        {
+            Models = string.Create(CultureInfo.InvariantCulture,
+                $"model={(settings.StandIn ? "stand-in:" + settings.StandInCost : settings.Model is null ? "none" : Path.GetFullPath(settings.Model))}; inn={inn}; latent-inn={(settings.LatentInn is null ? "none" : Path.GetFullPath(settings.LatentInn))}"),
+            Overwrite = settings.Force,
+            RetryFailed = !settings.NoRetry,
+        };
+        // The journal is opened (and settings checked) before the models load: a wrong resume fails at once.
+        using var batch = settings.Resume
+            ? RestoreBatch.Resume(images, settings.Output, options, batchOptions)
+            : RestoreBatch.Create(images, settings.Output, options, batchOptions);
+        foreach (var note in batch.Notes)
+        {
+            console.MarkupLineInterpolated($"[yellow]{note}[/]");
+        }
+        using var standIn = settings.StandIn ? PipelineFactory.CreateStandIn(settings.StandInCost) : null;
+        if (settings.StandIn)
+        {
+            console.MarkupLine("[black on yellow] STAND-IN MODELS [/] [yellow]random weights: the outputs are not real restorations.[/]");
+        }
+        using var restorer = BatchRestorerFactory.Create(settings.Concurrency, inn, settings.Model ?? standIn?.Path, settings.LatentInn,
+            strategy == GuidanceStrategy.LatentInn && settings.StandIn, settings.ModelOptions());
+
+        BatchReport report;
+        try
+        {
+            report = Run(console, batch, restorer, cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            int done = batch.Images().Count(i => i.State == BatchImageState.Done);
+            console.MarkupLineInterpolated($"[yellow]Stopped[/] with {done} of {images.Count} images done; run the same command with [bold]--resume[/] to continue.");
+            throw;
+        }
+        string reportPath = Path.Combine(batch.OutputFolder, ReportFileName);
+        EvaluationReport.WriteAtomically(reportPath, report.ToMarkdown());
+        PrintSummary(console, report, reportPath);
+        return report.Failed == 0 ? 0 : 1;
+    }
+
+    private static IReadOnlyList<BatchImage> Inputs(Settings settings)
+    {
+        if (Directory.Exists(settings.Input))
+        {
+            return BatchInputs.FromFolder(settings.Input, settings.GroundTruth);
+        }
+        if (!File.Exists(settings.Input))
+        {
+            throw new CliUserException($"The input '{settings.Input}' is neither a folder nor a manifest file.");
+        }
+        if (Path.GetExtension(settings.Input).ToLowerInvariant() is ".png" or ".jpg" or ".jpeg" or ".webp" or ".bmp")
+        {
+            throw new CliUserException($"'{settings.Input}' is an image: batch takes a folder or a manifest (one path per line). For one image use 'restore'.");
+        }
+        if (settings.GroundTruth is not null)
+        {
+            throw new CliUserException("--ground-truth goes with a folder input; a manifest gives each image's ground truth as 'input,ground-truth'.");
+        }
+        return BatchInputs.FromManifest(settings.Input);
+    }
+
+    private static BatchReport Run(IAnsiConsole console, RestoreBatch batch, IBatchRestorer restorer, CancellationToken cancellationToken)
+    {
+        BatchReport? report = null;
+        console.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+            .Start(context =>
+            {
+                var display = new ProgressDisplay(context);
+                report = batch.RunAsync(restorer, display, cancellationToken).GetAwaiter().GetResult();
+                display.Complete();
+            });
+        return report!;
+    }
+
+    private static void PrintSummary(IAnsiConsole console, BatchReport report, string reportPath)
+    {
+        var table = new Table().Title("batch").AddColumns("images", "done", "failed", "restored now", "done before", "wall", "images/min", "concurrency");
+        table.AddRow(report.Images.Count.ToString(CultureInfo.InvariantCulture), report.Done.ToString(CultureInfo.InvariantCulture),
+            report.Failed.ToString(CultureInfo.InvariantCulture), report.RestoredThisRun.ToString(CultureInfo.InvariantCulture),
+            report.DoneBefore.ToString(CultureInfo.InvariantCulture), $"{report.Elapsed.TotalSeconds:F1} s", $"{report.ImagesPerMinute:F2}",
+            report.Concurrency.ToString(CultureInfo.InvariantCulture));
+        console.Write(table);
+        foreach (var failed in report.Images.Where(i => i.State == BatchImageState.Failed))
+        {
+            console.MarkupLineInterpolated($"[red]failed[/] {Path.GetFileName(failed.InputPath)}: {failed.Error}");
+        }
+        if (report.Failed > 0)
+        {
+            console.MarkupLine("Fix the inputs above, then run the same command with [bold]--resume[/] to try them again.");
+        }
+        console.MarkupLineInterpolated($"Report: {reportPath}");
+    }
+
+    /// <summary>An overall bar (done/total and ETA) and one bar per image being restored (its own ETA). Thread-safe: Spectre's tasks lock.</summary>
+    private sealed class ProgressDisplay(ProgressContext context) : IProgress<BatchProgress>
+    {
+        private readonly ProgressTask overall = context.AddTask("batch", maxValue: 1);
+        private readonly Dictionary<string, ProgressTask> images = new(StringComparer.Ordinal);
+
+        public void Report(BatchProgress value)
+        {
+            lock (images)
+            {
+                overall.MaxValue = Math.Max(1, value.Total);
+                overall.Value = value.Done + value.Failed;
+                overall.Description = $"{value.Done}/{value.Total} done" + (value.Failed > 0 ? $", {value.Failed} failed" : "") + $", ETA {Eta(value.Remaining)}";
+                foreach (var image in value.Running)
+                {
+                    if (!images.TryGetValue(image.InputPath, out var task))
+                    {
+                        task = images[image.InputPath] = context.AddTask(Markup.Escape(Path.GetFileName(image.InputPath)), maxValue: 1);
+                    }
+                    task.Value = image.Fraction;
+                    task.Description = $"{Markup.Escape(Path.GetFileName(image.InputPath))} ETA {Eta(image.Remaining)}";
+                }
+                foreach (var (path, task) in images.Where(p => value.Running.All(r => r.InputPath != p.Key)).ToList())
+                {
+                    task.Value = 1;
+                    task.StopTask();
+                    images.Remove(path);
+                }
+            }
+        }
+
+        public void Complete() => overall.Value = overall.MaxValue;
+
+        private static string Eta(TimeSpan? remaining) => remaining is { } r
+            ? (r.TotalHours >= 1 ? $"{(int)r.TotalHours}h{r.Minutes:D2}m" : r.TotalMinutes >= 1 ? $"{(int)r.TotalMinutes}m{r.Seconds:D2}s" : $"{r.Seconds}s")
+            : "…";
+    }
+}
