@@ -24,6 +24,9 @@ internal sealed class RestoreRun
     private TimeSpan unetTime, vaeTime, innTime;
     private int stepsDone;
     private InnTiling? pixelTiling;
+    private InnRefiner? refiner;
+    private IDisposable? refinedImage;
+    private double noiseSigma;
 
     public RestoreRun(RestorationPipeline pipeline, Tensor input, RestoreOptions options, IProgress<RestoreProgress>? progress,
         CancellationToken cancellationToken)
@@ -37,7 +40,22 @@ internal sealed class RestoreRun
 
     public RestoreResult Execute()
     {
+        // The refiner's weight snapshots live in this scope, so restoring them (finally) comes before the scope ends.
         using var scope = torch.NewDisposeScope();
+        try
+        {
+            return ExecuteCore();
+        }
+        finally
+        {
+            // The refined weights are restored only now, after the quality figures used them (RestoreResult.CoarsePsnr).
+            refinedImage?.Dispose();
+            refiner?.Dispose();
+        }
+    }
+
+    private RestoreResult ExecuteCore()
+    {
         using var noGrad = torch.no_grad();
         int scale = options.ScaleFactor;
         var pixelInn = pipeline.InnForScale(latent: false, scale);
@@ -47,6 +65,8 @@ internal sealed class RestoreRun
         // The estimator contract is CPU in, CPU out; everything after it runs on the pipeline's device.
         var estimate = InitialEstimate(padded.Image, scale).to(pipeline.Device);
         var y = padded.Image.to(pipeline.Device);
+        // The known degradation's own randomness stops the back-projections before they fit its noise (InnBackProjection).
+        noiseSigma = options.KnownDegradation is { } known ? DegradationSpread.Measure(known, estimate, options.Seed) : 0;
 
         Tensor output;
         Tensor? finalLatent = null;
@@ -56,8 +76,10 @@ internal sealed class RestoreRun
         {
             Enter(RestoreStage.Finishing);
             var finishClock = Stopwatch.StartNew();
-            output = MeasurementConsistentInRange(pixelInn, y, estimate);
-            CheckFinite(output, "INN measurement-consistent finish (INN-only restoration)");
+            // Unknown degradation: no forward model to trust, so the bicubic estimate is the answer (a misfit INN made
+            // the output worse than bicubic, docs/algorithm.md §5); a known one is back-projected through the INN.
+            output = options.KnownDegradation is null ? estimate : BackProjectImage(pixelInn, y, estimate);
+            CheckFinite(output, "INN back-projection (INN-only restoration)");
             innTime += finishClock.Elapsed;
         }
         else
@@ -66,7 +88,8 @@ internal sealed class RestoreRun
         }
         output = ImageTensors.Crop(padded, output.clamp(0f, 1f), scale);
 
-        // Quality figures on the final, cropped output (cheap: one INN forward, one degradation).
+        // Quality figures on the final, cropped output (cheap: one INN forward, one degradation). The coarse PSNR uses the
+        // pixel INN as it produced the result: with its refined weights in blind pixel guidance (restored afterwards).
         var clock = Stopwatch.StartNew();
         double? coarsePsnr = null;
         if (options.ComputeQualityMetrics)
@@ -153,10 +176,11 @@ internal sealed class RestoreRun
         var latent = sampler.AddNoise(startLatent, noise, timesteps[0]);
 
         var inn = latentStrategy ? latentInn : pixelInn;
-        using var refiner = options.Blind && options.Strategy != GuidanceStrategy.None
+        // Disposed by Execute once the quality figures are computed, which restores the INN's weights.
+        refiner = options.EffectiveBlind && options.Strategy != GuidanceStrategy.None
             ? new InnRefiner(inn!, options.RefinementLearningRate)
             : null;
-        using var imageScope = refiner?.BeginImage();
+        refinedImage = refiner?.BeginImage();
         var guidance = CreateGuidance(vae, pixelInn, latentInn, refiner);
 
         Enter(RestoreStage.Sampling);
@@ -249,10 +273,13 @@ internal sealed class RestoreRun
         if (latentStrategy)
         {
             clock.Restart();
-            if (options.MeasurementConsistentFinish)
+            if (options.EffectiveMeasurementConsistentFinish)
             {
-                // g⁻¹(E(y), details of g(ẑ0)); one window unless the latent exceeds InnTiling's 512-pixel core.
-                finalLatent = InnTiling.Default.Project(latentInn!, observedLatent!, finalLatent, cancellationToken: cancellationToken);
+                // Back-projection onto E(y) through the latent INN; latents have no noise level to stop at, so it runs
+                // its fixed number of corrections. One window unless the latent exceeds InnTiling's 512-pixel core.
+                finalLatent = InnBackProjection.Apply(latentInn!, observedLatent!, finalLatent, InnTiling.Default, null,
+                    noiseSigma: 0, clampToUnitRange: false, out int corrections, cancellationToken: cancellationToken);
+                pipeline.Logger.LogDebug("Latent back-projection: {Corrections} corrections.", corrections);
                 CheckFinite(finalLatent, "latent INN measurement-consistent finish");
             }
             using var decomposition = latentInn!.Forward(finalLatent, null);
@@ -273,10 +300,10 @@ internal sealed class RestoreRun
             decoded = WaveletColorFix.Apply(decoded, estimate);
             CheckFinite(decoded, "colour fix");
         }
-        if (options.MeasurementConsistentFinish && options.Strategy == GuidanceStrategy.PixelInn)
+        if (options.EffectiveMeasurementConsistentFinish && options.Strategy == GuidanceStrategy.PixelInn)
         {
             clock.Restart();
-            decoded = MeasurementConsistentInRange(pixelInn, y, decoded.clamp(0f, 1f));
+            decoded = BackProjectImage(pixelInn, y, decoded.clamp(0f, 1f));
             CheckFinite(decoded, "pixel INN measurement-consistent finish");
             innTime += clock.Elapsed;
         }
@@ -309,31 +336,17 @@ internal sealed class RestoreRun
     };
 
     /// <summary>
-    /// The measurement-consistent finish for images, which must also stay in [0,1]: alternate the projection onto
-    /// the consistent set, g⁻¹(y, details of g(x)), with clamping (projections onto convex sets), a few rounds. One round is exact
-    /// consistency; clamping afterwards would undo part of it wherever the estimate was far from consistent.
-    /// The projection runs in pixel windows (<see cref="PixelTiling"/>), so its memory is bounded by the tile size.
+    /// Back-projects an image estimate onto the observation through the pixel INN's forward model (smooth bicubic
+    /// corrections, kept in [0,1], stopped at the input's noise level: <see cref="InnBackProjection"/>). Replaces the
+    /// exact projection g⁻¹(y, d(x)), which turns any misfit of the INN into a grid pattern. The INN passes run in
+    /// pixel windows (<see cref="PixelTiling"/>), so memory is bounded by the tile size.
     /// </summary>
-    private Tensor MeasurementConsistentInRange(LiftingInn inn, Tensor observation, Tensor estimate, int rounds = 4)
+    private Tensor BackProjectImage(LiftingInn inn, Tensor observation, Tensor estimate)
     {
-        var x = estimate;
-        for (int round = 0; round < rounds; round++)
-        {
-            var projected = PixelTiling.Project(inn, observation, x, cancellationToken: cancellationToken);
-            if (!ReferenceEquals(x, estimate))
-            {
-                x.Dispose();
-            }
-            x = projected;
-            // Stop as soon as the consistent image is (almost) in range: clamping would change it by under 1/1000.
-            float outside = Math.Max(-x.min().item<float>(), x.max().item<float>() - 1f);
-            x = x.clamp_(0f, 1f);
-            if (outside < 1e-3f)
-            {
-                break;
-            }
-        }
-        return x;
+        var result = InnBackProjection.Apply(inn, observation, estimate, PixelTiling, null, noiseSigma, clampToUnitRange: true,
+            out int corrections, cancellationToken: cancellationToken);
+        pipeline.Logger.LogDebug("Back-projection: {Corrections} corrections (noise level {Sigma:F2}/255).", corrections, noiseSigma * 255);
+        return result;
     }
 
     /// <summary>The INN passes over the whole image run in windows of the diffusion tile's pixel size.</summary>
