@@ -7,8 +7,9 @@ namespace LatentIndigo.Invertible;
 /// INN-only restoration, with no generative prior: the estimate is a bicubic upscale of y (MATLAB's imresize, the same
 /// estimate as the pipeline's default), and the result is
 /// Inverse(y, Details(Forward(estimate))). Its simulated degradation, the coarse band of Forward(result), equals y
-/// exactly (up to float rounding), because the transform is invertible. This is the fallback when no diffusion model is
-/// available, and a baseline for benchmarks.
+/// exactly (up to float rounding), because the transform is invertible. A baseline for benchmarks: where the INN does not
+/// fit y's degradation the mismatch comes back as a polyphase grid pattern, so the pipeline's INN-only strategy
+/// back-projects instead (algorithm.md §5).
 /// </summary>
 public static class InnRestorer
 {
