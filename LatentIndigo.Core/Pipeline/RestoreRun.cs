@@ -26,7 +26,7 @@ internal sealed class RestoreRun
     private InnTiling? pixelTiling;
     private InnRefiner? refiner;
     private IDisposable? refinedImage;
-    private double noiseSigma;
+    private double? noiseSigma;
 
     public RestoreRun(RestorationPipeline pipeline, Tensor input, RestoreOptions options, IProgress<RestoreProgress>? progress,
         CancellationToken cancellationToken)
@@ -65,8 +65,6 @@ internal sealed class RestoreRun
         // The estimator contract is CPU in, CPU out; everything after it runs on the pipeline's device.
         var estimate = InitialEstimate(padded.Image, scale).to(pipeline.Device);
         var y = padded.Image.to(pipeline.Device);
-        // The known degradation's own randomness stops the back-projections before they fit its noise (InnBackProjection).
-        noiseSigma = options.KnownDegradation is { } known ? DegradationSpread.Measure(known, estimate, options.Seed) : 0;
 
         Tensor output;
         Tensor? finalLatent = null;
@@ -343,10 +341,34 @@ internal sealed class RestoreRun
     /// </summary>
     private Tensor BackProjectImage(LiftingInn inn, Tensor observation, Tensor estimate)
     {
-        var result = InnBackProjection.Apply(inn, observation, estimate, PixelTiling, null, noiseSigma, clampToUnitRange: true,
+        // The known degradation's own randomness stops the back-projection before it fits its noise (InnBackProjection).
+        noiseSigma ??= NoiseLevel(estimate);
+        var result = InnBackProjection.Apply(inn, observation, estimate, PixelTiling, null, noiseSigma.Value, clampToUnitRange: true,
             out int corrections, cancellationToken: cancellationToken);
         pipeline.Logger.LogDebug("Back-projection: {Corrections} corrections (noise level {Sigma:F2}/255).", corrections, noiseSigma * 255);
         return result;
+    }
+
+    /// <summary>
+    /// The known degradation's noise level on this image (<see cref="DegradationSpread"/>); 0 without one (a finish the
+    /// caller forced on with an unknown degradation: full consistency, as asked). When the degradation cannot run on an
+    /// image this small, no level can be measured, and infinity leaves the estimate as it is (the safe side).
+    /// </summary>
+    private double NoiseLevel(Tensor image)
+    {
+        if (options.KnownDegradation is not { } known)
+        {
+            return 0;
+        }
+        try
+        {
+            return DegradationSpread.Measure(known, image, options.Seed);
+        }
+        catch (Degradations.DegradationException ex)
+        {
+            pipeline.Logger.LogWarning("No back-projection: the noise level of '{Spec}' could not be measured on this image ({Reason}).", known.Spec, ex.Message);
+            return double.PositiveInfinity;
+        }
     }
 
     /// <summary>The INN passes over the whole image run in windows of the diffusion tile's pixel size.</summary>
