@@ -9,8 +9,12 @@ namespace LatentIndigo.Benchmarks.Pipeline;
 public static class ArchitectureStandInCache
 {
     /// <summary>The SD 2.1-base stand-in folder (fp32, latent_parameters encoder, int64 [batch] timestep, external data).</summary>
-    public static string Sd21Base(string? folder = null) => Get(folder ?? Path.Combine(Path.GetTempPath(), "latentindigo-arch-sd21base-v1"),
+    public static string Sd21Base(string? folder = null) => Get(folder ?? DefaultFolder("latentindigo-arch-sd21base-v1"),
         new StandInOptions { Architecture = StandInArchitecture.Sd21Base, ExternalData = true, EncoderOutput = StandInEncoderOutput.LatentParameters });
+
+    // LATENTINDIGO_ARCH_STANDIN_DIR picks the parent folder (e.g. a large local disk on a GPU machine).
+    private static string DefaultFolder(string name) =>
+        Path.Combine(Environment.GetEnvironmentVariable("LATENTINDIGO_ARCH_STANDIN_DIR") is { Length: > 0 } d ? d : Path.GetTempPath(), name);
 
     private static string Get(string folder, StandInOptions options)
     {

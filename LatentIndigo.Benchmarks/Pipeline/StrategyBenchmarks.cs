@@ -87,7 +87,7 @@ public abstract class StrategyBenchmarkBase
             ExecutionProvider = Provider,
             // The full-size architecture's activations at 512² are large: without ONNX Runtime's CPU arena (which keeps
             // every size it ever served) a pixel-guided restore stays within a shared 24 GB machine.
-            ConfigureSession = UnetCost == "sd21-arch" ? (_, so) => so.EnableCpuMemArena = false : null,
+            ConfigureSession = UnetCost == "sd21-arch" && Provider == ExecutionProviderKind.Cpu ? (_, so) => so.EnableCpuMemArena = false : null,
         });
         pipeline = new RestorationPipeline(models, BundledInn.Load(BundledInnWeights.BicubicX4), latentInn);
         input = torch.rand(new long[] { 1, 3, 128, 128 }, generator: new Generator(1));
@@ -150,6 +150,25 @@ public class CudaStrategyBenchmarks : StrategyBenchmarkBase
 {
     /// <inheritdoc />
     public override IEnumerable<string> UnetCosts => ["sd"];
+
+    /// <inheritdoc />
+    protected override int Steps => 28;
+
+    /// <inheritdoc />
+    protected override ExecutionProviderKind Provider => ExecutionProviderKind.Cuda;
+}
+
+/// <summary>
+/// <see cref="ArchitectureStrategyBenchmarks"/> on a GPU: the full-size SD 2.1-base architecture stand-in (fp32, random
+/// weights), CUDA provider, 28 steps as in a default restore. Prepared for the GPU machine by
+/// <c>tools/device/sd21-strategy-table.sh</c>; run with <c>--filter '*CudaArchitectureStrategy*'</c>. The stand-in folder
+/// is written once to the directory named by <c>LATENTINDIGO_ARCH_STANDIN_DIR</c> (default: under the temp directory).
+/// </summary>
+[Config(typeof(InProcessMonitoringConfig))]
+public class CudaArchitectureStrategyBenchmarks : StrategyBenchmarkBase
+{
+    /// <inheritdoc />
+    public override IEnumerable<string> UnetCosts => ["sd21-arch"];
 
     /// <inheritdoc />
     protected override int Steps => 28;
