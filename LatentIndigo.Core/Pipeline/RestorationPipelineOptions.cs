@@ -14,8 +14,8 @@ public sealed record RestorationPipelineOptions
 
     /// <summary>
     /// The bundled pixel INN of the library and the CLI when no other is named: <see cref="BundledInnWeights.BicubicX4"/>.
-    /// Chosen by measurement (docs/algorithm.md §5): with back-projection its forward model never over-sharpens, while
-    /// the real-world INN's blurrier model over-sharpens clean downscales; unknown degradations are met by blind
+    /// Chosen by measurement (docs/algorithm.md §5): with back-projection it keeps INN-only restoration at least as good
+    /// as bicubic under clean, JPEG, noisy and Real-ESRGAN degradations; unknown degradations are met by blind
     /// refinement during diffusion.
     /// </summary>
     public static BundledInnWeights DefaultBundledPixelInn => BundledInnWeights.BicubicX4;
