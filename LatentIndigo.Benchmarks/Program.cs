@@ -16,4 +16,10 @@ if (args.Contains(InterleavedRouteProbe.Flag))
     InterleavedRouteProbe.Run();
     return;
 }
+// "--concurrency-probe one|four": 4 concurrent restores on one pipeline vs 4 pipelines (docs/benchmarks.md).
+if (args is [ConcurrencyProbe.Flag, var mode])
+{
+    ConcurrencyProbe.Run(mode);
+    return;
+}
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

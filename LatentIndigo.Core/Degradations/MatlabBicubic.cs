@@ -34,6 +34,27 @@ public static class MatlabBicubic
     }
 
     /// <summary>
+    /// The library's bicubic upscale estimate of a degraded image: <see cref="Resize(Tensor, double)"/> by an integer
+    /// <paramref name="factor"/>, clamped to [0,1] (the overshoot at edges is not image content), computed in float32
+    /// and returned in the input's dtype; factor 1 returns a copy. The pipeline's default initial estimate and the
+    /// INN-only restore both start from it.
+    /// </summary>
+    public static Tensor UpscaleEstimate(Tensor image, int factor)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        if (factor < 1)
+        {
+            throw new DegradationException($"MatlabBicubic.UpscaleEstimate: the factor must be at least 1; got {factor}.");
+        }
+        if (factor == 1)
+        {
+            return image.clone();
+        }
+        using var scope = torch.NewDisposeScope();
+        return Resize(image.to(ScalarType.Float32), factor).clamp_(0f, 1f).to(image.dtype).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
     /// Resizes to an exact output size; as in MATLAB, each dimension uses the scale output/input.
     /// </summary>
     /// <param name="image"><c>[C,H,W]</c> or <c>[N,C,H,W]</c> float32.</param>

@@ -15,9 +15,11 @@ namespace LatentIndigo.Diffusion;
 /// <remarks>
 /// <para><see cref="Load"/> validates the whole folder before returning and throws one <see cref="ModelFolderException"/>
 /// listing every problem. Names, ranks and element types come from the session metadata.</para>
-/// <para>Threading: each model runs one call at a time; a call made while the same model is running on another thread
-/// throws <see cref="InvalidOperationException"/> (load a second instance for parallel work). Different models may run
-/// concurrently. <see cref="Dispose"/> terminates in-flight runs and waits for them before releasing the sessions.</para>
+/// <para>Threading: the direct calls on <see cref="Unet"/>, <see cref="Vae"/> and the raw models share one set of bound
+/// buffers per model, so each runs one call at a time (a concurrent call on the same model throws
+/// <see cref="InvalidOperationException"/>). The restoration pipeline gives every concurrent restore
+/// buffers of its own over the same sessions, so one model set serves many restores. <see cref="Dispose"/> terminates
+/// in-flight runs and waits for them before releasing the sessions.</para>
 /// <para>Tensors returned by <c>Unet.PredictNoise</c> and the raw encoder/decoder calls belong to the model set (reused
 /// buffers); <see cref="Vae"/> and <see cref="EncodePrompt"/> results are described on those members.</para>
 /// </remarks>
@@ -288,6 +290,16 @@ public sealed class StableDiffusionModels : IDisposable
             return new TextConditioning(prompt, cond, negative, Embed(negative, cancellationToken), guidanceScale);
         }
         return new TextConditioning(prompt, cond, null, null, 1.0);
+    }
+
+    /// <summary>
+    /// A handle with buffers of its own over this model set's sessions, for one concurrent caller (a restore). The
+    /// sessions are shared: ONNX Runtime runs calls from several workers at once.
+    /// </summary>
+    internal ModelWorker CreateWorker()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return new ModelWorker(Unet.WithOwnBuffers(), Vae.WithOwnBuffers());
     }
 
     /// <summary>A new sampler configured from the export's scheduler config (dispose it after the run).</summary>

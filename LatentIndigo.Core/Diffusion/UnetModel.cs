@@ -17,12 +17,15 @@ namespace LatentIndigo.Diffusion;
 public sealed class UnetModel
 {
     private readonly ModelSession _session;
-    private readonly ShapeBindingCache _bindings = new();
+    private readonly BindingSlot _slot;
+    private readonly ShapeBindingCache _bindings;
 
     internal UnetModel(ModelSession session, int latentChannels, TensorElementType sampleType, TensorElementType timestepType,
         int timestepRank, int? timestepLength, TensorElementType hiddenStatesType, int? hiddenSize, TensorElementType outputType)
     {
         _session = session;
+        _slot = new BindingSlot(session);
+        _bindings = _slot.Bindings;
         LatentChannels = latentChannels;
         SampleElementType = sampleType;
         TimestepElementType = timestepType;
@@ -32,6 +35,16 @@ public sealed class UnetModel
         HiddenSize = hiddenSize;
         OutputElementType = outputType;
     }
+
+    /// <summary>A wrapper over the same session with buffers of its own (one per concurrent restore).</summary>
+    internal UnetModel WithOwnBuffers() =>
+        new(_session, LatentChannels, SampleElementType, TimestepElementType, TimestepRank, TimestepLength, HiddenStatesElementType, HiddenSize, OutputElementType)
+        {
+            StaticSizes = StaticSizes,
+        };
+
+    /// <summary>Wall time of the calls made through this wrapper.</summary>
+    internal TimeSpan Elapsed => _slot.Elapsed;
 
     /// <summary>Latent channels C of <c>sample</c> and <c>out_sample</c>.</summary>
     public int LatentChannels { get; }
@@ -72,7 +85,7 @@ public sealed class UnetModel
         CheckHiddenStates(encoderHiddenStates, latents.size(0));
         CheckTimestep(timestep);
         CheckStaticSizes(latents.size(0), latents.size(2), latents.size(3), encoderHiddenStates.size(1), guidance: false);
-        using var call = _session.Enter();
+        using var call = _slot.Enter();
         long b = latents.size(0);
         var bound = GetBinding(b, latents.size(2), latents.size(3), encoderHiddenStates.size(1), encoderHiddenStates.size(2));
         CopyUnlessSame(bound.Sample.Tensor, latents);
@@ -115,7 +128,7 @@ public sealed class UnetModel
             return conditional.mul_(s).add_(unconditional, alpha: 1 - s);
         }
         CheckStaticSizes(2 * b, latents.size(2), latents.size(3), cond.size(1), guidance: true);
-        using var call = _session.Enter();
+        using var call = _slot.Enter();
         var bound = GetBinding(2 * b, latents.size(2), latents.size(3), cond.size(1), cond.size(2));
         using (var first = bound.Sample.Tensor.narrow(0, 0, b))
         using (var second = bound.Sample.Tensor.narrow(0, b, b))
@@ -152,7 +165,7 @@ public sealed class UnetModel
         {
             return null;
         }
-        using var call = _session.Enter();
+        using var call = _slot.Enter();
         return GetBinding(batch, height, width, sequenceLength, hiddenSize).Sample.Tensor;
     }
 
@@ -164,7 +177,7 @@ public sealed class UnetModel
     internal Microsoft.ML.OnnxRuntime.OrtValue OutputValue(long batch, long height, long width, long sequenceLength, long hiddenSize) =>
         GetBinding(batch, height, width, sequenceLength, hiddenSize).Output.Value;
 
-    internal void DisposeBuffers() => _bindings.Dispose();
+    internal void DisposeBuffers() => _slot.Dispose();
 
     /// <summary>Static sizes the export declares (null: all symbolic).</summary>
     internal StaticUnetSizes? StaticSizes { get; init; }

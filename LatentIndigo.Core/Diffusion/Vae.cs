@@ -19,6 +19,19 @@ public sealed class Vae
         ScalingFactor = scalingFactor;
     }
 
+    /// <summary>A VAE over the same sessions with buffers of its own (one per concurrent restore); dispose with <see cref="DisposeBuffers"/>.</summary>
+    internal Vae WithOwnBuffers() => new(_encoder.WithOwnBuffers(), _decoder.WithOwnBuffers(), ScalingFactor);
+
+    /// <summary>Wall time of the encoder and decoder calls made through this VAE.</summary>
+    internal TimeSpan Elapsed => _encoder.Elapsed + _decoder.Elapsed;
+
+    /// <summary>Frees the buffers of this VAE's encoder and decoder.</summary>
+    internal void DisposeBuffers()
+    {
+        _encoder.DisposeBuffers();
+        _decoder.DisposeBuffers();
+    }
+
     /// <summary>Latents are multiplied by this after encoding and divided by it before decoding.</summary>
     public double ScalingFactor { get; }
 

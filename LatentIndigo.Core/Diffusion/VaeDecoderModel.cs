@@ -12,15 +12,24 @@ namespace LatentIndigo.Diffusion;
 public sealed class VaeDecoderModel
 {
     private readonly ModelSession _session;
-    private readonly ShapeBindingCache _bindings = new();
+    private readonly BindingSlot _slot;
+    private readonly ShapeBindingCache _bindings;
 
     internal VaeDecoderModel(ModelSession session, int latentChannels, TensorElementType inputType, TensorElementType outputType)
     {
         _session = session;
+        _slot = new BindingSlot(session);
+        _bindings = _slot.Bindings;
         LatentChannels = latentChannels;
         InputElementType = inputType;
         OutputElementType = outputType;
     }
+
+    /// <summary>A wrapper over the same session with buffers of its own (one per concurrent restore).</summary>
+    internal VaeDecoderModel WithOwnBuffers() => new(_session, LatentChannels, InputElementType, OutputElementType);
+
+    /// <summary>Wall time of the calls made through this wrapper.</summary>
+    internal TimeSpan Elapsed => _slot.Elapsed;
 
     /// <summary>Latent channels C of <c>latent_sample</c>.</summary>
     public int LatentChannels { get; }
@@ -44,7 +53,7 @@ public sealed class VaeDecoderModel
     /// <summary>Decodes <paramref name="latents"/>·<paramref name="multiplier"/> (the scaling is applied inside the bound buffer).</summary>
     internal Tensor DecodeScaled(Tensor latents, double multiplier, CancellationToken cancellationToken)
     {
-        using var call = _session.Enter();
+        using var call = _slot.Enter();
         var bound = Bind(latents.shape[0], latents.shape[2], latents.shape[3]);
         bound.Input.Tensor.copy_(latents);
         if (multiplier != 1.0)
@@ -55,7 +64,7 @@ public sealed class VaeDecoderModel
         return bound.Result is null ? bound.Output.Tensor : bound.Result.copy_(bound.Output.Tensor);
     }
 
-    internal void DisposeBuffers() => _bindings.Dispose();
+    internal void DisposeBuffers() => _slot.Dispose();
 
     private SingleIoBinding Bind(long b, long h, long w)
     {

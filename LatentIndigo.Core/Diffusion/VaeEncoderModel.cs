@@ -15,18 +15,32 @@ public sealed class VaeEncoderModel
     public const int DownscaleFactor = 8;
 
     private readonly ModelSession _session;
-    private readonly ShapeBindingCache _bindings = new();
+    private readonly BindingSlot _slot;
+    private readonly ShapeBindingCache _bindings;
 
     internal VaeEncoderModel(ModelSession session, VaeEncoderOutputKind outputKind, string outputName, int latentChannels,
         TensorElementType inputType, TensorElementType outputType)
     {
         _session = session;
+        _slot = new BindingSlot(session);
+        _bindings = _slot.Bindings;
         OutputKind = outputKind;
         OutputName = outputName;
         LatentChannels = latentChannels;
         InputElementType = inputType;
         OutputElementType = outputType;
     }
+
+    /// <summary>A wrapper over the same session with buffers of its own (one per concurrent restore).</summary>
+    internal VaeEncoderModel WithOwnBuffers() =>
+        new(_session, OutputKind, OutputName, LatentChannels, InputElementType, OutputElementType)
+        {
+            SamplesNoise = SamplesNoise,
+            SamplingRemoved = SamplingRemoved,
+        };
+
+    /// <summary>Wall time of the calls made through this wrapper.</summary>
+    internal TimeSpan Elapsed => _slot.Elapsed;
 
     /// <summary>Which output the export has.</summary>
     public VaeEncoderOutputKind OutputKind { get; }
@@ -60,7 +74,7 @@ public sealed class VaeEncoderModel
     public Tensor EncodeUnscaled(Tensor imageSigned, CancellationToken cancellationToken = default)
     {
         Vae.CheckImage(imageSigned, nameof(imageSigned));
-        using var call = _session.Enter();
+        using var call = _slot.Enter();
         var bound = Bind(imageSigned.shape[0], imageSigned.shape[2], imageSigned.shape[3]);
         bound.Input.Tensor.copy_(imageSigned);
         return Run(bound, cancellationToken);
@@ -72,13 +86,13 @@ public sealed class VaeEncoderModel
     /// </summary>
     internal Tensor EncodeUnitRange(Tensor image01, CancellationToken cancellationToken)
     {
-        using var call = _session.Enter();
+        using var call = _slot.Enter();
         var bound = Bind(image01.shape[0], image01.shape[2], image01.shape[3]);
         bound.Input.Tensor.copy_(image01).mul_(2).sub_(1);
         return Run(bound, cancellationToken);
     }
 
-    internal void DisposeBuffers() => _bindings.Dispose();
+    internal void DisposeBuffers() => _slot.Dispose();
 
     private Tensor Run(SingleIoBinding bound, CancellationToken cancellationToken)
     {

@@ -76,9 +76,7 @@ public static class ImageQuality
         {
             throw new ArgumentException($"The images differ in size: [{string.Join(",", a.shape)}] and [{string.Join(",", b.shape)}].", nameof(b));
         }
-        using var scope = torch.NewDisposeScope();
-        double mse = (a.detach().to(DeviceType.CPU).to(ScalarType.Float64) - b.detach().to(DeviceType.CPU).to(ScalarType.Float64)).square().mean().item<double>();
-        return mse <= 0 ? double.PositiveInfinity : 10 * Math.Log10(1.0 / mse);
+        return Imaging.Psnr.Of(a, b);
     }
 
     /// <summary>Rounds to the 8-bit grid a saved PNG holds (clamped to [0,1]), so scores match the written files.</summary>

@@ -31,14 +31,13 @@ public sealed class LatentInnGuidance : ILatentGuidance
         this.condition = condition;
     }
 
-    /// <summary>Time spent in the INN (guidance gradient and refinement).</summary>
-    public TimeSpan InnTime { get; private set; }
+    /// <summary>Makes a <see cref="LatentInnGuidance"/> per restore from the context's latent INN (and its refiner in blind mode).</summary>
+    public static ILatentGuidanceFactory Factory { get; } = new LatentInnFactory();
 
     /// <inheritdoc />
     public Tensor Guide(Tensor predictedOriginal, Tensor observation, bool refine, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var clock = System.Diagnostics.Stopwatch.StartNew();
         using var result = step.Apply(predictedOriginal, observation, condition, stepSize);
         if (refine && refiner is not null)
         {
@@ -47,8 +46,23 @@ public sealed class LatentInnGuidance : ILatentGuidance
                 refiner.Step(observation, predictedOriginal, condition);
             }
         }
-        var guided = result.TakeGuided();
-        InnTime += clock.Elapsed;
-        return guided;
+        return result.TakeGuided();
+    }
+
+    private sealed class LatentInnFactory : ILatentGuidanceFactory
+    {
+        public string Name => "LatentInn";
+
+        public GuidanceObservation Observation => GuidanceObservation.Latent;
+
+        public ILatentGuidance Create(GuidanceContext context)
+        {
+            ArgumentNullException.ThrowIfNull(context);
+            var inn = context.LatentInn ?? throw new LatentIndigoException(
+                "Latent guidance needs a latent INN trained for this export's VAE. Train one with 'latent-indigo train-inn --latent --vae <export>' and pass RestorationPipelineOptions.LatentInnPath.");
+            var s = context.Settings;
+            return new LatentInnGuidance(new InnGuidanceStep(inn, s.CoarseWeight, s.ConsistencyWeight), s.StepSize, context.LatentRefiner,
+                s.RefinementStepsPerCall);
+        }
     }
 }

@@ -36,20 +36,14 @@ public sealed class PixelInnGuidance : ILatentGuidance
         this.condition = condition;
     }
 
-    /// <summary>Time spent in VAE decode/encode by this guidance.</summary>
-    public TimeSpan VaeTime { get; private set; }
-
-    /// <summary>Time spent in the INN (guidance gradient and refinement) by this guidance.</summary>
-    public TimeSpan InnTime { get; private set; }
+    /// <summary>Makes a <see cref="PixelInnGuidance"/> per restore from the context's VAE and pixel INN (and its refiner in blind mode).</summary>
+    public static ILatentGuidanceFactory Factory { get; } = new PixelInnFactory();
 
     /// <inheritdoc />
     public Tensor Guide(Tensor predictedOriginal, Tensor observation, bool refine, CancellationToken cancellationToken)
     {
         using var scope = torch.NewDisposeScope();
-        var clock = System.Diagnostics.Stopwatch.StartNew();
         var estimate = vae.Decode(predictedOriginal, cancellationToken: cancellationToken);
-        VaeTime += clock.Elapsed;
-        clock.Restart();
         using var result = step.Apply(estimate, observation, condition, stepSize);
         if (refine && refiner is not null)
         {
@@ -58,10 +52,22 @@ public sealed class PixelInnGuidance : ILatentGuidance
                 refiner.Step(observation, estimate, condition);
             }
         }
-        InnTime += clock.Elapsed;
-        clock.Restart();
         var guided = vae.Encode(result.Guided.clamp(0f, 1f), cancellationToken: cancellationToken);
-        VaeTime += clock.Elapsed;
         return guided.MoveToOuterDisposeScope();
+    }
+
+    private sealed class PixelInnFactory : ILatentGuidanceFactory
+    {
+        public string Name => "PixelInn";
+
+        public GuidanceObservation Observation => GuidanceObservation.Image;
+
+        public ILatentGuidance Create(GuidanceContext context)
+        {
+            ArgumentNullException.ThrowIfNull(context);
+            var s = context.Settings;
+            return new PixelInnGuidance(context.Vae, new InnGuidanceStep(context.PixelInn, s.CoarseWeight, s.ConsistencyWeight), s.StepSize,
+                context.PixelRefiner, s.RefinementStepsPerCall);
+        }
     }
 }

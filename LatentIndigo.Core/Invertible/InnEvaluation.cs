@@ -71,11 +71,5 @@ public static class InnEvaluation
     }
 
     /// <summary>PSNR in dB for peak value 1: 10·log10(1 / MSE); +∞ for identical tensors.</summary>
-    public static double Psnr(Tensor estimate, Tensor reference)
-    {
-        using var scope = NewDisposeScope();
-        var mse = nn.functional.mse_loss(estimate.to(float64), reference.to(float64));
-        double m = mse.ToDouble();
-        return m == 0 ? double.PositiveInfinity : 10 * Math.Log10(1 / m);
-    }
+    public static double Psnr(Tensor estimate, Tensor reference) => Imaging.Psnr.Of(estimate, reference);
 }

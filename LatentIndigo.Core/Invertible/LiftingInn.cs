@@ -40,6 +40,29 @@ public sealed partial class LiftingInn : nn.Module, IInvertibleTransform
         RegisterComponents();
     }
 
+    /// <summary>
+    /// A new network with this one's weights, dtype and device, and <paramref name="levels"/> levels (default: the same).
+    /// The lifting weights are shared across levels, so a ×4 network (J = 2) copied with J = 1 serves ×2 unchanged.
+    /// Used for per-restore copies that blind refinement may train without touching the original.
+    /// </summary>
+    public LiftingInn Copy(int? levels = null)
+    {
+        var copyOptions = options.Clone();
+        copyOptions.Levels = levels ?? options.Levels;
+        var copy = new LiftingInn(copyOptions);
+        try
+        {
+            copy.load_state_dict(state_dict());
+            copy.to(DType).to(Device);
+            return copy;
+        }
+        catch
+        {
+            copy.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>A copy of the options this network was built with.</summary>
     public LiftingInnOptions Options => options.Clone();
 

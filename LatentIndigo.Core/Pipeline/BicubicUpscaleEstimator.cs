@@ -22,11 +22,6 @@ public sealed class BicubicUpscaleEstimator : IInitialEstimator
             throw new ArgumentOutOfRangeException(nameof(scaleFactor), scaleFactor, "The scale factor must be at least 1.");
         }
         cancellationToken.ThrowIfCancellationRequested();
-        if (scaleFactor == 1)
-        {
-            return lowQuality.clone();
-        }
-        using var scope = torch.NewDisposeScope();
-        return MatlabBicubic.Resize(lowQuality, scaleFactor).clamp_(0f, 1f).MoveToOuterDisposeScope();
+        return MatlabBicubic.UpscaleEstimate(lowQuality, scaleFactor);
     }
 }

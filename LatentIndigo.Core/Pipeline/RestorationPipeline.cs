@@ -21,9 +21,13 @@ namespace LatentIndigo.Pipeline;
 /// ẑ0 is decoded, colour-fixed against x₀ and, for a known degradation, made measurement-consistent by back-projection
 /// through the INN's forward model (pixel: the image against y; latent: the latent against E(y) before decoding;
 /// algorithm.md §5). The output is cropped back to exactly the input size × scale.</para>
-/// <para>Threading: one restoration at a time per pipeline (a second concurrent call throws
-/// <see cref="InvalidOperationException"/>); create one pipeline per thread for parallel work.</para>
+/// <para>Threading: one pipeline serves any number of threads. Up to <see cref="MaxConcurrentRestores"/> restores run at
+/// once over the same ONNX Runtime sessions and INNs, each with its own bound buffers, sampler, guidance and (blind mode)
+/// private INN copies; further calls wait in line. <see cref="Dispose"/> cancels running and waiting restores and waits
+/// for them before freeing the models.</para>
 /// <para>Ownership: the pipeline owns the model set and INNs it was given (unless told otherwise) and disposes them.</para>
+/// <para>Tracing: each stage of a restore is an <see cref="System.Diagnostics.Activity"/> of the source named
+/// <see cref="ActivitySourceName"/>.</para>
 /// </remarks>
 public sealed class RestorationPipeline : IDisposable
 {
@@ -33,8 +37,14 @@ public sealed class RestorationPipeline : IDisposable
     private readonly bool ownsComponents;
     private readonly ILogger logger;
     private readonly Dictionary<(bool Latent, int Scale), LiftingInn> rescaledInns = new();
-    private int busy;
+    private readonly SemaphoreSlim slots;
+    private readonly CancellationTokenSource shutdown = new();
+    private readonly object gate = new();
+    private int inFlight;
     private bool disposed;
+
+    /// <summary>The name of the <see cref="System.Diagnostics.ActivitySource"/> whose activities time each restore stage.</summary>
+    public const string ActivitySourceName = "LatentIndigo.Restore";
 
     /// <summary>Creates a pipeline from loaded components.</summary>
     /// <param name="models">The Stable Diffusion model set, or null for <see cref="GuidanceStrategy.InnOnly"/> only.</param>
@@ -42,9 +52,14 @@ public sealed class RestorationPipeline : IDisposable
     /// <param name="latentInn">A latent INN trained for the export's VAE (needed for <see cref="GuidanceStrategy.LatentInn"/>).</param>
     /// <param name="logger">Optional logger: stage timings at Information level.</param>
     /// <param name="ownsComponents">Dispose the models and INNs with the pipeline (default true).</param>
+    /// <param name="maxConcurrentRestores">Restores that run at once; more wait in line (default 1). Each running
+    /// restore holds its own working memory (<see cref="RestoreOptions.EstimatePeakMemoryBytes"/>, less the weights).</param>
     public RestorationPipeline(StableDiffusionModels? models, LiftingInn pixelInn, LiftingInn? latentInn = null,
-        ILogger? logger = null, bool ownsComponents = true)
+        ILogger? logger = null, bool ownsComponents = true, int maxConcurrentRestores = 1)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxConcurrentRestores, 1);
+        MaxConcurrentRestores = maxConcurrentRestores;
+        slots = new SemaphoreSlim(maxConcurrentRestores, maxConcurrentRestores);
         this.pixelInn = pixelInn ?? throw new ArgumentNullException(nameof(pixelInn));
         if (pixelInn.Channels != 3)
         {
@@ -80,7 +95,7 @@ public sealed class RestorationPipeline : IDisposable
             pixel = options.PixelInnPath is null ? BundledInn.Load(options.BundledPixelInn) : LoadInn(options.PixelInnPath);
             latent = options.LatentInnPath is null ? null : LoadInn(options.LatentInnPath);
             models = modelFolder is null ? null : StableDiffusionModels.Load(modelFolder, options.Models, logger);
-            return new RestorationPipeline(models, pixel, latent, logger);
+            return new RestorationPipeline(models, pixel, latent, logger, maxConcurrentRestores: options.MaxConcurrentRestores);
         }
         catch
         {
@@ -90,6 +105,9 @@ public sealed class RestorationPipeline : IDisposable
             throw;
         }
     }
+
+    /// <summary>How many restores run at once; further calls wait in line.</summary>
+    public int MaxConcurrentRestores { get; }
 
     /// <summary>The Stable Diffusion model set, or null (INN-only).</summary>
     public StableDiffusionModels? Models => models;
@@ -116,33 +134,27 @@ public sealed class RestorationPipeline : IDisposable
     public RestoreResult Restore(Tensor lowQuality, RestoreOptions? options = null, IProgress<RestoreProgress>? progress = null,
         CancellationToken cancellationToken = default)
     {
-        ObjectDisposedException.ThrowIf(disposed, this);
-        var o = (options ?? RestoreOptions.Default).ForExport(models?.DefaultLatentTileSize).Validate();
-        CheckInput(lowQuality, o);
-        CheckComponents(o);
-        if (Interlocked.CompareExchange(ref busy, 1, 0) != 0)
-        {
-            throw new InvalidOperationException(
-                "This pipeline is already restoring an image on another thread. Use one RestorationPipeline per thread.");
-        }
-        try
-        {
-            return new RestoreRun(this, lowQuality, o, progress, cancellationToken).Execute();
-        }
-        catch (Exception ex) when (RestoreOutOfMemoryException.IsOutOfMemory(ex))
-        {
-            throw RestoreOutOfMemoryException.For(ex, o, Device, RestoreRun.TileBatchSize(o, Device));
-        }
-        finally
-        {
-            Volatile.Write(ref busy, 0);
-        }
+        var o = Prepare(lowQuality, options);
+        using var lease = Admit(cancellationToken);
+        lease.WaitForSlot();
+        return Run(lowQuality, o, progress, lease.Token);
     }
 
-    /// <summary>Runs <see cref="Restore(Tensor, RestoreOptions?, IProgress{RestoreProgress}?, CancellationToken)"/> on the thread pool.</summary>
-    public Task<RestoreResult> RestoreAsync(Tensor lowQuality, RestoreOptions? options = null, IProgress<RestoreProgress>? progress = null,
-        CancellationToken cancellationToken = default) =>
-        Task.Run(() => Restore(lowQuality, options, progress, cancellationToken), cancellationToken);
+    /// <summary>
+    /// Restores like <see cref="Restore(Tensor, RestoreOptions?, IProgress{RestoreProgress}?, CancellationToken)"/> on the
+    /// thread pool, waiting asynchronously for a free slot when <see cref="MaxConcurrentRestores"/> restores are running.
+    /// Safe to call from many threads at once; concurrent restores of the same input and options give identical images.
+    /// </summary>
+    public async Task<RestoreResult> RestoreAsync(Tensor lowQuality, RestoreOptions? options = null, IProgress<RestoreProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        var o = Prepare(lowQuality, options);
+        using var lease = Admit(cancellationToken);
+        await lease.WaitForSlotAsync().ConfigureAwait(false);
+        // No token for Task.Run itself: a cancellation before the start must surface through Run (ObjectDisposedException
+        // after Dispose, OperationCanceledException otherwise), not as a TaskCanceledException of the wrapper.
+        return await Task.Run(() => Run(lowQuality, o, progress, lease.Token)).ConfigureAwait(false);
+    }
 
     /// <summary>Restores a SkiaSharp bitmap (alpha dropped) and returns a new opaque bitmap owned by the caller.</summary>
     public SKBitmap Restore(SKBitmap lowQuality, RestoreOptions? options = null, IProgress<RestoreProgress>? progress = null,
@@ -208,14 +220,27 @@ public sealed class RestorationPipeline : IDisposable
         return (width, height);
     }
 
-    /// <inheritdoc />
+    /// <summary>Cancels running and waiting restores, waits for them to stop, then frees what the pipeline owns.</summary>
     public void Dispose()
     {
-        if (disposed)
+        lock (gate)
         {
-            return;
+            if (disposed)
+            {
+                return;
+            }
+            disposed = true;
         }
-        disposed = true;
+        shutdown.Cancel();
+        lock (gate)
+        {
+            while (inFlight > 0)
+            {
+                Monitor.Wait(gate);
+            }
+        }
+        shutdown.Dispose();
+        slots.Dispose();
         foreach (var inn in rescaledInns.Values)
         {
             inn.Dispose();
@@ -230,6 +255,94 @@ public sealed class RestorationPipeline : IDisposable
 
     internal ILogger Logger => logger;
 
+    internal bool HasLatentInn => latentInn is not null;
+
+    // Checks that need no slot: options, input, components. Bad input is refused before waiting in line.
+    private RestoreOptions Prepare(Tensor lowQuality, RestoreOptions? options)
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        var o = (options ?? RestoreOptions.Default).ForExport(models?.DefaultLatentTileSize).Validate();
+        CheckInput(lowQuality, o);
+        CheckComponents(o);
+        return o;
+    }
+
+    private RestoreResult Run(Tensor lowQuality, RestoreOptions o, IProgress<RestoreProgress>? progress, CancellationToken token)
+    {
+        try
+        {
+            using var run = new RestoreRun(this, lowQuality, o, progress, token);
+            return run.Execute();
+        }
+        catch (Exception ex) when (RestoreOutOfMemoryException.IsOutOfMemory(ex))
+        {
+            throw RestoreOutOfMemoryException.For(ex, o, Device, RestoreRun.TileBatchSize(o, Device));
+        }
+        catch (OperationCanceledException ex) when (shutdown.IsCancellationRequested)
+        {
+            throw new ObjectDisposedException("The restoration pipeline was disposed while this restore was running or waiting.", ex);
+        }
+    }
+
+    // Counts a restore in flight (so Dispose waits for it) and links the caller's token to the pipeline's shutdown.
+    private Lease Admit(CancellationToken cancellationToken)
+    {
+        lock (gate)
+        {
+            ObjectDisposedException.ThrowIf(disposed, this);
+            inFlight++;
+        }
+        return new Lease(this, CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, shutdown.Token));
+    }
+
+    /// <summary>One admitted restore: its linked token and, once granted, its concurrency slot.</summary>
+    private sealed class Lease(RestorationPipeline owner, CancellationTokenSource linked) : IDisposable
+    {
+        private bool holdsSlot;
+
+        public CancellationToken Token => linked.Token;
+
+        public void WaitForSlot()
+        {
+            try
+            {
+                owner.slots.Wait(linked.Token);
+            }
+            catch (OperationCanceledException ex) when (owner.shutdown.IsCancellationRequested)
+            {
+                throw new ObjectDisposedException("The restoration pipeline was disposed while this restore was waiting.", ex);
+            }
+            holdsSlot = true;
+        }
+
+        public async Task WaitForSlotAsync()
+        {
+            try
+            {
+                await owner.slots.WaitAsync(linked.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException ex) when (owner.shutdown.IsCancellationRequested)
+            {
+                throw new ObjectDisposedException("The restoration pipeline was disposed while this restore was waiting.", ex);
+            }
+            holdsSlot = true;
+        }
+
+        public void Dispose()
+        {
+            if (holdsSlot)
+            {
+                owner.slots.Release();
+            }
+            linked.Dispose();
+            lock (owner.gate)
+            {
+                owner.inFlight--;
+                Monitor.PulseAll(owner.gate);
+            }
+        }
+    }
+
     /// <summary>
     /// The INN for a scale factor. The lifting weights are shared across levels, so an INN trained for ×4 (J = 2) serves
     /// ×2 (J = 1), ×8 (J = 3) and same-size restoration (J = 0) with the same weights and a different number of levels.
@@ -241,18 +354,18 @@ public sealed class RestorationPipeline : IDisposable
         {
             return inn;
         }
-        if (!rescaledInns.TryGetValue((latent, scale), out var rescaled))
+        lock (rescaledInns)
         {
-            var innOptions = inn.Options;
-            innOptions.Levels = System.Numerics.BitOperations.Log2((uint)scale);
-            rescaled = new LiftingInn(innOptions);
-            rescaled.load_state_dict(inn.state_dict());
-            rescaled.to(inn.DType).to(inn.Device);
-            rescaledInns[(latent, scale)] = rescaled;
-            logger.LogInformation("Using the {Kind} INN (trained for ×{Trained}) with {Levels} level(s) for ×{Scale}.",
-                latent ? "latent" : "pixel", inn.ScaleFactor, innOptions.Levels, scale);
+            if (!rescaledInns.TryGetValue((latent, scale), out var rescaled))
+            {
+                int levels = System.Numerics.BitOperations.Log2((uint)scale);
+                rescaled = inn.Copy(levels);
+                rescaledInns[(latent, scale)] = rescaled;
+                logger.LogInformation("Using the {Kind} INN (trained for ×{Trained}) with {Levels} level(s) for ×{Scale}.",
+                    latent ? "latent" : "pixel", inn.ScaleFactor, levels, scale);
+            }
+            return rescaled;
         }
-        return rescaled;
     }
 
     private static LiftingInn LoadInn(string path)

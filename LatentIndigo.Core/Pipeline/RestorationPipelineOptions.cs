@@ -25,4 +25,7 @@ public sealed record RestorationPipelineOptions
 
     /// <summary>Latent INN weights trained for the export's VAE (<c>train-inn --latent</c>); needed for latent guidance.</summary>
     public string? LatentInnPath { get; init; }
+
+    /// <summary>Restores that run at once on the loaded pipeline; more wait in line. Default 1.</summary>
+    public int MaxConcurrentRestores { get; init; } = 1;
 }

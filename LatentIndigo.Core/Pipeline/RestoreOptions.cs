@@ -1,4 +1,6 @@
 using LatentIndigo.Degradations;
+using LatentIndigo.Diffusion;
+using LatentIndigo.Guidance;
 
 namespace LatentIndigo.Pipeline;
 
@@ -167,6 +169,33 @@ public sealed record RestoreOptions
     /// <summary>The initial estimator; null uses bicubic upscaling.</summary>
     public IInitialEstimator? InitialEstimator { get; init; }
 
+    /// <summary>
+    /// The guidance, when not the strategy's own: any <see cref="ILatentGuidanceFactory"/> (yours, or
+    /// <see cref="PixelInnGuidance.Factory"/> / <see cref="LatentInnGuidance.Factory"/>). It replaces the guidance of
+    /// <see cref="GuidanceStrategy.PixelInn"/> or <see cref="GuidanceStrategy.LatentInn"/>; the strategy still decides
+    /// the measurement-consistent finish and the defaults that depend on it. Not allowed with
+    /// <see cref="GuidanceStrategy.None"/> or <see cref="GuidanceStrategy.InnOnly"/>. Default null.
+    /// </summary>
+    public ILatentGuidanceFactory? Guidance { get; init; }
+
+    /// <summary>The sampler by name: DDIM (default, INDIGO+'s), DDPM or Euler ancestral (<see cref="SamplerNames.Parse"/> reads names).</summary>
+    public SamplerKind Sampler { get; init; } = SamplerKind.Ddim;
+
+    /// <summary>
+    /// A sampler of your own: called once per restore with a copy of the export's scheduler config and disposed after
+    /// it (samplers keep per-run state, so a pipeline serving concurrent restores needs one per restore). Overrides
+    /// <see cref="Sampler"/>. Default null.
+    /// </summary>
+    public Func<SchedulerConfig, ILatentSampler>? SamplerFactory { get; init; }
+
+    /// <summary>The guidance this restore runs: <see cref="Guidance"/>, else the strategy's; null without guidance.</summary>
+    internal ILatentGuidanceFactory? GuidanceFactory => Guidance ?? Strategy switch
+    {
+        GuidanceStrategy.PixelInn => PixelInnGuidance.Factory,
+        GuidanceStrategy.LatentInn => LatentInnGuidance.Factory,
+        _ => null,
+    };
+
     /// <summary>The guidance step size in effect for the strategy.</summary>
     public double EffectiveGuidanceStepSize => GuidanceStepSize ?? (Strategy == GuidanceStrategy.LatentInn ? 0.5 : 1.0);
 
@@ -229,6 +258,9 @@ public sealed record RestoreOptions
         Require(MaxOutputPixels > 0, $"MaxOutputPixels must be positive; got {MaxOutputPixels}.");
         Require(ClassifierFreeGuidanceScale is >= 1 and <= 30, $"ClassifierFreeGuidanceScale must be 1–30; got {ClassifierFreeGuidanceScale}.");
         Require(Prompt is not null && NegativePrompt is not null, "Prompt and NegativePrompt must not be null (use \"\").");
+        Require(Guidance is null || Strategy is GuidanceStrategy.PixelInn or GuidanceStrategy.LatentInn,
+            $"Guidance '{Guidance?.Name}' replaces the guidance of the PixelInn or LatentInn strategy; Strategy is {Strategy}, which runs none.");
+        Require(Enum.IsDefined(Sampler), $"Sampler must be one of {string.Join(", ", Enum.GetNames<SamplerKind>())}; got {Sampler}.");
         Require(KnownDegradation is null || KnownDegradation.ScaleFactor == ScaleFactor,
             $"KnownDegradation '{KnownDegradation?.Spec}' scales by {KnownDegradation?.ScaleFactor}, but ScaleFactor is {ScaleFactor}.");
         if (problems.Count > 0)

@@ -19,6 +19,9 @@ public sealed class RestoreResult : IDisposable
     /// <summary>The strategy that ran.</summary>
     public GuidanceStrategy Strategy { get; init; }
 
+    /// <summary>The name of the guidance that ran (<see cref="Guidance.ILatentGuidanceFactory.Name"/>), "none" without guidance.</summary>
+    public string Guidance { get; init; } = "none";
+
     /// <summary>True when a diffusion model ran (false for <see cref="GuidanceStrategy.InnOnly"/>).</summary>
     public bool UsedGenerativePrior { get; init; }
 
@@ -40,7 +43,7 @@ public sealed class RestoreResult : IDisposable
     /// <summary>Total wall time.</summary>
     public TimeSpan Total { get; init; }
 
-    /// <summary>Time inside UNet runs.</summary>
+    /// <summary>Time inside this restore's UNet runs.</summary>
     public TimeSpan UnetTime { get; init; }
 
     /// <summary>Time inside VAE runs (initial encode, guidance round trips, manifold regularisation, final decode).</summary>

@@ -6,26 +6,33 @@ using LatentIndigo.Invertible;
 using Microsoft.Extensions.Logging;
 using TorchSharp;
 using static TorchSharp.torch;
+using Psnr = LatentIndigo.Imaging.Psnr;
 
 namespace LatentIndigo.Pipeline;
 
-/// <summary>One restoration: the state of a single <see cref="RestorationPipeline.Restore(Tensor, RestoreOptions?, IProgress{RestoreProgress}?, CancellationToken)"/> call.</summary>
-internal sealed class RestoreRun
+/// <summary>
+/// One restoration, as a short sequence of named stages: <b>estimate</b> (pad, initial estimate), <b>encode</b> (VAE,
+/// prompt, sampler, guidance), <b>sample</b> (the guided loop, <see cref="SamplingLoop"/>), <b>decode</b> and
+/// <b>finish</b> (colour fix, measurement-consistent finish, crop, quality figures). INN-only restores skip straight
+/// from the estimate to the finish. Stage timing is <see cref="StageRecorder"/>'s; model time is counted by the
+/// restore's own <see cref="ModelWorker"/>, so the stages hold no timing code.
+/// </summary>
+/// <remarks>
+/// Everything mutable lives here, one instance per call: the model worker (bound buffers), the sampler, the guidance,
+/// and in blind mode private copies of the INNs that refinement trains. The pipeline's shared parts are only read.
+/// </remarks>
+internal sealed class RestoreRun : IDisposable
 {
     private readonly RestorationPipeline pipeline;
     private readonly Tensor input;
     private readonly RestoreOptions options;
-    private readonly IProgress<RestoreProgress>? progress;
     private readonly CancellationToken cancellationToken;
-    private readonly Stopwatch total = Stopwatch.StartNew();
-    private readonly Dictionary<RestoreStage, TimeSpan> stageTimes = new();
-    private readonly Stopwatch stageClock = new();
-    private RestoreStage stage;
-    private TimeSpan unetTime, vaeTime, innTime;
-    private int stepsDone;
-    private InnTiling? pixelTiling;
-    private InnRefiner? refiner;
-    private IDisposable? refinedImage;
+    private readonly StageRecorder recorder;
+    private readonly ModelWorker? worker;
+    private readonly ILatentGuidanceFactory? guidanceFactory;
+    private readonly List<IDisposable> owned = [];
+    private readonly InnTiling pixelTiling;
+    private TimeSpan innTime;
     private double? noiseSigma;
 
     public RestoreRun(RestorationPipeline pipeline, Tensor input, RestoreOptions options, IProgress<RestoreProgress>? progress,
@@ -34,316 +41,277 @@ internal sealed class RestoreRun
         this.pipeline = pipeline;
         this.input = input;
         this.options = options;
-        this.progress = progress;
         this.cancellationToken = cancellationToken;
+        recorder = new StageRecorder(progress, pipeline.Logger, cancellationToken);
+        guidanceFactory = options.GuidanceFactory;
+        // The INN passes over the whole image run in windows of the diffusion tile's pixel size.
+        pixelTiling = new InnTiling(options.Tile * 8);
+        worker = options.Strategy == GuidanceStrategy.InnOnly ? null : pipeline.Models!.CreateWorker();
     }
+
+    private bool Diffusion => worker is not null;
 
     public RestoreResult Execute()
     {
-        // The refiner's weight snapshots live in this scope, so restoring them (finally) comes before the scope ends.
         using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
         try
         {
-            return ExecuteCore();
+            var estimated = recorder.Run(RestoreStage.Preparing, Estimate);
+            Encoded? encoded = null;
+            Sampled? sampled = null;
+            Tensor? decoded = null;
+            if (Diffusion)
+            {
+                encoded = recorder.Run(RestoreStage.Encoding, () => Encode(estimated));
+                sampled = recorder.Run(RestoreStage.Sampling, () => new SamplingLoop(this, encoded).Run());
+                (decoded, sampled) = recorder.Run(RestoreStage.Decoding, () => Decode(encoded, sampled));
+            }
+            var result = recorder.Run(RestoreStage.Finishing, () => Finish(estimated, encoded, sampled, decoded));
+            recorder.Completed();
+            return result;
         }
         finally
         {
-            // The refined weights are restored only now, after the quality figures used them (RestoreResult.CoarsePsnr).
-            refinedImage?.Dispose();
-            refiner?.Dispose();
-        }
-    }
-
-    private RestoreResult ExecuteCore()
-    {
-        using var noGrad = torch.no_grad();
-        int scale = options.ScaleFactor;
-        var pixelInn = pipeline.InnForScale(latent: false, scale);
-
-        Enter(RestoreStage.Preparing);
-        var padded = ImageTensors.PadToMultiple(input, options.Strategy == GuidanceStrategy.InnOnly ? 1 : 8);
-        // The estimator contract is CPU in, CPU out; everything after it runs on the pipeline's device.
-        var estimate = InitialEstimate(padded.Image, scale).to(pipeline.Device);
-        var y = padded.Image.to(pipeline.Device);
-
-        Tensor output;
-        Tensor? finalLatent = null;
-        double? latentCoarsePsnr = null;
-        int tiles = 0;
-        if (options.Strategy == GuidanceStrategy.InnOnly)
-        {
-            Enter(RestoreStage.Finishing);
-            var finishClock = Stopwatch.StartNew();
-            // Unknown degradation: no forward model to trust, so the bicubic estimate is the answer (a misfit INN made
-            // the output worse than bicubic, docs/algorithm.md §5); a known one is back-projected through the INN.
-            output = options.KnownDegradation is null ? estimate : BackProjectImage(pixelInn, y, estimate);
-            CheckFinite(output, "INN back-projection (INN-only restoration)");
-            innTime += finishClock.Elapsed;
-        }
-        else
-        {
-            (output, finalLatent, latentCoarsePsnr, tiles) = Diffuse(y, estimate, pixelInn);
-        }
-        output = ImageTensors.Crop(padded, output.clamp(0f, 1f), scale);
-
-        // Quality figures on the final, cropped output (cheap: one INN forward, one degradation). The coarse PSNR uses the
-        // pixel INN as it produced the result: with its refined weights in blind pixel guidance (restored afterwards).
-        var clock = Stopwatch.StartNew();
-        double? coarsePsnr = null;
-        if (options.ComputeQualityMetrics)
-        {
-            using var coarse = PixelTiling.Coarse(pixelInn, output, cancellationToken: cancellationToken);
-            coarsePsnr = Psnr(coarse, input.to(pipeline.Device));
-        }
-        innTime += clock.Elapsed;
-        output = output.cpu();
-        double? measurementPsnr = null;
-        if (options.ComputeQualityMetrics && options.KnownDegradation is { } degradation)
-        {
-            var degraded = degradation.Apply(output, new Generator((ulong)options.Seed));
-            measurementPsnr = degraded.shape.SequenceEqual(input.shape) ? Psnr(degraded, input) : null;
-        }
-        Enter(RestoreStage.Completed);
-        var models = pipeline.Models;
-        var result = new RestoreResult(output.MoveToOuterDisposeScope())
-        {
-            Strategy = options.Strategy,
-            UsedGenerativePrior = options.Strategy != GuidanceStrategy.InnOnly,
-            UsedStandInModels = options.Strategy != GuidanceStrategy.InnOnly && models!.IsStandIn,
-            ExecutionProvider = options.Strategy == GuidanceStrategy.InnOnly ? "none (INN only)" : models!.ExecutionProvider.ToString(),
-            FinalLatent = finalLatent?.cpu().MoveToOuterDisposeScope(),
-            StepsRun = stepsDone,
-            Tiles = tiles,
-            StageTimes = new Dictionary<RestoreStage, TimeSpan>(stageTimes),
-            Total = total.Elapsed,
-            UnetTime = unetTime,
-            VaeTime = vaeTime,
-            InnTime = innTime,
-            CoarsePsnr = coarsePsnr,
-            LatentCoarsePsnr = latentCoarsePsnr,
-            MeasurementPsnr = measurementPsnr,
-        };
-        pipeline.Logger.LogInformation(
-            "Restored {W}×{H} → {OW}×{OH} with {Strategy} in {Total:F2} s (UNet {Unet:F2} s, VAE {Vae:F2} s, INN {Inn:F2} s); coarse PSNR {Psnr} dB.",
-            input.shape[3], input.shape[2], output.shape[3], output.shape[2], options.Strategy, total.Elapsed.TotalSeconds,
-            unetTime.TotalSeconds, vaeTime.TotalSeconds, innTime.TotalSeconds, coarsePsnr?.ToString("F1", System.Globalization.CultureInfo.InvariantCulture) ?? "-");
-        return result;
-    }
-
-    private Tensor InitialEstimate(Tensor y, int scale)
-    {
-        var estimator = options.InitialEstimator ?? BicubicUpscaleEstimator.Instance;
-        var estimate = estimator.Estimate(y, scale, cancellationToken);
-        var expected = new[] { 1L, 3, y.shape[2] * scale, y.shape[3] * scale };
-        if (!estimate.shape.SequenceEqual(expected) || estimate.dtype != ScalarType.Float32)
-        {
-            throw new LatentIndigoException(
-                $"The initial estimator {estimator.GetType().Name} returned [{string.Join(",", estimate.shape)}] {estimate.dtype}; expected [{string.Join(",", expected)}] float32.");
-        }
-        CheckFinite(estimate, $"initial estimate ({estimator.GetType().Name})");
-        return estimate.clamp(0f, 1f);
-    }
-
-    private (Tensor Output, Tensor FinalLatent, double? LatentCoarsePsnr, int Tiles) Diffuse(Tensor y, Tensor estimate, LiftingInn pixelInn)
-    {
-        var models = pipeline.Models!;
-        var vae = models.Vae;
-        var vaeTiling = new VaeTiling(options.Tile * 8, Math.Min(64, options.Tile * 4));
-        bool latentStrategy = options.Strategy == GuidanceStrategy.LatentInn;
-        var latentInn = latentStrategy ? pipeline.InnForScale(latent: true, options.ScaleFactor) : null;
-
-        Enter(RestoreStage.Encoding);
-        var clock = Stopwatch.StartNew();
-        var startLatent = vae.Encode(estimate, vaeTiling, cancellationToken: cancellationToken);
-        CheckFinite(startLatent, "VAE encoder output (latent of the initial estimate)");
-        var observedLatent = latentStrategy ? vae.Encode(y, vaeTiling, cancellationToken: cancellationToken) : null;
-        if (observedLatent is not null)
-        {
-            CheckFinite(observedLatent, "VAE encoder output (latent of the input)");
-        }
-        vaeTime += clock.Elapsed;
-        var conditioning = models.EncodePrompt(options.Prompt, options.NegativePrompt, options.ClassifierFreeGuidanceScale);
-
-        using var sampler = models.CreateSampler();
-        var generator = new Generator((ulong)options.Seed);
-        sampler.Generator = generator;
-        sampler.SetTimesteps(options.Steps);
-        var timesteps = options.StartTimestep is int start ? sampler.TimestepsFrom(start) : sampler.TimestepsForStrength(options.Strength);
-        // Drawn on the CPU: a seed gives the same start on every device.
-        var noise = torch.randn(startLatent.shape, generator: generator).to(startLatent.device);
-        var latent = sampler.AddNoise(startLatent, noise, timesteps[0]);
-
-        var inn = latentStrategy ? latentInn : pixelInn;
-        // Disposed by Execute once the quality figures are computed, which restores the INN's weights.
-        refiner = options.EffectiveBlind && options.Strategy != GuidanceStrategy.None
-            ? new InnRefiner(inn!, options.RefinementLearningRate)
-            : null;
-        refinedImage = refiner?.BeginImage();
-        var guidance = CreateGuidance(vae, pixelInn, latentInn, refiner);
-
-        Enter(RestoreStage.Sampling);
-        int height = (int)latent.shape[2], width = (int)latent.shape[3];
-        var windows = LatentTiling.Windows(height, width, options.Tile, options.Tile - options.TileOverlap);
-        var weights = (windows.Count == 1
-            ? torch.ones(windows[0].Height, windows[0].Width)
-            : LatentTiling.GaussianWeights(windows[0].Height, windows[0].Width)).to(latent.device);
-        int firstGuided = (int)Math.Floor(options.GuidanceSkipFraction * timesteps.Count);
-        var observation = observedLatent ?? y;
-        // A latent pixel covers 8 image pixels, i.e. 8/s low-quality pixels (pixel guidance) or 1/s latent pixels of E(y).
-        int observationScale = options.ScaleFactor;
-        int pixelsPerLatent = latentStrategy ? 1 : 8;
-        Tensor finalLatent = latent;
-        int batchSize = TileBatchSize(options, latent.device);
-        var samplingClock = Stopwatch.StartNew();
-        for (int i = 0; i < timesteps.Count; i++)
-        {
-            int t = timesteps[i];
-            bool guided = guidance is not null && i >= firstGuided;
-            bool refine = guided && refiner is not null && i < timesteps.Count - 1;
-            bool regularize = guided && options.ManifoldRegularization && (i - firstGuided) % options.EffectiveManifoldEveryKSteps == 0;
-            using var stepScope = torch.NewDisposeScope();
-            var originalSum = torch.zeros_like(latent);
-            var noiseSum = torch.zeros_like(latent);
-            var weightSum = torch.zeros(1, 1, height, width, device: latent.device);
-            for (int first = 0; first < windows.Count; first += batchSize)
+            // Inside the dispose scope: refiners' snapshots are tensors of this scope. Refiners first, then the copies.
+            foreach (var part in Enumerable.Reverse(owned))
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                // Per-batch intermediates (crops, ẑ0, guided tiles) are freed as soon as they are blended in.
-                using var batchScope = torch.NewDisposeScope();
-                int count = Math.Min(batchSize, windows.Count - first);
-                var batch = windows.Skip(first).Take(count).ToList();
-                var tiles = Stack(latent, batch, 1);
-                clock.Restart();
-                var modelInput = sampler.ScaleModelInput(tiles, t);
-                var modelOutput = models.Unet.PredictNoise(modelInput, t, conditioning, cancellationToken);
-                unetTime += clock.Elapsed;
-                string where = $"step {i + 1}/{timesteps.Count}, tile {first + 1}/{windows.Count}";
-                CheckFinite(modelOutput, $"UNet output at {where}");
-                using var prediction = sampler.PredictOriginal(modelOutput, t, tiles);
-                var original = prediction.PredictedOriginal;
-                if (guided)
-                {
-                    // The observation crop under each tile: latent px × 8 / s pixels of y, or latent px / s of E(y).
-                    var observed = Stack(observation, batch, (double)pixelsPerLatent / observationScale);
-                    string guidanceStage = $"{options.Strategy} guidance (INN) at {where}";
-                    original = NonFiniteInside(guidanceStage, () => guidance!.Guide(original, observed, refine, cancellationToken));
-                    CheckFinite(original, guidanceStage);
-                }
-                if (regularize)
-                {
-                    clock.Restart();
-                    string manifoldStage = $"manifold regularisation (VAE decode and encode) at {where}";
-                    original = NonFiniteInside(manifoldStage, () => ManifoldRegularization.Apply(vae, original, options.ManifoldRho, cancellationToken));
-                    vaeTime += clock.Elapsed;
-                    CheckFinite(original, manifoldStage);
-                }
-                for (int j = 0; j < count; j++)
-                {
-                    var w = batch[j];
-                    originalSum.narrow(2, w.Top, w.Height).narrow(3, w.Left, w.Width).add_(original.narrow(0, j, 1) * weights);
-                    noiseSum.narrow(2, w.Top, w.Height).narrow(3, w.Left, w.Width).add_(prediction.PredictedNoise.narrow(0, j, 1) * weights);
-                    weightSum.narrow(2, w.Top, w.Height).narrow(3, w.Left, w.Width).add_(weights);
-                    Report(RestoreStage.Sampling, i + 1, timesteps.Count, first + j, windows.Count, samplingClock.Elapsed);
-                }
+                part.Dispose();
             }
-            var blendedOriginal = originalSum / weightSum;
-            var blendedNoise = noiseSum / weightSum;
-            using var update = sampler.StepFromOriginal(blendedOriginal, t, latent, options.Eta, null,
-                options.RecomputeNoiseAfterGuidance ? null : blendedNoise);
-            // Keep only the current latent and ẑ0 alive across steps: memory does not grow with the step count.
-            var previousLatent = latent;
-            var previousFinal = finalLatent;
-            CheckFinite(update.PrevSample, $"sampler update at step {i + 1}/{timesteps.Count}");
-            latent = update.PrevSample.clone().MoveToOuterDisposeScope();
-            finalLatent = blendedOriginal.MoveToOuterDisposeScope();
-            if (!ReferenceEquals(previousFinal, previousLatent))
-            {
-                previousFinal.Dispose();
-            }
-            previousLatent.Dispose();
-            stepsDone = i + 1;
+            owned.Clear();
         }
-        innTime += (guidance as PixelInnGuidance)?.InnTime ?? TimeSpan.Zero;
-        innTime += (guidance as LatentInnGuidance)?.InnTime ?? TimeSpan.Zero;
-        vaeTime += (guidance as PixelInnGuidance)?.VaeTime ?? TimeSpan.Zero;
-
-        double? latentCoarsePsnr = null;
-        if (latentStrategy)
-        {
-            clock.Restart();
-            if (options.EffectiveMeasurementConsistentFinish)
-            {
-                // Back-projection onto E(y) through the latent INN; latents have no noise level to stop at, so it runs
-                // its fixed number of corrections. One window unless the latent exceeds InnTiling's 512-pixel core.
-                finalLatent = InnBackProjection.Apply(latentInn!, observedLatent!, finalLatent, InnTiling.Default, null,
-                    noiseSigma: 0, clampToUnitRange: false, out int corrections, cancellationToken: cancellationToken);
-                pipeline.Logger.LogDebug("Latent back-projection: {Corrections} corrections.", corrections);
-                CheckFinite(finalLatent, "latent INN measurement-consistent finish");
-            }
-            using var decomposition = latentInn!.Forward(finalLatent, null);
-            latentCoarsePsnr = Psnr(decomposition.Coarse, observedLatent!, peak: 2.0);
-            innTime += clock.Elapsed;
-        }
-
-        Enter(RestoreStage.Decoding);
-        clock.Restart();
-        var decoded = vae.Decode(finalLatent, vaeTiling, cancellationToken: cancellationToken);
-        CheckFinite(decoded, "VAE decoder output");
-        decoded = decoded.clamp(0f, 1f);
-        vaeTime += clock.Elapsed;
-
-        Enter(RestoreStage.Finishing);
-        if (options.ColorFix)
-        {
-            decoded = WaveletColorFix.Apply(decoded, estimate);
-            CheckFinite(decoded, "colour fix");
-        }
-        if (options.EffectiveMeasurementConsistentFinish && options.Strategy == GuidanceStrategy.PixelInn)
-        {
-            clock.Restart();
-            decoded = BackProjectImage(pixelInn, y, decoded.clamp(0f, 1f));
-            CheckFinite(decoded, "pixel INN measurement-consistent finish");
-            innTime += clock.Elapsed;
-        }
-        return (decoded, finalLatent, latentCoarsePsnr, windows.Count);
     }
+
+    public void Dispose() => worker?.Dispose();
+
+    internal RestoreOptions Options => options;
+
+    internal CancellationToken CancellationToken => cancellationToken;
+
+    internal StageRecorder Recorder => recorder;
+
+    internal ModelWorker Worker => worker!;
+
+    internal StableDiffusionModels Models => pipeline.Models!;
+
+    internal string GuidanceName => guidanceFactory?.Name ?? "none";
 
     /// <summary>The tiles per model call: the option, or 8 for latent guidance on a GPU and 1 otherwise (RestoreOptions.TileBatchSize).</summary>
     public static int TileBatchSize(RestoreOptions options, Device device) =>
         options.TileBatchSize ?? (options.Strategy == GuidanceStrategy.LatentInn && device.type != DeviceType.CPU ? 8 : 1);
 
-    /// <summary>
-    /// The windows of <paramref name="source"/> under <paramref name="tiles"/> (latent coordinates × <paramref name="scale"/>),
-    /// stacked along the batch dimension; a single window is a view, so one-by-one runs copy nothing.
-    /// </summary>
-    private static Tensor Stack(Tensor source, List<LatentTile> tiles, double scale)
+    /// <summary>The padded input on the device, the estimate, and the pixel INN for the restore's scale.</summary>
+    private sealed record Estimated(PaddedImage Padded, Tensor Y, Tensor Estimate, LiftingInn PixelInn);
+
+    /// <summary>What sampling starts from: the encoded estimate, the observation the guidance compares against, the parts.</summary>
+    internal sealed record Encoded(Tensor StartLatent, Tensor Observation, int PixelsPerLatent, TextConditioning Conditioning,
+        ILatentGuidance? Guidance, InnRefiner? Refiner, LiftingInn PixelInn, LiftingInn? LatentInn, Tensor? ObservedLatent, VaeTiling VaeTiling);
+
+    /// <summary>The outcome of sampling: ẑ0 of the last step, the steps run and the tiles per step.</summary>
+    internal sealed record Sampled(Tensor FinalLatent, int Steps, int Tiles, double? LatentCoarsePsnr = null);
+
+    // Stage "estimate": pad y (to a multiple of 8 for the VAE), make the initial estimate x₀ on the CPU, move both to the device.
+    private Estimated Estimate()
     {
-        Tensor Crop(LatentTile w) => source
-            .narrow(2, (long)(w.Top * scale), (long)(w.Height * scale))
-            .narrow(3, (long)(w.Left * scale), (long)(w.Width * scale));
-        return tiles.Count == 1 ? Crop(tiles[0]) : torch.cat(tiles.Select(Crop).ToArray(), 0);
+        var padded = ImageTensors.PadToMultiple(input, Diffusion ? 8 : 1);
+        var estimator = options.InitialEstimator ?? BicubicUpscaleEstimator.Instance;
+        var estimate = estimator.Estimate(padded.Image, options.ScaleFactor, cancellationToken);
+        var expected = new[] { 1L, 3, padded.Image.shape[2] * options.ScaleFactor, padded.Image.shape[3] * options.ScaleFactor };
+        if (!estimate.shape.SequenceEqual(expected) || estimate.dtype != ScalarType.Float32)
+        {
+            throw new LatentIndigoException(
+                $"The initial estimator {estimator.GetType().Name} returned [{string.Join(",", estimate.shape)}] {estimate.dtype}; expected [{string.Join(",", expected)}] float32.");
+        }
+        RunChecks.Finite(estimate, $"initial estimate ({estimator.GetType().Name})");
+        return new Estimated(padded, padded.Image.to(pipeline.Device), estimate.clamp(0f, 1f).to(pipeline.Device),
+            pipeline.InnForScale(latent: false, options.ScaleFactor));
     }
 
-    private ILatentGuidance? CreateGuidance(Vae vae, LiftingInn pixelInn, LiftingInn? latentInn, InnRefiner? refiner) => options.Strategy switch
+    // Stage "encode": z = E(x₀), the observation the guidance needs (y or E(y)), the prompt, and the guidance itself.
+    private Encoded Encode(Estimated estimated)
     {
-        GuidanceStrategy.PixelInn => new PixelInnGuidance(vae, new InnGuidanceStep(pixelInn, options.CoarseWeight, options.ConsistencyWeight),
-            options.EffectiveGuidanceStepSize, refiner, options.RefinementStepsPerSamplingStep),
-        GuidanceStrategy.LatentInn => new LatentInnGuidance(new InnGuidanceStep(latentInn!, options.CoarseWeight, options.ConsistencyWeight),
-            options.EffectiveGuidanceStepSize, refiner, options.RefinementStepsPerSamplingStep),
-        _ => null,
-    };
+        var vae = worker!.Vae;
+        var vaeTiling = new VaeTiling(options.Tile * 8, Math.Min(64, options.Tile * 4));
+        var startLatent = vae.Encode(estimated.Estimate, vaeTiling, cancellationToken: cancellationToken);
+        RunChecks.Finite(startLatent, "VAE encoder output (latent of the initial estimate)");
+        bool latentObservation = guidanceFactory?.Observation == GuidanceObservation.Latent || options.Strategy == GuidanceStrategy.LatentInn;
+        Tensor? observedLatent = null;
+        if (latentObservation)
+        {
+            observedLatent = vae.Encode(estimated.Y, vaeTiling, cancellationToken: cancellationToken);
+            RunChecks.Finite(observedLatent, "VAE encoder output (latent of the input)");
+        }
+        var conditioning = pipeline.Models!.EncodePrompt(options.Prompt, options.NegativePrompt, options.ClassifierFreeGuidanceScale, cancellationToken);
+
+        var pixelInn = estimated.PixelInn;
+        var latentInn = pipeline.HasLatentInn ? pipeline.InnForScale(latent: true, options.ScaleFactor) : null;
+        InnRefiner? pixelRefiner = null, latentRefiner = null;
+        if (options.EffectiveBlind && guidanceFactory is not null)
+        {
+            // Blind refinement trains the forward model: on private copies, never on the pipeline's shared INNs.
+            pixelInn = Own(pixelInn.Copy());
+            pixelRefiner = Own(new InnRefiner(pixelInn, options.RefinementLearningRate));
+            Own(pixelRefiner.BeginImage());
+            if (latentInn is not null)
+            {
+                latentInn = Own(latentInn.Copy());
+                latentRefiner = Own(new InnRefiner(latentInn, options.RefinementLearningRate));
+                Own(latentRefiner.BeginImage());
+            }
+        }
+        ILatentGuidance? guidance = null;
+        if (guidanceFactory is not null)
+        {
+            var settings = new GuidanceSettings(options.EffectiveGuidanceStepSize, options.CoarseWeight, options.ConsistencyWeight,
+                options.RefinementStepsPerSamplingStep);
+            guidance = guidanceFactory.Create(new GuidanceContext(vae, pixelInn, latentInn, settings, pipeline.Device, pixelRefiner, latentRefiner));
+            if (guidance is IDisposable disposable)
+            {
+                Own(disposable);
+            }
+        }
+        var observation = latentObservation ? observedLatent! : estimated.Y;
+        // A latent pixel covers 8 image pixels: 8/s low-quality pixels, or 1/s latent pixels of E(y).
+        int pixelsPerLatent = latentObservation ? 1 : 8;
+        var refiner = guidanceFactory?.Observation == GuidanceObservation.Latent ? latentRefiner : pixelRefiner;
+        return new Encoded(startLatent, observation, pixelsPerLatent, conditioning, guidance, refiner, pixelInn, latentInn, observedLatent, vaeTiling);
+    }
+
+    // Stage "decode": the latent measurement-consistent finish (latent strategy), then x = D(ẑ0).
+    private (Tensor Decoded, Sampled Sampled) Decode(Encoded encoded, Sampled sampled)
+    {
+        var finalLatent = sampled.FinalLatent;
+        double? latentCoarsePsnr = null;
+        if (options.Strategy == GuidanceStrategy.LatentInn && encoded.LatentInn is { } latentInn)
+        {
+            var observed = encoded.ObservedLatent!;
+            (finalLatent, latentCoarsePsnr) = InnTimed(() =>
+            {
+                var finished = finalLatent;
+                if (options.EffectiveMeasurementConsistentFinish)
+                {
+                    // Back-projection onto E(y) through the latent INN (algorithm.md §5); latents have no noise level to
+                    // stop at, so it runs its fixed number of corrections. One window unless the latent exceeds 512 pixels.
+                    finished = InnBackProjection.Apply(latentInn, observed, finalLatent, InnTiling.Default, null,
+                        noiseSigma: 0, clampToUnitRange: false, out int corrections, cancellationToken: cancellationToken);
+                    pipeline.Logger.LogDebug("Latent back-projection: {Corrections} corrections.", corrections);
+                    RunChecks.Finite(finished, "latent INN measurement-consistent finish");
+                }
+                using var decomposition = latentInn.Forward(finished, null);
+                return (finished, (double?)Psnr.Of(decomposition.Coarse, observed, peak: 2.0));
+            });
+        }
+        var decoded = worker!.Vae.Decode(finalLatent, encoded.VaeTiling, cancellationToken: cancellationToken);
+        RunChecks.Finite(decoded, "VAE decoder output");
+        return (decoded.clamp(0f, 1f), sampled with { FinalLatent = finalLatent, LatentCoarsePsnr = latentCoarsePsnr });
+    }
+
+    // Stage "finish": colour fix and measurement-consistent finish (or the INN-only restore), crop, quality figures.
+    private RestoreResult Finish(Estimated estimated, Encoded? encoded, Sampled? sampled, Tensor? decoded)
+    {
+        var y = estimated.Y;
+        Tensor output;
+        if (decoded is null)
+        {
+            // INN-only. Unknown degradation: no forward model to trust, so the bicubic estimate is the answer (a misfit
+            // INN made the output worse than bicubic, algorithm.md §5); a known one is back-projected through the INN.
+            output = options.KnownDegradation is null
+                ? estimated.Estimate
+                : InnTimed(() => BackProjectImage(estimated.PixelInn, y, estimated.Estimate));
+            RunChecks.Finite(output, "INN back-projection (INN-only restoration)");
+        }
+        else
+        {
+            output = decoded;
+            if (options.ColorFix)
+            {
+                output = WaveletColorFix.Apply(output, estimated.Estimate);
+                RunChecks.Finite(output, "colour fix");
+            }
+            if (options.EffectiveMeasurementConsistentFinish && options.Strategy == GuidanceStrategy.PixelInn)
+            {
+                var inn = encoded!.PixelInn;
+                output = InnTimed(() => BackProjectImage(inn, y, output.clamp(0f, 1f)));
+                RunChecks.Finite(output, "pixel INN measurement-consistent finish");
+            }
+        }
+        output = ImageTensors.Crop(estimated.Padded, output.clamp(0f, 1f), options.ScaleFactor);
+
+        // Quality figures on the final, cropped output (cheap: one INN forward, one degradation). The coarse PSNR uses the
+        // pixel INN that produced the result: the refined private copy in blind mode (its weights are restored after this).
+        double? coarsePsnr = null;
+        if (options.ComputeQualityMetrics)
+        {
+            var producingInn = encoded?.PixelInn ?? estimated.PixelInn;
+            coarsePsnr = InnTimed(() =>
+            {
+                using var coarse = pixelTiling.Coarse(producingInn, output, cancellationToken: cancellationToken);
+                return Psnr.Of(coarse, input);
+            });
+        }
+        output = output.cpu();
+        double? measurementPsnr = null;
+        if (options.ComputeQualityMetrics && options.KnownDegradation is { } degradation)
+        {
+            var degraded = degradation.Apply(output, new Generator((ulong)options.Seed));
+            measurementPsnr = degraded.shape.SequenceEqual(input.shape) ? Psnr.Of(degraded, input) : null;
+        }
+        var models = pipeline.Models;
+        var result = new RestoreResult(output.MoveToOuterDisposeScope())
+        {
+            Strategy = options.Strategy,
+            Guidance = Diffusion ? guidanceFactory?.Name ?? "none" : "none (INN only)",
+            UsedGenerativePrior = Diffusion,
+            UsedStandInModels = Diffusion && models!.IsStandIn,
+            ExecutionProvider = Diffusion ? models!.ExecutionProvider.ToString() : "none (INN only)",
+            FinalLatent = sampled?.FinalLatent.cpu().MoveToOuterDisposeScope(),
+            StepsRun = sampled?.Steps ?? 0,
+            Tiles = sampled?.Tiles ?? 0,
+            StageTimes = recorder.StageTimes,
+            Total = recorder.Total,
+            UnetTime = worker?.UnetTime ?? TimeSpan.Zero,
+            VaeTime = worker?.VaeTime ?? TimeSpan.Zero,
+            InnTime = innTime,
+            CoarsePsnr = coarsePsnr,
+            LatentCoarsePsnr = sampled?.LatentCoarsePsnr,
+            MeasurementPsnr = measurementPsnr,
+        };
+        pipeline.Logger.LogInformation(
+            "Restored {W}×{H} → {OW}×{OH} with {Strategy} in {Total:F2} s (UNet {Unet:F2} s, VAE {Vae:F2} s, INN {Inn:F2} s); coarse PSNR {Psnr} dB.",
+            input.shape[3], input.shape[2], output.shape[3], output.shape[2], options.Strategy, result.Total.TotalSeconds,
+            result.UnetTime.TotalSeconds, result.VaeTime.TotalSeconds, innTime.TotalSeconds,
+            coarsePsnr?.ToString("F1", System.Globalization.CultureInfo.InvariantCulture) ?? "-");
+        return result;
+    }
+
+    /// <summary>
+    /// Runs INN work (guidance, finishes, quality figures) and books its time as INN time; VAE calls made inside (pixel
+    /// guidance decodes and encodes) are the worker's VAE time and are taken out again.
+    /// </summary>
+    internal T InnTimed<T>(Func<T> work)
+    {
+        var vaeBefore = worker?.VaeTime ?? TimeSpan.Zero;
+        long started = Stopwatch.GetTimestamp();
+        try
+        {
+            return work();
+        }
+        finally
+        {
+            innTime += Stopwatch.GetElapsedTime(started) - ((worker?.VaeTime ?? TimeSpan.Zero) - vaeBefore);
+        }
+    }
 
     /// <summary>
     /// Back-projects an image estimate onto the observation through the pixel INN's forward model (smooth bicubic
-    /// corrections, kept in [0,1], stopped at the input's noise level: <see cref="InnBackProjection"/>). Replaces the
-    /// exact projection g⁻¹(y, d(x)), which turns any misfit of the INN into a grid pattern. The INN passes run in
-    /// pixel windows (<see cref="PixelTiling"/>), so memory is bounded by the tile size.
+    /// corrections, kept in [0,1], stopped at the known degradation's noise level: <see cref="InnBackProjection"/>).
+    /// Replaces the exact projection g⁻¹(y, d(x)), which turns any misfit of the INN into a grid pattern. The INN passes
+    /// run in pixel windows, so memory is bounded by the tile size.
     /// </summary>
     private Tensor BackProjectImage(LiftingInn inn, Tensor observation, Tensor estimate)
     {
-        // The known degradation's own randomness stops the back-projection before it fits its noise (InnBackProjection).
         noiseSigma ??= NoiseLevel(estimate);
-        var result = InnBackProjection.Apply(inn, observation, estimate, PixelTiling, null, noiseSigma.Value, clampToUnitRange: true,
+        var result = InnBackProjection.Apply(inn, observation, estimate, pixelTiling, null, noiseSigma.Value, clampToUnitRange: true,
             out int corrections, cancellationToken: cancellationToken);
         pipeline.Logger.LogDebug("Back-projection: {Corrections} corrections (noise level {Sigma:F2}/255).", corrections, noiseSigma * 255);
         return result;
@@ -371,66 +339,10 @@ internal sealed class RestoreRun
         }
     }
 
-    /// <summary>The INN passes over the whole image run in windows of the diffusion tile's pixel size.</summary>
-    private InnTiling PixelTiling => pixelTiling ??= new InnTiling(options.Tile * 8);
-
-    /// <summary>Stops the run where NaN or ∞ first appear, naming the stage (one reduction; the data stays on its device).</summary>
-    private static void CheckFinite(Tensor t, string stage)
+    private T Own<T>(T part)
+        where T : IDisposable
     {
-        using var scope = torch.NewDisposeScope();
-        var finite = t.isfinite();
-        if (!finite.all().item<bool>())
-        {
-            throw new NonFiniteValuesException(stage, finite.logical_not().sum().item<long>(), t.numel());
-        }
-    }
-
-    /// <summary>
-    /// Runs a stage whose components check their own intermediates: the VAE refuses NaN input with an
-    /// <see cref="ArgumentException"/>, which inside guidance means the INN produced it; report it as this stage's.
-    /// </summary>
-    private static Tensor NonFiniteInside(string stage, Func<Tensor> run)
-    {
-        try
-        {
-            return run();
-        }
-        catch (ArgumentException ex) when (ex.Message.Contains("NaN or infinite", StringComparison.Ordinal))
-        {
-            throw new NonFiniteValuesException(stage, ex);
-        }
-    }
-
-    private static double Psnr(Tensor a, Tensor b, double peak = 1.0)
-    {
-        double mse = (a - b).pow(2).mean().to(ScalarType.Float64).item<double>();
-        return mse <= 0 ? double.PositiveInfinity : 10 * Math.Log10(peak * peak / mse);
-    }
-
-    private void Enter(RestoreStage next)
-    {
-        if (stageClock.IsRunning)
-        {
-            stageTimes[stage] = stageTimes.GetValueOrDefault(stage) + stageClock.Elapsed;
-            pipeline.Logger.LogDebug("Stage {Stage} took {Seconds:F3} s.", stage, stageClock.Elapsed.TotalSeconds);
-        }
-        stage = next;
-        stageClock.Restart();
-        if (next != RestoreStage.Sampling)
-        {
-            Report(next, 0, 0, 0, 1, TimeSpan.Zero);
-        }
-        cancellationToken.ThrowIfCancellationRequested();
-    }
-
-    private void Report(RestoreStage at, int step, int steps, int tile, int tiles, TimeSpan samplingTime)
-    {
-        if (progress is null)
-        {
-            return;
-        }
-        int iterations = (step - 1) * tiles + tile + 1;
-        double rate = at == RestoreStage.Sampling && samplingTime > TimeSpan.Zero ? iterations / samplingTime.TotalSeconds : 0;
-        progress.Report(new RestoreProgress(at, step, steps, tile, tiles, total.Elapsed, rate));
+        owned.Add(part);
+        return part;
     }
 }

@@ -6,17 +6,18 @@ using static TorchSharp.torch;
 namespace LatentIndigo.Diffusion;
 
 /// <summary>
-/// One ONNX Runtime session plus the rules around running it: one run at a time (a second concurrent caller gets a
-/// clear <see cref="InvalidOperationException"/>), a fresh <see cref="RunOptions"/> per run whose Terminate flag the
-/// caller's <see cref="CancellationToken"/> sets (surfacing as <see cref="OperationCanceledException"/>), and a
-/// <see cref="Dispose"/> that terminates an in-flight run and waits for it before releasing the session.
+/// One ONNX Runtime session plus the rules around running it: any number of concurrent runs, each with its own
+/// binding (ONNX Runtime's <c>Run</c> is thread-safe; the buffers are per <see cref="BindingSlot"/>), a fresh
+/// <see cref="RunOptions"/> per run whose Terminate flag the caller's <see cref="CancellationToken"/> sets (surfacing
+/// as <see cref="OperationCanceledException"/>), and a <see cref="Dispose"/> that terminates in-flight runs and waits
+/// for them before releasing the session.
 /// </summary>
 internal sealed class ModelSession : IDisposable
 {
     private readonly InferenceSession _session;
     private readonly object _state = new();
-    private RunOptions? _current;
-    private int _busy;
+    private readonly HashSet<RunOptions> _running = [];
+    private int _inFlight;
     private bool _disposed;
 
     public ModelSession(DiffusionModelKind kind, string path, InferenceSession session, ExecutionProviderKind provider,
@@ -63,28 +64,24 @@ internal sealed class ModelSession : IDisposable
     public OrtIoBinding CreateBinding() => _session.CreateIoBinding();
 
     /// <summary>
-    /// Claims the model for one call (filling its bound buffers, running, reading the outputs). A second caller
-    /// while it is claimed gets an <see cref="InvalidOperationException"/>: the buffers are shared.
+    /// Counts one call in flight (filling bound buffers, running, reading the outputs), so that <see cref="Dispose"/>
+    /// waits for it. Exclusivity of the buffers is the <see cref="BindingSlot"/>'s business.
     /// </summary>
     public CallScope Enter()
     {
-        if (Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
-        {
-            throw new InvalidOperationException(
-                $"The {Name} model is already running a call on another thread. One StableDiffusionModels instance runs one call per model at a time; load a second instance for parallel work.");
-        }
+        Interlocked.Increment(ref _inFlight);
         if (Volatile.Read(ref _disposed))
         {
-            Volatile.Write(ref _busy, 0);
+            Interlocked.Decrement(ref _inFlight);
             throw new ObjectDisposedException(nameof(StableDiffusionModels), "The model set has been disposed.");
         }
         return new CallScope(this);
     }
 
-    /// <summary>Releases the claim taken by <see cref="Enter"/>.</summary>
+    /// <summary>Ends the call counted by <see cref="Enter"/>.</summary>
     public readonly struct CallScope(ModelSession owner) : IDisposable
     {
-        public void Dispose() => Volatile.Write(ref owner._busy, 0);
+        public void Dispose() => Interlocked.Decrement(ref owner._inFlight);
     }
 
     /// <summary>
@@ -99,7 +96,7 @@ internal sealed class ModelSession : IDisposable
             lock (_state)
             {
                 ObjectDisposedException.ThrowIf(_disposed, this);
-                _current = runOptions;
+                _running.Add(runOptions);
             }
             try
             {
@@ -133,7 +130,7 @@ internal sealed class ModelSession : IDisposable
             {
                 lock (_state)
                 {
-                    _current = null;
+                    _running.Remove(runOptions);
                 }
             }
         }
@@ -143,7 +140,7 @@ internal sealed class ModelSession : IDisposable
     public static string OneLine(string message) =>
         string.Join(" | ", message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).TrimEnd('.');
 
-    /// <summary>Terminates an in-flight run, waits for it to return, then releases the session.</summary>
+    /// <summary>Terminates in-flight runs, waits for them to return, then releases the session.</summary>
     public void Dispose()
     {
         lock (_state)
@@ -153,42 +150,55 @@ internal sealed class ModelSession : IDisposable
                 return;
             }
             _disposed = true;
-            if (_current is { } running)
+            foreach (var running in _running)
             {
                 running.Terminate = true;
             }
         }
         var spin = new SpinWait();
-        while (Volatile.Read(ref _busy) != 0)
+        while (Volatile.Read(ref _inFlight) != 0)
         {
             spin.SpinOnce(sleep1Threshold: 10);
         }
         _session.Dispose();
     }
 
+    /// <summary>
+    /// The session settings every session of a model set gets, whichever provider it ends up on: the intra-op thread
+    /// count and, unless allowed, no spinning of idle workers. Built in one place so that a CPU fallback after a
+    /// failed CUDA start keeps them.
+    /// </summary>
+    internal static SessionOptions CommonSessionOptions(DiffusionModelOptions options)
+    {
+        var sessionOptions = new SessionOptions();
+        if (options.IntraOpNumThreads is { } threads)
+        {
+            sessionOptions.IntraOpNumThreads = threads;
+        }
+        if (!options.AllowThreadSpinning)
+        {
+            // ONNX Runtime's idle workers spin after each run by default; here TorchSharp works between runs
+            // (copies, sampler, guidance) and spinning workers would steal its cores.
+            sessionOptions.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
+            sessionOptions.AddSessionConfigEntry("session.inter_op.allow_spinning", "0");
+        }
+        return sessionOptions;
+    }
+
     /// <summary>Creates the session for one model file with the requested provider, mapping provider failures.</summary>
     /// <remarks>
     /// <paramref name="modelBytes"/>, when given, replaces the file's content (a rewritten graph); external-data weights
-    /// are still read from the file's folder.
+    /// are still read from the file's folder. <paramref name="appendCuda"/> replaces the real CUDA append (tests reach
+    /// the fallback path with it on machines without CUDA).
     /// </remarks>
     public static ModelSession Create(DiffusionModelKind kind, string path, DiffusionModelOptions options,
-        ref ExecutionProviderKind provider, ILogger logger, byte[]? modelBytes = null)
+        ref ExecutionProviderKind provider, ILogger logger, byte[]? modelBytes = null, Func<SessionOptions, bool>? appendCuda = null)
     {
-        var sessionOptions = new SessionOptions();
+        var sessionOptions = CommonSessionOptions(options);
         try
         {
-            if (options.IntraOpNumThreads is { } threads)
-            {
-                sessionOptions.IntraOpNumThreads = threads;
-            }
-            if (!options.AllowThreadSpinning)
-            {
-                // ONNX Runtime's idle workers spin after each run by default; here TorchSharp works between runs
-                // (copies, sampler, guidance) and spinning workers would steal its cores.
-                sessionOptions.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
-                sessionOptions.AddSessionConfigEntry("session.inter_op.allow_spinning", "0");
-            }
-            bool cuda = provider == ExecutionProviderKind.Cuda && ExecutionProviders.TryAppendCuda(sessionOptions, options, logger, kind);
+            bool cuda = provider == ExecutionProviderKind.Cuda
+                && (appendCuda?.Invoke(sessionOptions) ?? ExecutionProviders.TryAppendCuda(sessionOptions, options, logger, kind));
             if (provider == ExecutionProviderKind.Cuda && !cuda)
             {
                 provider = ExecutionProviderKind.Cpu; // TryAppendCuda threw unless fallback is allowed (and logged)
@@ -216,7 +226,8 @@ internal sealed class ModelSession : IDisposable
                 }
                 logger.LogWarning(e, "CUDA could not start for {Model} ({Reason}); running on the CPU because AllowCpuFallback is set.", kind, e.Message);
                 sessionOptions.Dispose();
-                sessionOptions = new SessionOptions();
+                // The same settings as the first attempt (threads, no spinning), without the CUDA provider.
+                sessionOptions = CommonSessionOptions(options);
                 options.ConfigureSession?.Invoke(kind, sessionOptions);
                 session = Open(sessionOptions);
                 provider = ExecutionProviderKind.Cpu;

@@ -9,11 +9,14 @@ namespace LatentIndigo.Diffusion;
 public sealed class TextEncoderModel
 {
     private readonly ModelSession _session;
-    private readonly ShapeBindingCache _bindings = new();
+    private readonly BindingSlot _slot;
+    private readonly ShapeBindingCache _bindings;
 
     internal TextEncoderModel(ModelSession session, TensorElementType idType, TensorElementType outputType, int? hiddenSize)
     {
         _session = session;
+        _slot = new BindingSlot(session);
+        _bindings = _slot.Bindings;
         InputElementType = idType;
         OutputElementType = outputType;
         HiddenSize = hiddenSize;
@@ -37,7 +40,7 @@ public sealed class TextEncoderModel
             throw new ArgumentException("At least one token id is needed.", nameof(tokenIds));
         }
         long seq = tokenIds.Length;
-        using var call = _session.Enter();
+        using var call = _slot.Enter();
         var bound = Bind(seq);
         using (var ids = torch.tensor(tokenIds, [1, seq]))
         {
@@ -48,7 +51,7 @@ public sealed class TextEncoderModel
         return bound.Output.Tensor.to(ScalarType.Float32).to(torch.CPU).clone().MoveToOuterDisposeScope();
     }
 
-    internal void DisposeBuffers() => _bindings.Dispose();
+    internal void DisposeBuffers() => _slot.Dispose();
 
     private TextBinding Bind(long seq)
     {

@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using LatentIndigo.Diffusion;
 using LatentIndigo.Imaging;
 using LatentIndigo.Pipeline;
 using Spectre.Console;
@@ -78,6 +79,11 @@ public sealed class RestoreCommand : Command<RestoreCommand.Settings>
         [Description("DDIM steps of the full schedule (default 50; with the default strength about 28 run).")]
         [DefaultValue(50)]
         public int Steps { get; init; } = 50;
+
+        /// <summary>Sampler name.</summary>
+        [CommandOption("--sampler <NAME>")]
+        [Description("Sampler: ddim (default), ddpm or euler-a.")]
+        public string? Sampler { get; init; }
 
         /// <summary>Strength.</summary>
         [CommandOption("--strength <S>")]
@@ -163,6 +169,17 @@ public sealed class RestoreCommand : Command<RestoreCommand.Settings>
             {
                 return ValidationResult.Error($"--max-output-mp must be a positive number of megapixels; got {mp}.");
             }
+            if (Sampler is not null)
+            {
+                try
+                {
+                    SamplerNames.Parse(Sampler);
+                }
+                catch (ArgumentException e)
+                {
+                    return ValidationResult.Error($"--sampler: {e.Message.Split(" (Parameter", 2)[0]}");
+                }
+            }
             if (Strategy is not null && ParseStrategy(Strategy) is null)
             {
                 return ValidationResult.Error($"--strategy must be pixel, latent, none or inn-only; got '{Strategy}'.");
@@ -200,6 +217,7 @@ public sealed class RestoreCommand : Command<RestoreCommand.Settings>
         var options = RestoreOptions.Default with
         {
             Strategy = strategy,
+            Sampler = settings.Sampler is null ? SamplerKind.Ddim : SamplerNames.Parse(settings.Sampler),
             ScaleFactor = settings.Scale,
             Steps = settings.Steps,
             Strength = settings.Strength,
