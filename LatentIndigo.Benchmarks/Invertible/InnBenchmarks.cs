@@ -103,4 +103,16 @@ public class InnBenchmarks
         using var r = InnRestorer.Restore(inn, y);
         return r[0, 0, 0, 0].ToSingle();
     }
+
+    /// <summary>
+    /// The pipeline's INN-only method for a deterministic known degradation (issue 12): 8 back-projection corrections
+    /// from the bicubic estimate, each one INN forward pass plus a bicubic upscale (noise level 0, so none is skipped).
+    /// </summary>
+    [Benchmark(Description = "INN-only back-projection (8 corrections)")]
+    public float BackProject()
+    {
+        using var estimate = LatentIndigo.Degradations.MatlabBicubic.Resize(y, (double)inn.ScaleFactor);
+        using var r = InnBackProjection.Apply(inn, y, estimate, InnTiling.Default, null, 0, clampToUnitRange: inn.Channels == 3, out _);
+        return r[0, 0, 0, 0].ToSingle();
+    }
 }

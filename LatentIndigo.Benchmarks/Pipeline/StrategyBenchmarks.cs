@@ -59,6 +59,10 @@ public abstract class StrategyBenchmarkBase
         Steps = Steps,
         Strength = 1.0,
         ComputeQualityMetrics = false,
+        // The defaults before issue 12, with which the figures in docs/benchmarks.md were taken: no blind refinement,
+        // the finish on. Now blind refinement is the default for an unknown degradation and the finish is off.
+        Blind = false,
+        MeasurementConsistentFinish = true,
     };
 
     [GlobalSetup]

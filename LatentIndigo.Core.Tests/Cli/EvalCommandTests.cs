@@ -159,6 +159,7 @@ public class EvalCommandTests
 
         Refused(2, "--strategies", "eval", "--hr", hr, "--degradation", "bicubic:x4", "--strategies", "bicubic,sharpen", "--out", output);
         Refused(2, "--degradation", "eval", "--hr", hr, "--strategies", "bicubic", "--out", output);
+        Refused(2, "nothing to refine", "eval", "--hr", hr, "--degradation", "bicubic:x4", "--strategies", "bicubic,inn-only+blind", "--out", output);
         Refused(2, "--out", "eval", "--hr", hr, "--degradation", "bicubic:x4");
         Refused(1, "blurry", "eval", "--hr", hr, "--degradation", "blurry:x4", "--out", output);
         Refused(1, folder.File("empty"), "eval", "--hr", folder.File("empty"), "--degradation", "bicubic:x4", "--out", output);
@@ -168,5 +169,20 @@ public class EvalCommandTests
         Refused(1, "--model", "eval", "--hr", hr, "--degradation", "bicubic:x4", "--strategies", "pixel", "--out", output);
         Refused(1, "unet", "eval", "--hr", hr, "--degradation", "bicubic:x4", "--strategies", "pixel", "--model", folder.File("empty"), "--out", output);
         Refused(1, "missing.onnx", "eval", "--hr", hr, "--degradation", "bicubic:x4", "--out", output, "--perceptual", folder.File("missing.onnx"));
+    }
+
+    [Theory]
+    [InlineData("eval")]
+    [InlineData("restore")]
+    [InlineData("train-inn")]
+    [InlineData("eval-inn")]
+    [InlineData("degrade")]
+    public void Help_is_printed_in_full(string command)
+    {
+        // Spectre reads [..] in descriptions as markup: "[1,3,H,W]" once made "eval --help" fail half-way.
+        var (code, text) = CliRun.Run(command, "--help");
+        Assert.True(code == 0, text);
+        Assert.DoesNotContain("unexpected", text);
+        Assert.Contains("--help", text);
     }
 }

@@ -85,12 +85,19 @@ public class CompositionTests(PipelineFixture fixture) : IClassFixture<PipelineF
     }
 
     [Fact]
-    public void Inn_only_restore_of_the_pipeline_is_the_inn_restorer()
+    public void Inn_only_restore_of_the_pipeline_is_the_bicubic_estimate_or_its_back_projection()
     {
+        // Since issue 12: unknown degradation → the bicubic estimate; known deterministic one (noise level 0) → that
+        // estimate back-projected through the pixel INN, the same computation as InnBackProjection called directly.
         using var y = LowQuality(12, 20);
-        using var viaPipeline = fixture.Pipeline.Restore(y, RestoreOptions.Default with { Strategy = GuidanceStrategy.InnOnly, LatentTileSize = 64 });
-        using var direct = InnRestorer.Restore(fixture.Pipeline.PixelInn, y, new InnTiling(64 * 8));
-        Assert.True(viaPipeline.Image.equal(direct).all().item<bool>());
+        var options = RestoreOptions.Default with { Strategy = GuidanceStrategy.InnOnly, LatentTileSize = 64 };
+        using var unknown = fixture.Pipeline.Restore(y, options);
+        using var estimate = MatlabBicubic.UpscaleEstimate(y, 4);
+        Assert.True(unknown.Image.equal(estimate).all().item<bool>());
+        using var known = fixture.Pipeline.Restore(y, options with { KnownDegradation = DegradationSpec.Parse("bicubic:x4") });
+        using var direct = InnBackProjection.Apply(fixture.Pipeline.PixelInn, y, estimate, new InnTiling(64 * 8), null, 0, clampToUnitRange: true, out int corrections);
+        Assert.True(corrections > 0);
+        Assert.True(known.Image.equal(direct).all().item<bool>());
     }
 
     /// <summary>

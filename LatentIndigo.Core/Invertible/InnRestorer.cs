@@ -4,10 +4,11 @@ using static TorchSharp.torch;
 namespace LatentIndigo.Invertible;
 
 /// <summary>
-/// INN-only restoration, with no generative prior, and the measurement-consistent finish the pipeline shares with it:
-/// the estimate's details put on the observation's coarse band, <c>Inverse(y, Details(Forward(estimate)))</c>, whose
-/// simulated degradation (the coarse band of its Forward) equals y, alternated with clamping to [0,1]. This is the
-/// one implementation: <c>RestorationPipeline</c>'s INN-only strategy gives the same image for the default estimate.
+/// INN-only restoration by the exact inverse, with no generative prior: the estimate's details put on the observation's
+/// coarse band, <c>Inverse(y, Details(Forward(estimate)))</c>, whose simulated degradation (the coarse band of its
+/// Forward) equals y, alternated with clamping to [0,1]. A baseline: where the INN does not fit y's degradation the
+/// mismatch comes back as a polyphase grid pattern, so <c>RestorationPipeline</c>'s INN-only strategy and its
+/// measurement-consistent finish back-project instead since issue 12 (algorithm.md §5).
 /// </summary>
 public static class InnRestorer
 {

@@ -18,8 +18,9 @@ namespace LatentIndigo.Pipeline;
 /// <para>Per image: pad y to a multiple of 8 → initial estimate x₀ (bicubic by default) → z = E(x₀) noised to the start
 /// timestep → for each DDIM step and latent tile: UNet → ẑ0 → guidance (pixel or latent INN) → optional INN refinement
 /// (blind) → optional manifold regularisation; tiles are blended with Gaussian weights → DDIM update. The last guided
-/// ẑ0 is decoded, colour-fixed against x₀ and, optionally, made measurement-consistent: g⁻¹(y, d(x)) (pixel) or
-/// g⁻¹(E(y), d(z)) before decoding (latent). The output is cropped back to exactly the input size × scale.</para>
+/// ẑ0 is decoded, colour-fixed against x₀ and, for a known degradation, made measurement-consistent by back-projection
+/// through the INN's forward model (pixel: the image against y; latent: the latent against E(y) before decoding;
+/// algorithm.md §5). The output is cropped back to exactly the input size × scale.</para>
 /// <para>Threading: one pipeline serves any number of threads. Up to <see cref="MaxConcurrentRestores"/> restores run at
 /// once over the same ONNX Runtime sessions and INNs, each with its own bound buffers, sampler, guidance and (blind mode)
 /// private INN copies; further calls wait in line. <see cref="Dispose"/> cancels running and waiting restores and waits

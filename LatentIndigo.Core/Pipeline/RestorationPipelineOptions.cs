@@ -12,8 +12,16 @@ public sealed record RestorationPipelineOptions
     /// <summary>Pixel INN weights saved by <c>train-inn</c> (or an INDIGO+ <c>.pth</c>); null uses <see cref="BundledPixelInn"/>.</summary>
     public string? PixelInnPath { get; init; }
 
-    /// <summary>The bundled pixel INN used when <see cref="PixelInnPath"/> is null. Default: the mixed real-world ×4 one.</summary>
-    public BundledInnWeights BundledPixelInn { get; init; } = BundledInnWeights.RealWorldX4;
+    /// <summary>
+    /// The bundled pixel INN of the library and the CLI when no other is named: <see cref="BundledInnWeights.BicubicX4"/>.
+    /// Chosen by measurement (docs/algorithm.md §5): with back-projection it keeps INN-only restoration at least as good
+    /// as bicubic under clean, JPEG, noisy and Real-ESRGAN degradations; unknown degradations are met by blind
+    /// refinement during diffusion.
+    /// </summary>
+    public static BundledInnWeights DefaultBundledPixelInn => BundledInnWeights.BicubicX4;
+
+    /// <summary>The bundled pixel INN used when <see cref="PixelInnPath"/> is null. Default: <see cref="DefaultBundledPixelInn"/>.</summary>
+    public BundledInnWeights BundledPixelInn { get; init; } = DefaultBundledPixelInn;
 
     /// <summary>Latent INN weights trained for the export's VAE (<c>train-inn --latent</c>); needed for latent guidance.</summary>
     public string? LatentInnPath { get; init; }

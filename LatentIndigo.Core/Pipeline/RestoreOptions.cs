@@ -11,7 +11,11 @@ namespace LatentIndigo.Pipeline;
 /// </summary>
 public sealed record RestoreOptions
 {
-    /// <summary>The defaults: PixelInn guidance, ×4, 50 DDIM steps from strength 0.57, η 0.5, blind refinement off.</summary>
+    /// <summary>
+    /// The defaults: PixelInn guidance, ×4, a 50-step DDIM schedule entered at strength 0.57 (t = 541, the last 28 steps
+    /// run), η 0.5, blind refinement on unless <see cref="KnownDegradation"/> is given. docs/algorithm.md §8 lists
+    /// where each default comes from.
+    /// </summary>
     public static RestoreOptions Default { get; } = new();
 
     /// <summary>Guidance strategy. Default <see cref="GuidanceStrategy.PixelInn"/>.</summary>
@@ -24,8 +28,10 @@ public sealed record RestoreOptions
     public int Steps { get; init; } = 50;
 
     /// <summary>
-    /// How much noise the initial estimate gets, as a fraction of the schedule (img2img strength, 0–1]. 0.57 starts near
-    /// t ≈ 570 of 1000 where SD's ᾱ ≈ 0.19, INDIGO+'s starting noise level. Ignored when <see cref="StartTimestep"/> is set.
+    /// How much noise the initial estimate gets, as a fraction of the schedule (img2img strength, 0–1], as diffusers
+    /// computes it: the last ⌊Steps·Strength⌋ steps of the DDIM schedule run. The default 0.57 with 50 steps runs 28
+    /// steps from t = 541 (SD's scaled-linear schedule: ᾱ ≈ 0.22), near INDIGO+'s starting noise level.
+    /// Ignored when <see cref="StartTimestep"/> is set.
     /// </summary>
     public double Strength { get; init; } = 0.57;
 
@@ -61,9 +67,14 @@ public sealed record RestoreOptions
 
     /// <summary>
     /// Blind mode: refine the INN's forward model on the observation during sampling (Adam on MSE(y, coarse(x̂))),
-    /// with the weights reset after each image. Default off.
+    /// with the weights reset after each image, as the paper does for unknown degradations. Null (default): on when
+    /// <see cref="KnownDegradation"/> is null, off when it is given. Has no effect on <see cref="GuidanceStrategy.InnOnly"/>
+    /// and <see cref="GuidanceStrategy.None"/> (no prior estimate to refine against).
     /// </summary>
-    public bool Blind { get; init; }
+    public bool? Blind { get; init; }
+
+    /// <summary>Whether blind refinement runs: <see cref="Blind"/>, or by default whenever the degradation is unknown.</summary>
+    public bool EffectiveBlind => Blind ?? KnownDegradation is null;
 
     /// <summary>Adam learning rate of blind refinement. Default 5e-5 (INDIGO+).</summary>
     public double RefinementLearningRate { get; init; } = 5e-5;
@@ -81,10 +92,17 @@ public sealed record RestoreOptions
     public bool ColorFix { get; init; } = true;
 
     /// <summary>
-    /// Replace the final image by g⁻¹(y, d(x̂)), whose simulated degradation equals the input by construction
-    /// (pixel and INN-only strategies). Default on.
+    /// The measurement-consistent finish, this project's addition (not in the paper): back-project the final image
+    /// (pixel guidance) or latent (latent guidance) onto the observation through the INN's forward model, so that
+    /// it re-degrades to the input, up to the input's estimated noise level (docs/algorithm.md §5). Null (default): on
+    /// only when <see cref="KnownDegradation"/> is given (a known synthetic degradation, which the INN models); on a
+    /// real-world input it would copy the observed noise and JPEG artefacts back into the output. INN-only restoration
+    /// always back-projects: that is the method.
     /// </summary>
-    public bool MeasurementConsistentFinish { get; init; } = true;
+    public bool? MeasurementConsistentFinish { get; init; }
+
+    /// <summary>Whether the measurement-consistent finish runs: <see cref="MeasurementConsistentFinish"/>, or by default only for a known degradation.</summary>
+    public bool EffectiveMeasurementConsistentFinish => MeasurementConsistentFinish ?? KnownDegradation is not null;
 
     /// <summary>
     /// Latent tile size (latent pixels; 64 = 512 image pixels). Larger latents are tiled, and the INN passes over the

@@ -53,8 +53,11 @@ public sealed class RestoreResult : IDisposable
     public TimeSpan InnTime { get; init; }
 
     /// <summary>
-    /// PSNR (dB, peak 1) between the pixel INN's coarse band of the output and the input: how well the output
-    /// re-degrades to what was observed, under the INN's model of the degradation. Null without a pixel INN of matching scale.
+    /// PSNR (dB, peak 1) between the pixel INN's coarse band of the output and the input, computed with the INN as it
+    /// produced the result (its refined weights in blind pixel guidance): how well the output re-degrades to what was
+    /// observed <em>under the INN's own model of the degradation</em>. A consistency figure, not a quality figure: it is
+    /// high by design after the measurement-consistent finish, and a misfit INN can score high on a poor image. Quality
+    /// against ground truth: <c>latent-indigo eval</c> (algorithm.md §4.5). Null when quality metrics are off.
     /// </summary>
     public double? CoarsePsnr { get; init; }
 

@@ -33,6 +33,7 @@ internal sealed class RestoreRun : IDisposable
     private readonly List<IDisposable> owned = [];
     private readonly InnTiling pixelTiling;
     private TimeSpan innTime;
+    private double? noiseSigma;
 
     public RestoreRun(RestorationPipeline pipeline, Tensor input, RestoreOptions options, IProgress<RestoreProgress>? progress,
         CancellationToken cancellationToken)
@@ -145,7 +146,7 @@ internal sealed class RestoreRun : IDisposable
         var pixelInn = estimated.PixelInn;
         var latentInn = pipeline.HasLatentInn ? pipeline.InnForScale(latent: true, options.ScaleFactor) : null;
         InnRefiner? pixelRefiner = null, latentRefiner = null;
-        if (options.Blind && guidanceFactory is not null)
+        if (options.EffectiveBlind && guidanceFactory is not null)
         {
             // Blind refinement trains the forward model: on private copies, never on the pipeline's shared INNs.
             pixelInn = Own(pixelInn.Copy());
@@ -187,10 +188,13 @@ internal sealed class RestoreRun : IDisposable
             (finalLatent, latentCoarsePsnr) = InnTimed(() =>
             {
                 var finished = finalLatent;
-                if (options.MeasurementConsistentFinish)
+                if (options.EffectiveMeasurementConsistentFinish)
                 {
-                    // g⁻¹(E(y), details of g(ẑ0)); one window unless the latent exceeds InnTiling's 512-pixel core.
-                    finished = InnTiling.Default.Project(latentInn, observed, finalLatent, cancellationToken: cancellationToken);
+                    // Back-projection onto E(y) through the latent INN (algorithm.md §5); latents have no noise level to
+                    // stop at, so it runs its fixed number of corrections. One window unless the latent exceeds 512 pixels.
+                    finished = InnBackProjection.Apply(latentInn, observed, finalLatent, InnTiling.Default, null,
+                        noiseSigma: 0, clampToUnitRange: false, out int corrections, cancellationToken: cancellationToken);
+                    pipeline.Logger.LogDebug("Latent back-projection: {Corrections} corrections.", corrections);
                     RunChecks.Finite(finished, "latent INN measurement-consistent finish");
                 }
                 using var decomposition = latentInn.Forward(finished, null);
@@ -209,9 +213,12 @@ internal sealed class RestoreRun : IDisposable
         Tensor output;
         if (decoded is null)
         {
-            // INN-only: the estimate's details on the observation's coarse band, kept in [0,1].
-            output = InnTimed(() => InnRestorer.ProjectInRange(estimated.PixelInn, y, estimated.Estimate, pixelTiling, cancellationToken: cancellationToken));
-            RunChecks.Finite(output, "INN measurement-consistent finish (INN-only restoration)");
+            // INN-only. Unknown degradation: no forward model to trust, so the bicubic estimate is the answer (a misfit
+            // INN made the output worse than bicubic, algorithm.md §5); a known one is back-projected through the INN.
+            output = options.KnownDegradation is null
+                ? estimated.Estimate
+                : InnTimed(() => BackProjectImage(estimated.PixelInn, y, estimated.Estimate));
+            RunChecks.Finite(output, "INN back-projection (INN-only restoration)");
         }
         else
         {
@@ -221,22 +228,24 @@ internal sealed class RestoreRun : IDisposable
                 output = WaveletColorFix.Apply(output, estimated.Estimate);
                 RunChecks.Finite(output, "colour fix");
             }
-            if (options.MeasurementConsistentFinish && options.Strategy == GuidanceStrategy.PixelInn)
+            if (options.EffectiveMeasurementConsistentFinish && options.Strategy == GuidanceStrategy.PixelInn)
             {
                 var inn = encoded!.PixelInn;
-                output = InnTimed(() => InnRestorer.ProjectInRange(inn, y, output.clamp(0f, 1f), pixelTiling, cancellationToken: cancellationToken));
+                output = InnTimed(() => BackProjectImage(inn, y, output.clamp(0f, 1f)));
                 RunChecks.Finite(output, "pixel INN measurement-consistent finish");
             }
         }
         output = ImageTensors.Crop(estimated.Padded, output.clamp(0f, 1f), options.ScaleFactor);
 
-        // Quality figures on the final, cropped output (cheap: one INN forward, one degradation), with the shared INN.
+        // Quality figures on the final, cropped output (cheap: one INN forward, one degradation). The coarse PSNR uses the
+        // pixel INN that produced the result: the refined private copy in blind mode (its weights are restored after this).
         double? coarsePsnr = null;
         if (options.ComputeQualityMetrics)
         {
+            var producingInn = encoded?.PixelInn ?? estimated.PixelInn;
             coarsePsnr = InnTimed(() =>
             {
-                using var coarse = pixelTiling.Coarse(estimated.PixelInn, output, cancellationToken: cancellationToken);
+                using var coarse = pixelTiling.Coarse(producingInn, output, cancellationToken: cancellationToken);
                 return Psnr.Of(coarse, input);
             });
         }
@@ -290,6 +299,43 @@ internal sealed class RestoreRun : IDisposable
         finally
         {
             innTime += Stopwatch.GetElapsedTime(started) - ((worker?.VaeTime ?? TimeSpan.Zero) - vaeBefore);
+        }
+    }
+
+    /// <summary>
+    /// Back-projects an image estimate onto the observation through the pixel INN's forward model (smooth bicubic
+    /// corrections, kept in [0,1], stopped at the known degradation's noise level: <see cref="InnBackProjection"/>).
+    /// Replaces the exact projection g⁻¹(y, d(x)), which turns any misfit of the INN into a grid pattern. The INN passes
+    /// run in pixel windows, so memory is bounded by the tile size.
+    /// </summary>
+    private Tensor BackProjectImage(LiftingInn inn, Tensor observation, Tensor estimate)
+    {
+        noiseSigma ??= NoiseLevel(estimate);
+        var result = InnBackProjection.Apply(inn, observation, estimate, pixelTiling, null, noiseSigma.Value, clampToUnitRange: true,
+            out int corrections, cancellationToken: cancellationToken);
+        pipeline.Logger.LogDebug("Back-projection: {Corrections} corrections (noise level {Sigma:F2}/255).", corrections, noiseSigma * 255);
+        return result;
+    }
+
+    /// <summary>
+    /// The known degradation's noise level on this image (<see cref="DegradationSpread"/>); 0 without one (a finish the
+    /// caller forced on with an unknown degradation: full consistency, as asked). When the degradation cannot run on an
+    /// image this small, no level can be measured, and infinity leaves the estimate as it is (the safe side).
+    /// </summary>
+    private double NoiseLevel(Tensor image)
+    {
+        if (options.KnownDegradation is not { } known)
+        {
+            return 0;
+        }
+        try
+        {
+            return DegradationSpread.Measure(known, image, options.Seed);
+        }
+        catch (Degradations.DegradationException ex)
+        {
+            pipeline.Logger.LogWarning("No back-projection: the noise level of '{Spec}' could not be measured on this image ({Reason}).", known.Spec, ex.Message);
+            return double.PositiveInfinity;
         }
     }
 

@@ -73,7 +73,7 @@ public sealed class EvalCommand : Command<EvalCommand.Settings>
 
         /// <summary>Pixel INN.</summary>
         [CommandOption("--inn <INN>")]
-        [Description("Pixel INN: bundled name or weights file (default as restore: bicubic-x4 for bicubic specs, else realworld-x4).")]
+        [Description("Pixel INN: bundled name or weights file (default as restore: bicubic-x4).")]
         public string? Inn { get; init; }
 
         /// <summary>Latent INN.</summary>
@@ -95,7 +95,7 @@ public sealed class EvalCommand : Command<EvalCommand.Settings>
 
         /// <summary>Perceptual metric.</summary>
         [CommandOption("--perceptual <ONNX>")]
-        [Description("An ONNX perceptual metric you bring (e.g. LPIPS): two [1,3,H,W] inputs in [-1,1] (output, reference), mean of the first output. See docs/usage.md.")]
+        [Description("An ONNX perceptual metric you bring (e.g. LPIPS): two 1×3×H×W inputs scaled to -1..1 (output, reference), mean of the first output. See docs/usage.md.")]
         public string? Perceptual { get; init; }
 
         /// <summary>Recompute everything.</summary>
@@ -188,7 +188,7 @@ public sealed class EvalCommand : Command<EvalCommand.Settings>
         bool needsPipeline = strategies.Any(s => s.Guidance is not null);
         using var standIn = settings.StandIn && strategies.Any(s => s.NeedsDiffusion) ? PipelineFactory.CreateStandIn("none") : null;
         using var pipeline = needsPipeline
-            ? PipelineFactory.Create(settings.Inn ?? PipelineFactory.DefaultInn(settings.Lq is not null && degradation is null, settings.Degradation),
+            ? PipelineFactory.Create(settings.Inn ?? PipelineFactory.DefaultInn,
                 settings.Model ?? standIn?.Path, settings.LatentInn, settings.StandIn, settings.ModelOptions())
             : null;
         // Only now, with every input checked and the models loaded, does anything get written.
@@ -251,7 +251,8 @@ public sealed class EvalCommand : Command<EvalCommand.Settings>
             Tensor restored;
             if (strategy.Guidance is { } guidance)
             {
-                var run = options with { Strategy = guidance, Blind = strategy.Blind, KnownDegradation = strategy.Blind ? null : options.KnownDegradation };
+                // +blind treats the degradation as unknown (refinement on, no finish); without it the library's defaults apply.
+                var run = options with { Strategy = guidance, Blind = strategy.Blind ? true : null, KnownDegradation = strategy.Blind ? null : options.KnownDegradation };
                 using var result = pipeline!.Restore(lq, run, null, cancellationToken);
                 restored = result.Image.to(DeviceType.CPU).clone();
             }

@@ -4,8 +4,8 @@ namespace LatentIndigo.Cli.Commands;
 
 /// <summary>
 /// One strategy of <c>eval</c>: <c>bicubic</c> (the MATLAB-bicubic upscale, no INN) or a guidance strategy of the pipeline
-/// (inn-only, pixel, latent, none), optionally with <c>+blind</c> (refine the INN on the input; the degradation is then
-/// treated as unknown).
+/// (inn-only, pixel, latent, none), optionally with <c>+blind</c> for pixel and latent (refine the INN on the input; the
+/// degradation is then treated as unknown).
 /// </summary>
 internal sealed record EvalStrategy(string Name, GuidanceStrategy? Guidance, bool Blind)
 {
@@ -28,9 +28,14 @@ internal sealed record EvalStrategy(string Name, GuidanceStrategy? Guidance, boo
                 : RestoreCommand.ParseStrategy(baseName) is { } guidance && baseName is "inn-only" or "pixel" or "latent" or "none"
                     ? new EvalStrategy(name, guidance, blind)
                     : null;
+            if (strategy is { Guidance: GuidanceStrategy.InnOnly or GuidanceStrategy.None, Blind: true })
+            {
+                error = $"--strategies: '{raw}' has nothing to refine (blind refinement adjusts the INN to the diffusion estimate during sampling). Use pixel+blind or latent+blind.";
+                return null;
+            }
             if (strategy is null)
             {
-                error = $"--strategies: unknown strategy '{raw}'. Use bicubic, inn-only, pixel, latent or none (the last four also with +blind), comma-separated.";
+                error = $"--strategies: unknown strategy '{raw}'. Use bicubic, inn-only, pixel, latent or none (pixel and latent also with +blind), comma-separated.";
                 return null;
             }
             if (strategies.Any(s => s.Name == strategy.Name))

@@ -8,15 +8,8 @@ namespace LatentIndigo.Cli.Commands;
 /// <summary>The pipeline of <c>restore</c> and <c>eval</c>: the pixel INN, the diffusion models and the latent INN.</summary>
 internal static class PipelineFactory
 {
-    /// <summary>
-    /// The default pixel INN. The real-world INN imitates the average of random Real-ESRGAN degradations: right for
-    /// --blind or a non-bicubic --degradation, but it leaves a faint grid on clean downscales, where the bicubic INN
-    /// (51 dB) is the better model.
-    /// </summary>
-    public static string DefaultInn(bool blind, string? degradation) =>
-        blind || (degradation is not null && !degradation.TrimStart().StartsWith("bicubic", StringComparison.OrdinalIgnoreCase))
-            ? "realworld-x4"
-            : "bicubic-x4";
+    /// <summary>The default pixel INN: the library's (<see cref="RestorationPipelineOptions.DefaultBundledPixelInn"/>), for every input.</summary>
+    public static string DefaultInn => RestorationPipelineOptions.DefaultBundledPixelInn == BundledInnWeights.BicubicX4 ? "bicubic-x4" : "realworld-x4";
 
     /// <summary>Stand-in models with random weights in a temporary folder (the UNet is the exact denoiser for Gaussian data).</summary>
     public static StandInFolder CreateStandIn(string cost) => StandInModelBuilder.CreateTemporary(new StandInOptions

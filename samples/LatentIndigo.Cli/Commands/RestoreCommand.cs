@@ -56,12 +56,17 @@ public sealed class RestoreCommand : Command<RestoreCommand.Settings>
 
         /// <summary>Blind mode.</summary>
         [CommandOption("--blind")]
-        [Description("Unknown degradation: refine the INN on the input while sampling (weights reset per image).")]
+        [Description("Refine the INN on the input while sampling (weights reset per image). On by default without --degradation; this flag is kept for scripts.")]
         public bool Blind { get; init; }
+
+        /// <summary>No blind refinement.</summary>
+        [CommandOption("--no-blind")]
+        [Description("Do not refine the INN on the input (faster; the default refines whenever --degradation is not given).")]
+        public bool NoBlind { get; init; }
 
         /// <summary>Pixel INN.</summary>
         [CommandOption("--inn <INN>")]
-        [Description("Pixel INN: bundled name (bicubic-x4, realworld-x4) or a weights file. Default: realworld-x4 with --blind or a non-bicubic --degradation, else bicubic-x4.")]
+        [Description("Pixel INN: bundled name (bicubic-x4, realworld-x4) or a weights file. Default: bicubic-x4, the library's default, for every input.")]
         public string? Inn { get; init; }
 
         /// <summary>Latent INN.</summary>
@@ -148,6 +153,10 @@ public sealed class RestoreCommand : Command<RestoreCommand.Settings>
             {
                 return ValidationResult.Error("Use either --degradation (known) or --blind (unknown), not both.");
             }
+            if (Blind && NoBlind)
+            {
+                return ValidationResult.Error("Use either --blind or --no-blind, not both.");
+            }
             if (StandInCost is not ("none" or "cpu" or "sd"))
             {
                 return ValidationResult.Error($"--stand-in-cost must be none, cpu or sd; got '{StandInCost}'.");
@@ -217,7 +226,7 @@ public sealed class RestoreCommand : Command<RestoreCommand.Settings>
             LatentTileOverlap = settings.Tile / 2 / 8 * 8,
             TileBatchSize = settings.TileBatch,
             Prompt = settings.Prompt,
-            Blind = settings.Blind,
+            Blind = settings.Blind ? true : settings.NoBlind ? false : null,
             KnownDegradation = settings.Degradation is null ? null : InnCommandSupport.ParseDegradation(settings.Degradation),
             MaxOutputPixels = settings.MaxOutputMegapixels is { } mp ? (long)(mp * 1_000_000) : RestoreOptions.Default.MaxOutputPixels,
         };
@@ -239,7 +248,7 @@ public sealed class RestoreCommand : Command<RestoreCommand.Settings>
 
         // Stand-in UNet = the exact denoiser for Gaussian data, so sampling behaves sensibly (still random "weights").
         using var standIn = settings.StandIn ? PipelineFactory.CreateStandIn(settings.StandInCost) : null;
-        using var pipeline = PipelineFactory.Create(settings.Inn ?? PipelineFactory.DefaultInn(settings.Blind, settings.Degradation),
+        using var pipeline = PipelineFactory.Create(settings.Inn ?? PipelineFactory.DefaultInn,
             settings.Model ?? standIn?.Path, settings.LatentInn, strategy == GuidanceStrategy.LatentInn && settings.StandIn, settings.ModelOptions());
         PrintBanner(console, settings, pipeline, strategy);
 
@@ -290,8 +299,11 @@ public sealed class RestoreCommand : Command<RestoreCommand.Settings>
         }
         if (strategy == GuidanceStrategy.InnOnly)
         {
-            console.MarkupLine("[yellow]No generative prior was used[/]: INN-only restoration (a bicubic estimate made consistent with the input " +
-                "through the INN) adds no new detail.");
+            console.MarkupLine(settings.Degradation is null
+                ? "[yellow]No generative prior was used[/]: INN-only restoration with an unknown degradation returns the bicubic estimate " +
+                  "(no forward model to trust). Give [bold]--degradation <spec>[/] when you know it (e.g. bicubic:x4) to back-project through the INN."
+                : "[yellow]No generative prior was used[/]: INN-only restoration (a bicubic estimate back-projected onto the input " +
+                  "through the INN's model of the degradation) sharpens, but adds no new detail.");
             if (pipeline.Models is null)
             {
                 console.MarkupLine("For diffusion-based restoration pass [bold]--model <folder>[/] with a Stable Diffusion 2.1-base (or 1.5) ONNX " +
