@@ -183,7 +183,7 @@ public sealed class BatchCommand : Command<BatchCommand.Settings>
             Seed = settings.Seed,
             LatentTileSize = settings.Tile,
             LatentTileOverlap = settings.Tile / 2 / 8 * 8,
-            Blind = settings.Blind,
+            Blind = settings.Blind ? true : null, // unset: the pipeline decides (on for an unknown degradation)
             KnownDegradation = settings.Degradation is null ? null : InnCommandSupport.ParseDegradation(settings.Degradation),
         };
         try
@@ -194,7 +194,7 @@ public sealed class BatchCommand : Command<BatchCommand.Settings>
         {
             throw new CliUserException(CliErrors.ForCli(ex.Message));
         }
-        string inn = settings.Inn ?? PipelineFactory.DefaultInn(settings.Blind, settings.Degradation);
+        string inn = settings.Inn ?? PipelineFactory.DefaultInn;
         var images = Inputs(settings);
         var batchOptions = new RestoreBatchOptions
         {
