@@ -38,6 +38,11 @@ public sealed class RestorationPipeline : IDisposable
     private readonly ILogger logger;
     private readonly Dictionary<(bool Latent, int Scale), LiftingInn> rescaledInns = new();
     private readonly SemaphoreSlim slots;
+
+    // The pipeline whose restore this thread is running (null when none). A restore or Dispose called on that same
+    // pipeline from inside one of its progress reports would wait for the restore that is waiting for it: refused.
+    [ThreadStatic]
+    private static RestorationPipeline? runningOnThisThread;
     private readonly CancellationTokenSource shutdown = new();
     private readonly object gate = new();
     private int inFlight;
@@ -143,6 +148,7 @@ public sealed class RestorationPipeline : IDisposable
     public RestoreResult Restore(Tensor lowQuality, RestoreOptions? options = null, IProgress<RestoreProgress>? progress = null,
         CancellationToken cancellationToken = default)
     {
+        ThrowIfReentrant("Restore");
         var o = Prepare(lowQuality, options);
         using var lease = Admit(cancellationToken);
         lease.WaitForSlot();
@@ -232,6 +238,7 @@ public sealed class RestorationPipeline : IDisposable
     /// <summary>Cancels running and waiting restores, waits for them to stop, then frees what the pipeline owns.</summary>
     public void Dispose()
     {
+        ThrowIfReentrant("Dispose");
         lock (gate)
         {
             if (disposed)
@@ -278,6 +285,8 @@ public sealed class RestorationPipeline : IDisposable
 
     private RestoreResult Run(Tensor lowQuality, RestoreOptions o, IProgress<RestoreProgress>? progress, CancellationToken token)
     {
+        var outer = runningOnThisThread;
+        runningOnThisThread = this;
         try
         {
             using var run = new RestoreRun(this, lowQuality, o, progress, token);
@@ -290,6 +299,21 @@ public sealed class RestorationPipeline : IDisposable
         catch (OperationCanceledException ex) when (shutdown.IsCancellationRequested)
         {
             throw new ObjectDisposedException("The restoration pipeline was disposed while this restore was running or waiting.", ex);
+        }
+        finally
+        {
+            runningOnThisThread = outer;
+        }
+    }
+
+    private void ThrowIfReentrant(string operation)
+    {
+        if (ReferenceEquals(runningOnThisThread, this))
+        {
+            throw new InvalidOperationException(
+                $"{operation} was called on this pipeline from inside a progress report of one of its own restores, on the same "
+                + "thread: it would wait for that restore, which waits for the report to return. Call it from another thread "
+                + "(e.g. RestoreAsync without blocking on it), after the restore returns, or use a second pipeline.");
         }
     }
 
