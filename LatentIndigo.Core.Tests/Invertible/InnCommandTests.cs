@@ -8,6 +8,9 @@ using static TorchSharp.torch;
 
 namespace LatentIndigo.Tests.Invertible;
 
+// In the non-parallel collection: train-inn --threads changes libtorch's process-wide thread count while it runs, and
+// restores beside it (blind refinement's weight gradients) would then sum in another order and differ in the last bits.
+[Collection(TorchCpuSettingsCollection.Name)]
 public class InnCommandTests
 {
     private static string SmallLq => Path.Combine(TestData.Root, "lq", "chelsea_x4.png");

@@ -149,10 +149,29 @@ public sealed class TrainInnCommand : Command<TrainInnCommand.Settings>
     /// <inheritdoc />
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
+        // libtorch's thread count is process-wide: set it for this command only, so a host that runs commands in-process
+        // (tests, an app embedding the CLI) gets its own setting back. It matters beyond speed: blind refinement's
+        // weight gradients sum in a thread-count-dependent order, so restores after a changed count differ in the last bits.
+        int previousThreads = torch.get_num_threads();
         if (settings.Threads is { } threads)
         {
             torch.set_num_threads(threads);
         }
+        try
+        {
+            return Train(settings, cancellationToken);
+        }
+        finally
+        {
+            if (settings.Threads is not null)
+            {
+                torch.set_num_threads(previousThreads);
+            }
+        }
+    }
+
+    private static int Train(Settings settings, CancellationToken cancellationToken)
+    {
         var degradation = InnCommandSupport.ParseDegradation(settings.Degradation);
         int levels = InnCommandSupport.LevelsFor(degradation.ScaleFactor, $"The degradation '{degradation.Spec}'");
         var options = new InnTrainingOptions
