@@ -19,7 +19,7 @@ public sealed class BatchCommand : Command<BatchCommand.Settings>
     public const string ReportFileName = "batch-report.md";
 
     /// <summary>Options of <c>batch</c>.</summary>
-    public sealed class Settings : ProviderSettings
+    public sealed class Settings : PipelineSettings
     {
         /// <summary>Input folder or manifest.</summary>
         [CommandArgument(0, "<input>")]
@@ -226,7 +226,7 @@ public sealed class BatchCommand : Command<BatchCommand.Settings>
             console.MarkupLine("[black on yellow] STAND-IN MODELS [/] [yellow]random weights: the outputs are not real restorations.[/]");
         }
         using var restorer = BatchRestorerFactory.Create(settings.Concurrency, inn, settings.Model ?? standIn?.Path, settings.LatentInn,
-            strategy == GuidanceStrategy.LatentInn && settings.StandIn, settings.ModelOptions());
+            strategy == GuidanceStrategy.LatentInn && settings.StandIn, settings.ModelOptions(), settings.InnEngineKind());
 
         BatchReport report;
         try
