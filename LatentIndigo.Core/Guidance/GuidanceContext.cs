@@ -45,4 +45,13 @@ public sealed class GuidanceContext
 
     /// <summary>In blind mode: the refiner of <see cref="LatentInn"/> (a private copy), already started for this image; else null.</summary>
     public InnRefiner? LatentRefiner { get; }
+
+    /// <summary>
+    /// γ for <see cref="PixelInn"/>: its degradation encoder's embedding of the whole observed image
+    /// (<see cref="LiftingInn.ConditionFor"/>), or null (ones) when it has none. Owned by the pipeline.
+    /// </summary>
+    public Tensor? PixelCondition { get; init; }
+
+    /// <summary>γ for <see cref="LatentInn"/> from the observed latent E(y), or null (ones). Owned by the pipeline.</summary>
+    public Tensor? LatentCondition { get; init; }
 }

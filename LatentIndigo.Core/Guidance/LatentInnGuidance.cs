@@ -62,7 +62,7 @@ public sealed class LatentInnGuidance : ILatentGuidance
                 "Latent guidance needs a latent INN trained for this export's VAE. Train one with 'latent-indigo train-inn --latent --vae <export>' and pass RestorationPipelineOptions.LatentInnPath.");
             var s = context.Settings;
             return new LatentInnGuidance(new InnGuidanceStep(inn, s.CoarseWeight, s.ConsistencyWeight), s.StepSize, context.LatentRefiner,
-                s.RefinementStepsPerCall);
+                s.RefinementStepsPerCall, context.LatentCondition);
         }
     }
 }

@@ -67,7 +67,7 @@ public sealed class PixelInnGuidance : ILatentGuidance
             ArgumentNullException.ThrowIfNull(context);
             var s = context.Settings;
             return new PixelInnGuidance(context.Vae, new InnGuidanceStep(context.PixelInn, s.CoarseWeight, s.ConsistencyWeight), s.StepSize,
-                context.PixelRefiner, s.RefinementStepsPerCall);
+                context.PixelRefiner, s.RefinementStepsPerCall, context.PixelCondition);
         }
     }
 }

@@ -50,8 +50,8 @@ public sealed class InnTrainer
     }
 
     /// <summary>
-    /// Optional per-batch condition γ computed from the degraded batch y (for example a degradation encoder); null
-    /// trains with the constant ones condition.
+    /// Optional per-batch condition γ computed from the degraded batch y; null uses the network's
+    /// <see cref="LiftingInn.Encoder"/>, trained jointly with it, or the constant ones condition without one.
     /// </summary>
     public Func<Tensor, Tensor>? ConditionFromLowQuality { get; set; }
 
@@ -97,7 +97,9 @@ public sealed class InnTrainer
 
         var stopwatch = Stopwatch.StartNew();
         var device = inn.Device;
-        using var adam = optim.Adam(inn.parameters(), options.LearningRate, options.Beta1, options.Beta2, weight_decay: options.WeightDecay);
+        // A degradation encoder attached to the network is trained with it (the paper's jointly learned γ = F(y)).
+        var trained = inn.Encoder is { } attached ? inn.parameters().Concat(attached.parameters()) : inn.parameters();
+        using var adam = optim.Adam(trained, options.LearningRate, options.Beta1, options.Beta2, weight_decay: options.WeightDecay);
         int startStep = 0;
         if (options.Resume && options.CheckpointPath is not null && File.Exists(options.CheckpointPath))
         {
@@ -211,6 +213,12 @@ public sealed class InnTrainer
             }
         }
         adam.zero_grad();
+        if (condition is null && inn.Encoder is { } encoder)
+        {
+            // With gradients: the loss reaches the encoder through γ.
+            encoder.train();
+            condition = encoder.forward(y);
+        }
         using var decomposition = inn.Forward(x, condition);
         if (!decomposition.Coarse.shape.SequenceEqual(y.shape))
         {
@@ -256,6 +264,20 @@ public sealed class InnTrainer
             foreach (var (key, value) in saved.state_dict())
             {
                 target[key].copy_(value);
+            }
+            if ((saved.Encoder?.Width) != (inn.Encoder?.Width))
+            {
+                throw new InnWeightsException(
+                    $"Checkpoint '{path}' has {(saved.Encoder is null ? "no degradation encoder" : $"a degradation encoder of width {saved.Encoder.Width}")} but the INN being trained has "
+                    + $"{(inn.Encoder is null ? "none" : $"one of width {inn.Encoder.Width}")}: resume with the same setting.");
+            }
+            if (saved.Encoder is { } savedEncoder)
+            {
+                var encoderTarget = inn.Encoder!.state_dict();
+                foreach (var (key, value) in savedEncoder.state_dict())
+                {
+                    encoderTarget[key].copy_(value);
+                }
             }
         }
         foreach (var (key, value) in saved.Metadata)

@@ -101,6 +101,11 @@ public sealed class TrainInnCommand : Command<TrainInnCommand.Settings>
         [Description("Continue from <FILE>.ckpt if it exists.")]
         public bool Resume { get; init; }
 
+        /// <summary>Train a degradation encoder with the INN.</summary>
+        [CommandOption("--encoder")]
+        [Description("Train a degradation encoder F with the INN (γ = F(y), the paper's per-image condition), stored in the same file. With --init, a network that has none gets a new one (it starts at γ = 1, so training starts from the initial network's behaviour).")]
+        public bool Encoder { get; init; }
+
         /// <summary>Initial weights.</summary>
         [CommandOption("--init <INN>")]
         [Description("Start from these weights (a .inn/.pth file or a bundled name) instead of the plain polyphase split.")]
@@ -212,11 +217,16 @@ public sealed class TrainInnCommand : Command<TrainInnCommand.Settings>
         {
             throw new CliUserException($"The INN has {inn.Channels} channels but the {(settings.Latent ? "latent space" : "images")} have {channels}.");
         }
+        if (settings.Encoder && inn.Encoder is null)
+        {
+            inn.Encoder = new DegradationEncoder(inn.Channels, inn.ConditionSize);
+        }
         var console = CliApp.Console;
         using var training = InnImageSet.FromPaths(settings.Images, cancellationToken);
         using var validation = settings.Validation.Length > 0 ? InnImageSet.FromPaths(settings.Validation, cancellationToken) : null;
         console.WriteLine(
-            $"Training a {(settings.Latent ? "latent" : "pixel")} INN ({inn.Options}; {inn.ParameterCount:N0} parameters) to imitate {degradation.Spec} on {training.Count} images" +
+            $"Training a {(settings.Latent ? "latent" : "pixel")} INN ({inn.Options}; {inn.ParameterCount:N0} parameters" +
+            (inn.Encoder is null ? "" : $", with a degradation encoder of {inn.Encoder.ParameterCount:N0}") + ") to imitate {degradation.Spec} on {training.Count} images" +
             (validation is null ? "" : $", validating on {validation.Count}") + $": {options.Steps} steps, batch {options.BatchSize}, crops {options.CropSize} px, torch threads {torch.get_num_threads()}.");
 
         var trainer = new InnTrainer(inn, degradation, options);
