@@ -173,6 +173,33 @@ public class DegradationEncoderTests(PipelineFixture fixture) : IClassFixture<Pi
     }
 
     [Fact]
+    public void The_encoder_learns_at_its_own_scaled_rate()
+    {
+        // Adam's first step moves every parameter with a non-zero gradient by the learning rate (m/√v = ±1 after bias
+        // correction, up to ε): the INN's by lr, the encoder's last layer by lr × EncoderLearningRateScale. (Its earlier
+        // layers get no gradient yet: the last layer starts at zero weight.)
+        using var scope = NewDisposeScope();
+        using var inn = new LiftingInn(new LiftingInnOptions { ResBlocks = 1, Width = 8 });
+        inn.Encoder = new DegradationEncoder(3, 128, width: 8);
+        var innBefore = inn.parameters().Select(p => p.detach().clone()).ToArray();
+        var biasBefore = inn.Encoder.parameters().Last().detach().clone();
+        var images = InnImageSet.FromTensors([rand(3, 64, 64, generator: new Generator(17))]);
+        const double lr = 1e-3;
+        var options = new InnTrainingOptions
+        {
+            Steps = 1, BatchSize = 2, CropSize = 32, WarmupSteps = 0, LearningRate = lr, MinLearningRate = lr,
+            EncoderLearningRateScale = 7, StartFromLazyWavelet = false,
+        };
+        new InnTrainer(inn, DegradationSpec.Parse("bicubic:x4"), options).Train(images);
+        double innStep = inn.parameters().Zip(innBefore, (a, b) => (a - b).abs().max().item<float>()).Max();
+        double encoderStep = (inn.Encoder.parameters().Last() - biasBefore).abs().max().item<float>();
+        Assert.InRange(innStep, 0.99 * lr, 1.01 * lr);
+        Assert.InRange(encoderStep, 0.99 * 7 * lr, 1.01 * 7 * lr);
+        var invalid = Record.Exception(() => new InnTrainingOptions { EncoderLearningRateScale = 0 }.Validate());
+        Assert.Contains("EncoderLearningRateScale", invalid?.Message);
+    }
+
+    [Fact]
     public void The_pipeline_gives_guidance_gamma_of_the_whole_input()
     {
         using var inn = LatentIndigo.Invertible.BundledInn.Load(LatentIndigo.Invertible.BundledInnWeights.BicubicX4);

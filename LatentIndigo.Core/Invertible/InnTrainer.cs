@@ -97,9 +97,16 @@ public sealed class InnTrainer
 
         var stopwatch = Stopwatch.StartNew();
         var device = inn.Device;
-        // A degradation encoder attached to the network is trained with it (the paper's jointly learned γ = F(y)).
-        var trained = inn.Encoder is { } attached ? inn.parameters().Concat(attached.parameters()) : inn.parameters();
-        using var adam = optim.Adam(trained, options.LearningRate, options.Beta1, options.Beta2, weight_decay: options.WeightDecay);
+        // A degradation encoder attached to the network is trained with it (the paper's jointly learned γ = F(y)), in a
+        // parameter group of its own with a scaled learning rate.
+        var groups = new List<Adam.ParamGroup> { new(inn.parameters(), new Adam.Options { LearningRate = options.LearningRate }) };
+        var rateScales = new List<double> { 1 };
+        if (inn.Encoder is { } attached)
+        {
+            groups.Add(new(attached.parameters(), new Adam.Options { LearningRate = options.LearningRate * options.EncoderLearningRateScale }));
+            rateScales.Add(options.EncoderLearningRateScale);
+        }
+        using var adam = optim.Adam(groups, options.LearningRate, options.Beta1, options.Beta2, weight_decay: options.WeightDecay);
         int startStep = 0;
         if (options.Resume && options.CheckpointPath is not null && File.Exists(options.CheckpointPath))
         {
@@ -125,9 +132,10 @@ public sealed class InnTrainer
         {
             cancellationToken.ThrowIfCancellationRequested();
             double lr = options.LearningRateAt(step);
+            int groupIndex = 0;
             foreach (var group in adam.ParamGroups)
             {
-                group.LearningRate = lr;
+                group.LearningRate = lr * rateScales[groupIndex++];
             }
             double loss = TrainStep(adam, training, usable, random, generator, device);
             if (!double.IsFinite(loss))
