@@ -9,7 +9,7 @@ namespace LatentIndigo.Degradations;
 /// downscaling, MATLAB's pixel-centre index arithmetic and symmetric edge handling, applied as two separable passes.
 /// Works on CPU and CUDA tensors.
 /// </summary>
-public static class MatlabBicubic
+internal static class MatlabBicubic
 {
     /// <summary>
     /// Resizes by <paramref name="scale"/> (output/input, e.g. 0.25 for ×4 downscaling, 2 for ×2 upscaling). The output

@@ -2,7 +2,7 @@ namespace LatentIndigo.Diffusion;
 
 /// <summary>
 /// How the noise variances β_t are spaced over the training timesteps (diffusers' <c>beta_schedule</c>).
-/// Assign a constant (<see cref="ScaledLinear"/>) or the diffusers string (<c>"scaled_linear"</c>).
+/// Use a constant (<see cref="ScaledLinear"/>) or construct one from the diffusers string (<c>"scaled_linear"</c>).
 /// </summary>
 public readonly record struct BetaSchedule
 {
@@ -25,8 +25,11 @@ public readonly record struct BetaSchedule
     /// <summary>The diffusers name, e.g. <c>scaled_linear</c>.</summary>
     public string Value => _value ?? "scaled_linear";
 
-    /// <summary>Lets a diffusers string be assigned directly.</summary>
-    public static implicit operator BetaSchedule(string value) => new(value);
+    /// <summary>
+    /// Converts a diffusers name; explicit because it throws <see cref="LatentIndigoException"/> for an unknown name
+    /// (an implicit conversion must not throw).
+    /// </summary>
+    public static explicit operator BetaSchedule(string value) => new(value);
 
     /// <summary>Equal when the diffusers names are equal (the default value equals the documented default).</summary>
     public bool Equals(BetaSchedule other) => Value == other.Value;

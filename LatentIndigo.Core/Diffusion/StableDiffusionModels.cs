@@ -61,40 +61,40 @@ public sealed class StableDiffusionModels : IDisposable
     public string Folder { get; }
 
     /// <summary>The UNet.</summary>
-    public UnetModel Unet { get; }
+    internal UnetModel Unet { get; }
 
     /// <summary>The raw VAE encoder (most callers use <see cref="Vae"/>).</summary>
-    public VaeEncoderModel VaeEncoder { get; }
+    internal VaeEncoderModel VaeEncoder { get; }
 
     /// <summary>The raw VAE decoder (most callers use <see cref="Vae"/>).</summary>
-    public VaeDecoderModel VaeDecoder { get; }
+    internal VaeDecoderModel VaeDecoder { get; }
 
     /// <summary>Scaled, optionally tiled VAE encode/decode of [0, 1] images.</summary>
     public Vae Vae { get; }
 
     /// <summary>The CLIP text encoder.</summary>
-    public TextEncoderModel TextEncoder { get; }
+    internal TextEncoderModel TextEncoder { get; }
 
     /// <summary>The CLIP tokenizer.</summary>
-    public ClipTokenizer Tokenizer { get; }
+    internal ClipTokenizer Tokenizer { get; }
 
     /// <summary>VAE latent scaling factor (from the VAE config, else 0.18215).</summary>
     public double ScalingFactor { get; }
 
     /// <summary>False when <see cref="ScalingFactor"/> is the 0.18215 default because no VAE config stated one.</summary>
-    public bool ScalingFactorFromConfig { get; }
+    internal bool ScalingFactorFromConfig { get; }
 
     /// <summary>Latent channels C (read from the model metadata or configs).</summary>
     public int LatentChannels => Unet.LatentChannels;
 
     /// <summary>Width of the text embeddings.</summary>
-    public int HiddenSize => TextEncoder.HiddenSize ?? Unet.HiddenSize ?? 0;
+    internal int HiddenSize => TextEncoder.HiddenSize ?? Unet.HiddenSize ?? 0;
 
     /// <summary>float16 or float32 UNet.</summary>
     public ModelPrecision Precision => Unet.SampleElementType == TensorElementType.Float16 ? ModelPrecision.Float16 : ModelPrecision.Float32;
 
     /// <summary>Which VAE encoder output the export has.</summary>
-    public VaeEncoderOutputKind EncoderOutput => VaeEncoder.OutputKind;
+    internal VaeEncoderOutputKind EncoderOutput => VaeEncoder.OutputKind;
 
     /// <summary>ε or v prediction, from the scheduler config.</summary>
     public PredictionType PredictionType => _scheduler.PredictionType;
@@ -130,7 +130,7 @@ public sealed class StableDiffusionModels : IDisposable
     public IReadOnlyList<string> LoadNotes { get; }
 
     /// <summary>Number of text-encoder runs so far (cached prompts do not run it again).</summary>
-    public int TextEncoderRuns => Volatile.Read(ref _textEncoderRuns);
+    internal int TextEncoderRuns => Volatile.Read(ref _textEncoderRuns);
 
     /// <summary>
     /// Loads and validates an export folder. Throws <see cref="ModelFolderException"/> listing every problem,
@@ -275,7 +275,7 @@ public sealed class StableDiffusionModels : IDisposable
     /// guidance. Each distinct prompt runs the text encoder once; later calls reuse the cached embeddings, which
     /// belong to this model set.
     /// </summary>
-    public TextConditioning EncodePrompt(string prompt = "", string? negativePrompt = null, double guidanceScale = 1.0,
+    internal TextConditioning EncodePrompt(string prompt = "", string? negativePrompt = null, double guidanceScale = 1.0,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(prompt);
@@ -300,6 +300,18 @@ public sealed class StableDiffusionModels : IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         return new ModelWorker(Unet.WithOwnBuffers(), Vae.WithOwnBuffers());
+    }
+
+    /// <summary>
+    /// Checks the export: encodes an empty prompt, round-trips a <paramref name="imageSize"/>² colour ramp through the
+    /// VAE and runs a few UNet steps and one DDIM step, timing each call. For diagnostics (the CLI's <c>sd-check</c>);
+    /// the result holds no tensors.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="imageSize"/> is not a positive multiple of 8.</exception>
+    public ModelCheckResult Check(int imageSize = 64, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return ModelCheck.Run(this, imageSize, cancellationToken);
     }
 
     /// <summary>A new sampler configured from the export's scheduler config (dispose it after the run).</summary>

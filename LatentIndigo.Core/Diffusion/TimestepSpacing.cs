@@ -2,7 +2,7 @@ namespace LatentIndigo.Diffusion;
 
 /// <summary>
 /// How the inference timesteps are picked from the training ones (diffusers' <c>timestep_spacing</c>, see
-/// "Common Diffusion Noise Schedules and Sample Steps are Flawed", table 2). Assign a constant or the diffusers string.
+/// "Common Diffusion Noise Schedules and Sample Steps are Flawed", table 2). Use a constant or construct one from the diffusers string.
 /// </summary>
 public readonly record struct TimestepSpacing
 {
@@ -25,8 +25,11 @@ public readonly record struct TimestepSpacing
     /// <summary>The diffusers name, e.g. <c>leading</c>.</summary>
     public string Value => _value ?? "leading";
 
-    /// <summary>Lets a diffusers string be assigned directly.</summary>
-    public static implicit operator TimestepSpacing(string value) => new(value);
+    /// <summary>
+    /// Converts a diffusers name; explicit because it throws <see cref="LatentIndigoException"/> for an unknown name
+    /// (an implicit conversion must not throw).
+    /// </summary>
+    public static explicit operator TimestepSpacing(string value) => new(value);
 
     /// <summary>Equal when the diffusers names are equal (the default value equals the documented default).</summary>
     public bool Equals(TimestepSpacing other) => Value == other.Value;

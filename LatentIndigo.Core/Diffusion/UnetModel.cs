@@ -15,7 +15,7 @@ namespace LatentIndigo.Diffusion;
 /// next call with the same shape and is freed with the model set; do not dispose it, and <c>clone()</c> it to keep it.
 /// One call at a time (see <see cref="StableDiffusionModels"/>).
 /// </remarks>
-public sealed class UnetModel
+internal sealed class UnetModel
 {
     private readonly ModelSession _session;
     private readonly BindingSlot _slot;

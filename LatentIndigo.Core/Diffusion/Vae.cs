@@ -137,7 +137,7 @@ public sealed class Vae
         if (image.shape[2] % 8 != 0 || image.shape[3] % 8 != 0 || image.shape[2] == 0 || image.shape[3] == 0)
         {
             throw new ArgumentException(
-                $"Image height and width must be positive multiples of 8 for the VAE; got {image.shape[2]}×{image.shape[3]}. Pad first (ImageTensors.PadToMultiple).", name);
+                $"Image height and width must be positive multiples of 8 for the VAE; got {image.shape[2]}×{image.shape[3]}. Pad the image first.", name);
         }
         if (!image.is_floating_point())
         {

@@ -9,7 +9,7 @@ namespace LatentIndigo.Diffusion;
 /// The SD VAE decoder (<c>vae_decoder/model.onnx</c>): unscaled latents to images in [−1, 1]. Most callers use
 /// <see cref="Vae.Decode"/>, which scales and tiles.
 /// </summary>
-public sealed class VaeDecoderModel
+internal sealed class VaeDecoderModel
 {
     private readonly ModelSession _session;
     private readonly BindingSlot _slot;

@@ -9,7 +9,7 @@ namespace LatentIndigo.Diffusion;
 /// The SD VAE encoder (<c>vae_encoder/model.onnx</c>): images in [−1, 1] to unscaled latents (the mean for
 /// <c>latent_parameters</c> exports). Most callers use <see cref="Vae.Encode"/>, which scales and tiles.
 /// </summary>
-public sealed class VaeEncoderModel
+internal sealed class VaeEncoderModel
 {
     /// <summary>Spatial down-scaling of the SD VAE.</summary>
     public const int DownscaleFactor = 8;

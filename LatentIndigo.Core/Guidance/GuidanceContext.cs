@@ -13,7 +13,7 @@ namespace LatentIndigo.Guidance;
 public sealed class GuidanceContext
 {
     /// <summary>Creates a context (the pipeline does; tests and custom pipelines may too).</summary>
-    public GuidanceContext(Vae vae, IInvertibleTransform pixelInn, IInvertibleTransform? latentInn, GuidanceSettings settings,
+    internal GuidanceContext(Vae vae, IInvertibleTransform pixelInn, IInvertibleTransform? latentInn, GuidanceSettings settings,
         Device device, InnRefiner? pixelRefiner = null, InnRefiner? latentRefiner = null)
     {
         Vae = vae ?? throw new ArgumentNullException(nameof(vae));

@@ -14,7 +14,7 @@ namespace LatentIndigo.Invertible;
 /// default margin of 16·2^J pixels the bundled ×4 INN gives tiled results within 1e-6 of the untiled ones on natural
 /// images, that is at float rounding level (docs/benchmarks.md). Images no larger than one window run untiled.
 /// </remarks>
-public sealed class InnTiling
+internal sealed class InnTiling
 {
     /// <summary>Creates a tiling.</summary>
     /// <param name="tileSize">Core size in pixels of the fine image; rounded up to a multiple of 2^J per network.</param>

@@ -169,7 +169,7 @@ public sealed class InnTrainer
     public IReadOnlyList<(string Name, double Psnr)> Evaluate(InnImageSet images, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(images);
-        return InnEvaluation.CoarsePsnr(inn, degradation, images, ConditionFromLowQuality, cancellationToken, Representation, RepresentationDownscale);
+        return InnEvaluation.CoarsePsnr(inn, degradation, images, ConditionFromLowQuality, Representation, RepresentationDownscale, cancellationToken);
     }
 
     private double TrainStep(optim.Optimizer adam, InnImageSet training, int[] usable, Random random, Generator generator, Device device)

@@ -8,7 +8,7 @@ namespace LatentIndigo.Pipeline;
 /// (the DiffBIR/CCSR scheme): windows every <c>stride</c> latent pixels plus one flush with the far edge, each tile's
 /// prediction weighted by a separable Gaussian (variance 0.01 in units of the tile size) and the sum normalised.
 /// </summary>
-public static class LatentTiling
+internal static class LatentTiling
 {
     /// <summary>Variance of the blending Gaussian, relative to the tile size squared.</summary>
     public const double BlendVariance = 0.01;

@@ -9,7 +9,6 @@ namespace LatentIndigo.Diffusion;
 /// </summary>
 public abstract class LatentSamplerBase : ILatentSampler
 {
-    private readonly Tensor _alphasCumprodTensor;
     private int[] _timesteps = [];
     private bool _disposed;
 
@@ -20,21 +19,14 @@ public abstract class LatentSamplerBase : ILatentSampler
         Config = config.Clone();
         Config.Validate();
         Alphas = NoiseSchedule.AlphasCumprod(NoiseSchedule.Betas(Config));
-        _alphasCumprodTensor = torch.tensor(Alphas, ScalarType.Float64).DetachFromDisposeScope();
+        AlphasCumprod = Array.AsReadOnly(Alphas);
     }
 
     /// <inheritdoc />
     public SchedulerConfig Config { get; }
 
     /// <inheritdoc />
-    public Tensor AlphasCumprod
-    {
-        get
-        {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            return _alphasCumprodTensor;
-        }
-    }
+    public IReadOnlyList<double> AlphasCumprod { get; }
 
     /// <summary>ᾱ_t as float64 values (the same numbers as <see cref="AlphasCumprod"/>).</summary>
     protected double[] Alphas { get; }
@@ -256,14 +248,17 @@ public abstract class LatentSamplerBase : ILatentSampler
         }
     }
 
-    /// <summary>Frees the ᾱ tensor.</summary>
+    /// <summary>
+    /// Marks the sampler as finished: later steps throw <see cref="ObjectDisposedException"/>. The base holds no native
+    /// memory; a derived sampler that does frees it by overriding <see cref="Dispose(bool)"/>.
+    /// </summary>
     public void Dispose()
     {
-        if (!_disposed)
-        {
-            _disposed = true;
-            _alphasCumprodTensor.Dispose();
-        }
+        Dispose(true);
         GC.SuppressFinalize(this);
     }
+
+    /// <summary>Releases what a derived sampler holds; the base only records that it is disposed.</summary>
+    /// <param name="disposing">True when called from <see cref="Dispose()"/>.</param>
+    protected virtual void Dispose(bool disposing) => _disposed = true;
 }

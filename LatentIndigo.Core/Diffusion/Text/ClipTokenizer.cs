@@ -9,7 +9,7 @@ namespace LatentIndigo.Diffusion;
 /// byte-level BPE with the <c>&lt;/w&gt;</c> end-of-word suffix: lower-cased, whitespace collapsed, split with CLIP's
 /// pattern, wrapped in start/end tokens and padded to 77 ids. (CLIP's ftfy text repair is not applied.)
 /// </summary>
-public sealed partial class ClipTokenizer
+internal sealed partial class ClipTokenizer
 {
     /// <summary>Tokens per prompt, start and end tokens included.</summary>
     public const int MaxLength = 77;

@@ -7,7 +7,7 @@ using Tensor = TorchSharp.torch.Tensor;
 namespace LatentIndigo.Diffusion;
 
 /// <summary>The CLIP text encoder of the export (<c>text_encoder/model.onnx</c>): token ids to <c>last_hidden_state</c>.</summary>
-public sealed class TextEncoderModel
+internal sealed class TextEncoderModel
 {
     private readonly ModelSession _session;
     private readonly BindingSlot _slot;
