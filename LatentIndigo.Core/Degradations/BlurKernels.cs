@@ -7,7 +7,7 @@ namespace LatentIndigo.Degradations;
 /// Blur kernels as float32 tensors <c>[size,size]</c> (rows = y downwards, columns = x), odd size, normalised to sum 1.
 /// The Gaussian family and the sinc kernel follow the definitions of Real-ESRGAN's degradation code.
 /// </summary>
-internal static class BlurKernels
+public static class BlurKernels
 {
     /// <summary>
     /// Bivariate Gaussian exp(−½·[x y]Σ⁻¹[x y]ᵀ) with covariance Σ = R(θ)·diag(σx², σy²)·R(θ)ᵀ on the integer grid

@@ -9,7 +9,7 @@ namespace LatentIndigo.Degradations;
 /// downscaling, MATLAB's pixel-centre index arithmetic and symmetric edge handling, applied as two separable passes.
 /// Works on CPU and CUDA tensors.
 /// </summary>
-internal static class MatlabBicubic
+public static class MatlabBicubic
 {
     /// <summary>
     /// Resizes by <paramref name="scale"/> (output/input, e.g. 0.25 for ×4 downscaling, 2 for ×2 upscaling). The output
@@ -39,7 +39,7 @@ internal static class MatlabBicubic
     /// and returned in the input's dtype; factor 1 returns a copy. The pipeline's default initial estimate and the
     /// INN-only restore both start from it.
     /// </summary>
-    public static Tensor UpscaleEstimate(Tensor image, int factor)
+    internal static Tensor UpscaleEstimate(Tensor image, int factor)
     {
         ArgumentNullException.ThrowIfNull(image);
         if (factor < 1)

@@ -197,10 +197,10 @@ public sealed record RestoreOptions
     };
 
     /// <summary>The guidance step size in effect for the strategy.</summary>
-    public double EffectiveGuidanceStepSize => GuidanceStepSize ?? (Strategy == GuidanceStrategy.LatentInn ? 0.5 : 1.0);
+    internal double EffectiveGuidanceStepSize => GuidanceStepSize ?? (Strategy == GuidanceStrategy.LatentInn ? 0.5 : 1.0);
 
     /// <summary>The manifold-regularisation period in effect for the strategy.</summary>
-    public int EffectiveManifoldEveryKSteps => ManifoldEveryKSteps ?? (Strategy == GuidanceStrategy.LatentInn ? 5 : 1);
+    internal int EffectiveManifoldEveryKSteps => ManifoldEveryKSteps ?? (Strategy == GuidanceStrategy.LatentInn ? 5 : 1);
 
     /// <summary>
     /// An upper estimate, in bytes, of the peak memory one restoration of an input of this size takes with these options

@@ -22,7 +22,7 @@ public sealed class EulerAncestralSampler : LatentSamplerBase
     }
 
     /// <summary>σ for each inference timestep, followed by a final 0.</summary>
-    public IReadOnlyList<double> Sigmas => _sigmas;
+    internal IReadOnlyList<double> Sigmas => _sigmas;
 
     /// <inheritdoc />
     public override double InitNoiseSigma
