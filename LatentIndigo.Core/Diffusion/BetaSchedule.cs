@@ -6,7 +6,7 @@ namespace LatentIndigo.Diffusion;
 /// </summary>
 public readonly record struct BetaSchedule
 {
-    private readonly string? _value;
+    private readonly string? value;
 
     private static readonly string[] Allowed = ["linear", "scaled_linear", "squaredcos_cap_v2"];
 
@@ -20,10 +20,10 @@ public readonly record struct BetaSchedule
     public static readonly BetaSchedule SquaredCosCapV2 = new("squaredcos_cap_v2");
 
     /// <summary>Creates a schedule from its diffusers name; throws <see cref="LatentIndigoException"/> for unknown names.</summary>
-    public BetaSchedule(string value) => _value = SchedulerOptionValue.Normalize(value, "beta_schedule", Allowed);
+    public BetaSchedule(string value) => this.value = SchedulerOptionValue.Normalize(value, "beta_schedule", Allowed);
 
     /// <summary>The diffusers name, e.g. <c>scaled_linear</c>.</summary>
-    public string Value => _value ?? "scaled_linear";
+    public string Value => this.value ?? "scaled_linear";
 
     /// <summary>
     /// Converts a diffusers name; explicit because it throws <see cref="LatentIndigoException"/> for an unknown name

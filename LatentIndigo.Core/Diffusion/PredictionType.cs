@@ -6,7 +6,7 @@ namespace LatentIndigo.Diffusion;
 /// </summary>
 public readonly record struct PredictionType
 {
-    private readonly string? _value;
+    private readonly string? value;
 
     private static readonly string[] Allowed = ["epsilon", "v_prediction", "sample"];
 
@@ -20,10 +20,10 @@ public readonly record struct PredictionType
     public static readonly PredictionType Sample = new("sample");
 
     /// <summary>Creates a prediction type from its diffusers name; throws <see cref="LatentIndigoException"/> for unknown names.</summary>
-    public PredictionType(string value) => _value = SchedulerOptionValue.Normalize(value, "prediction_type", Allowed);
+    public PredictionType(string value) => this.value = SchedulerOptionValue.Normalize(value, "prediction_type", Allowed);
 
     /// <summary>The diffusers name, e.g. <c>epsilon</c>.</summary>
-    public string Value => _value ?? "epsilon";
+    public string Value => this.value ?? "epsilon";
 
     /// <summary>
     /// Converts a diffusers name; explicit because it throws <see cref="LatentIndigoException"/> for an unknown name

@@ -25,12 +25,12 @@ namespace LatentIndigo.Diffusion;
 /// </remarks>
 public sealed class StableDiffusionModels : IDisposable
 {
-    private readonly ModelSession[] _sessions;
-    private readonly Dictionary<string, Tensor> _promptCache = new(StringComparer.Ordinal);
-    private readonly object _promptLock = new();
-    private readonly ILogger _logger;
-    private int _textEncoderRuns;
-    private bool _disposed;
+    private readonly ModelSession[] sessions;
+    private readonly Dictionary<string, Tensor> promptCache = new(StringComparer.Ordinal);
+    private readonly object promptLock = new();
+    private readonly ILogger logger;
+    private int textEncoderRuns;
+    private bool disposed;
 
     private StableDiffusionModels(string folder, ModelSession[] sessions, UnetModel unet, VaeEncoderModel encoder,
         VaeDecoderModel decoder, TextEncoderModel text, ClipTokenizer tokenizer, SchedulerConfig scheduler,
@@ -40,22 +40,22 @@ public sealed class StableDiffusionModels : IDisposable
         DefaultLatentTileSize = defaultLatentTileSize;
         LoadNotes = loadNotes;
         Folder = folder;
-        _sessions = sessions;
+        this.sessions = sessions;
         Unet = unet;
         VaeEncoder = encoder;
         VaeDecoder = decoder;
         TextEncoder = text;
         Tokenizer = tokenizer;
-        _scheduler = scheduler;
+        this.scheduler = scheduler;
         ScalingFactor = scalingFactor;
         ScalingFactorFromConfig = scalingFactorFromConfig;
         ExecutionProvider = provider;
         IsStandIn = isStandIn;
         Vae = new Vae(encoder, decoder, scalingFactor);
-        _logger = logger;
+        this.logger = logger;
     }
 
-    private readonly SchedulerConfig _scheduler;
+    private readonly SchedulerConfig scheduler;
 
     /// <summary>The export folder.</summary>
     public string Folder { get; }
@@ -97,10 +97,10 @@ public sealed class StableDiffusionModels : IDisposable
     internal VaeEncoderOutputKind EncoderOutput => VaeEncoder.OutputKind;
 
     /// <summary>ε or v prediction, from the scheduler config.</summary>
-    public PredictionType PredictionType => _scheduler.PredictionType;
+    public PredictionType PredictionType => this.scheduler.PredictionType;
 
     /// <summary>A copy of <c>scheduler/scheduler_config.json</c>.</summary>
-    public SchedulerConfig SchedulerConfig => _scheduler.Clone();
+    public SchedulerConfig SchedulerConfig => this.scheduler.Clone();
 
     /// <summary>The provider the sessions run on (CPU after an allowed fallback).</summary>
     public ExecutionProviderKind ExecutionProvider { get; }
@@ -110,7 +110,7 @@ public sealed class StableDiffusionModels : IDisposable
     /// returns its result: the CUDA device with the CUDA provider (and a CUDA build of libtorch), otherwise the CPU.
     /// Keep latents on this device to avoid copies.
     /// </summary>
-    public Device Device => _sessions[0].Device;
+    public Device Device => this.sessions[0].Device;
 
     /// <summary>True for LatentIndigo's stand-in models (tests and demos): their outputs are not real restorations.</summary>
     public bool IsStandIn { get; }
@@ -130,7 +130,7 @@ public sealed class StableDiffusionModels : IDisposable
     public IReadOnlyList<string> LoadNotes { get; }
 
     /// <summary>Number of text-encoder runs so far (cached prompts do not run it again).</summary>
-    internal int TextEncoderRuns => Volatile.Read(ref _textEncoderRuns);
+    internal int TextEncoderRuns => Volatile.Read(ref textEncoderRuns);
 
     /// <summary>
     /// Loads and validates an export folder. Throws <see cref="ModelFolderException"/> listing every problem,
@@ -298,7 +298,7 @@ public sealed class StableDiffusionModels : IDisposable
     /// </summary>
     internal ModelWorker CreateWorker()
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        ObjectDisposedException.ThrowIf(disposed, this);
         return new ModelWorker(Unet.WithOwnBuffers(), Vae.WithOwnBuffers());
     }
 
@@ -310,28 +310,28 @@ public sealed class StableDiffusionModels : IDisposable
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="imageSize"/> is not a positive multiple of 8.</exception>
     public ModelCheckResult Check(int imageSize = 64, CancellationToken cancellationToken = default)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        ObjectDisposedException.ThrowIf(disposed, this);
         return ModelCheck.Run(this, imageSize, cancellationToken);
     }
 
     /// <summary>A new sampler configured from the export's scheduler config (dispose it after the run).</summary>
     public ILatentSampler CreateSampler(SamplerKind kind = SamplerKind.Ddim) => kind switch
     {
-        SamplerKind.Ddim => new DdimSampler(_scheduler),
-        SamplerKind.Ddpm => new DdpmSampler(_scheduler),
-        SamplerKind.EulerAncestral => new EulerAncestralSampler(_scheduler),
+        SamplerKind.Ddim => new DdimSampler(this.scheduler),
+        SamplerKind.Ddpm => new DdpmSampler(this.scheduler),
+        SamplerKind.EulerAncestral => new EulerAncestralSampler(this.scheduler),
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown sampler."),
     };
 
     /// <summary>Terminates in-flight runs, waits for them, then frees sessions, bound buffers and cached embeddings.</summary>
     public void Dispose()
     {
-        if (_disposed)
+        if (disposed)
         {
             return;
         }
-        _disposed = true;
-        foreach (var s in _sessions)
+        disposed = true;
+        foreach (var s in this.sessions)
         {
             s.Dispose();
         }
@@ -339,28 +339,28 @@ public sealed class StableDiffusionModels : IDisposable
         VaeEncoder.DisposeBuffers();
         VaeDecoder.DisposeBuffers();
         TextEncoder.DisposeBuffers();
-        lock (_promptLock)
+        lock (promptLock)
         {
-            foreach (var t in _promptCache.Values)
+            foreach (var t in promptCache.Values)
             {
                 t.Dispose();
             }
-            _promptCache.Clear();
+            promptCache.Clear();
         }
     }
 
     private Tensor Embed(string prompt, CancellationToken cancellationToken)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        lock (_promptLock)
+        ObjectDisposedException.ThrowIf(disposed, this);
+        lock (promptLock)
         {
-            if (_promptCache.TryGetValue(prompt, out var cached))
+            if (promptCache.TryGetValue(prompt, out var cached))
             {
                 return cached;
             }
             var embedding = TextEncoder.Encode(Tokenizer.Encode(prompt), cancellationToken).DetachFromDisposeScope();
-            Interlocked.Increment(ref _textEncoderRuns);
-            _promptCache[prompt] = embedding;
+            Interlocked.Increment(ref textEncoderRuns);
+            promptCache[prompt] = embedding;
             return embedding;
         }
     }
@@ -533,7 +533,7 @@ public sealed class StableDiffusionModels : IDisposable
 
     private void LogSummary(SchedulerConfig scheduler)
     {
-        _logger.LogInformation(
+        this.logger.LogInformation(
             "Loaded Stable Diffusion ONNX export {Folder}{StandIn}: provider {Provider}, precision {Precision}, latent channels {Channels}, " +
             "VAE encoder output {EncoderOutput} ({EncoderNote}), UNet timestep {TimestepForm}, text hidden size {Hidden}, " +
             "scaling_factor {Scaling} ({ScalingSource}), prediction type {Prediction} (scheduler {SchedulerClass}).",

@@ -6,7 +6,7 @@ namespace LatentIndigo.Diffusion;
 /// </summary>
 public readonly record struct TimestepSpacing
 {
-    private readonly string? _value;
+    private readonly string? value;
 
     private static readonly string[] Allowed = ["leading", "trailing", "linspace"];
 
@@ -20,10 +20,10 @@ public readonly record struct TimestepSpacing
     public static readonly TimestepSpacing Linspace = new("linspace");
 
     /// <summary>Creates a spacing from its diffusers name; throws <see cref="LatentIndigoException"/> for unknown names.</summary>
-    public TimestepSpacing(string value) => _value = SchedulerOptionValue.Normalize(value, "timestep_spacing", Allowed);
+    public TimestepSpacing(string value) => this.value = SchedulerOptionValue.Normalize(value, "timestep_spacing", Allowed);
 
     /// <summary>The diffusers name, e.g. <c>leading</c>.</summary>
-    public string Value => _value ?? "leading";
+    public string Value => this.value ?? "leading";
 
     /// <summary>
     /// Converts a diffusers name; explicit because it throws <see cref="LatentIndigoException"/> for an unknown name

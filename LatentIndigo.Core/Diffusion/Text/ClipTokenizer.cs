@@ -14,11 +14,11 @@ internal sealed partial class ClipTokenizer
     /// <summary>Tokens per prompt, start and end tokens included.</summary>
     public const int MaxLength = 77;
 
-    private readonly BpeTokenizer _bpe;
+    private readonly BpeTokenizer bpe;
 
     private ClipTokenizer(BpeTokenizer bpe, int bos, int eos, int pad)
     {
-        _bpe = bpe;
+        this.bpe = bpe;
         StartOfTextId = bos;
         EndOfTextId = eos;
         PadId = pad;
@@ -91,7 +91,7 @@ internal sealed partial class ClipTokenizer
         var clean = Whitespace().Replace(prompt, " ").Trim();
         if (clean.Length > 0)
         {
-            foreach (var id in _bpe.EncodeToIds(clean))
+            foreach (var id in this.bpe.EncodeToIds(clean))
             {
                 if (n == MaxLength - 1)
                 {
