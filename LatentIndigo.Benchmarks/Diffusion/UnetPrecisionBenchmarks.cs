@@ -27,22 +27,22 @@ public class UnetPrecisionBenchmarks
     public void Setup()
     {
         folder = StandInModelBuilder.CreateTemporary(new StandInOptions { HiddenSize = 768, Float16 = Float16 });
-        this.models = StableDiffusionModels.Load(folder.Path);
+        models = StableDiffusionModels.Load(folder.Path);
         using var g = new Generator(1);
-        this.latents = torch.randn([1, 4, 64, 64], generator: g);
-        text = this.models.EncodePrompt();
-        this.models.Unet.PredictNoise(this.latents, 1, text);
+        latents = torch.randn([1, 4, 64, 64], generator: g);
+        text = models.EncodePrompt();
+        models.Unet.PredictNoise(latents, 1, text);
     }
 
     [GlobalCleanup]
     public void Cleanup()
     {
-        this.latents.Dispose();
-        this.models.Dispose();
+        latents.Dispose();
+        models.Dispose();
         folder.Dispose();
     }
 
     /// <summary>One bound step.</summary>
     [Benchmark]
-    public long BoundStep() => this.models.Unet.PredictNoise(this.latents, 501, text).NumberOfElements;
+    public long BoundStep() => models.Unet.PredictNoise(latents, 501, text).NumberOfElements;
 }

@@ -37,21 +37,21 @@ public class UnetStepBenchmarks
             HiddenSize = 768,
             Cost = Cost == "cpu" ? StandInCost.CpuBenchmark : null,
         });
-        this.models = StableDiffusionModels.Load(folder.Path);
+        models = StableDiffusionModels.Load(folder.Path);
         naiveSession = new InferenceSession(Path.Combine(folder.Path, "unet", "model.onnx"));
         using var g = new Generator(1);
-        this.latents = torch.randn([1, 4, 64, 64], generator: g);
-        this.states = torch.randn([1, 77, 768], generator: g);
-        this.models.Unet.PredictNoise(this.latents, 1, this.states); // allocate the bindings outside the measurement
+        latents = torch.randn([1, 4, 64, 64], generator: g);
+        states = torch.randn([1, 77, 768], generator: g);
+        models.Unet.PredictNoise(latents, 1, states); // allocate the bindings outside the measurement
     }
 
     [GlobalCleanup]
     public void Cleanup()
     {
-        this.latents.Dispose();
-        this.states.Dispose();
+        latents.Dispose();
+        states.Dispose();
         naiveSession.Dispose();
-        this.models.Dispose();
+        models.Dispose();
         folder.Dispose();
     }
 
@@ -59,7 +59,7 @@ public class UnetStepBenchmarks
     [Benchmark(Baseline = true)]
     public float Bound()
     {
-        var output = this.models.Unet.PredictNoise(this.latents, NextTimestep(), this.states);
+        var output = models.Unet.PredictNoise(latents, NextTimestep(), states);
         return output.NumberOfElements;
     }
 
@@ -67,7 +67,7 @@ public class UnetStepBenchmarks
     [Benchmark]
     public float Naive()
     {
-        var sample = new DenseTensor<float>(this.latents.data<float>().ToArray(), [1, 4, 64, 64]);
+        var sample = new DenseTensor<float>(latents.data<float>().ToArray(), [1, 4, 64, 64]);
         var timestep = new DenseTensor<long>(new long[] { NextTimestep() }, [1]);
         var states = new DenseTensor<float>(this.states.data<float>().ToArray(), [1, 77, 768]);
         var inputs = new List<NamedOnnxValue>
@@ -82,5 +82,5 @@ public class UnetStepBenchmarks
         return output.NumberOfElements;
     }
 
-    private int NextTimestep() => 999 - (this.step++ % 50) * 20;
+    private int NextTimestep() => 999 - (step++ % 50) * 20;
 }

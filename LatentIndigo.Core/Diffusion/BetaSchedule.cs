@@ -23,7 +23,7 @@ public readonly record struct BetaSchedule
     public BetaSchedule(string value) => this.value = SchedulerOptionValue.Normalize(value, "beta_schedule", Allowed);
 
     /// <summary>The diffusers name, e.g. <c>scaled_linear</c>.</summary>
-    public string Value => this.value ?? "scaled_linear";
+    public string Value => value ?? "scaled_linear";
 
     /// <summary>
     /// Converts a diffusers name; explicit because it throws <see cref="LatentIndigoException"/> for an unknown name

@@ -23,7 +23,7 @@ public readonly record struct PredictionType
     public PredictionType(string value) => this.value = SchedulerOptionValue.Normalize(value, "prediction_type", Allowed);
 
     /// <summary>The diffusers name, e.g. <c>epsilon</c>.</summary>
-    public string Value => this.value ?? "epsilon";
+    public string Value => value ?? "epsilon";
 
     /// <summary>
     /// Converts a diffusers name; explicit because it throws <see cref="LatentIndigoException"/> for an unknown name

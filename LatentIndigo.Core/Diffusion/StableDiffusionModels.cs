@@ -97,10 +97,10 @@ public sealed class StableDiffusionModels : IDisposable
     internal VaeEncoderOutputKind EncoderOutput => VaeEncoder.OutputKind;
 
     /// <summary>ε or v prediction, from the scheduler config.</summary>
-    public PredictionType PredictionType => this.scheduler.PredictionType;
+    public PredictionType PredictionType => scheduler.PredictionType;
 
     /// <summary>A copy of <c>scheduler/scheduler_config.json</c>.</summary>
-    public SchedulerConfig SchedulerConfig => this.scheduler.Clone();
+    public SchedulerConfig SchedulerConfig => scheduler.Clone();
 
     /// <summary>The provider the sessions run on (CPU after an allowed fallback).</summary>
     public ExecutionProviderKind ExecutionProvider { get; }
@@ -110,7 +110,7 @@ public sealed class StableDiffusionModels : IDisposable
     /// returns its result: the CUDA device with the CUDA provider (and a CUDA build of libtorch), otherwise the CPU.
     /// Keep latents on this device to avoid copies.
     /// </summary>
-    public Device Device => this.sessions[0].Device;
+    public Device Device => sessions[0].Device;
 
     /// <summary>True for LatentIndigo's stand-in models (tests and demos): their outputs are not real restorations.</summary>
     public bool IsStandIn { get; }
@@ -317,9 +317,9 @@ public sealed class StableDiffusionModels : IDisposable
     /// <summary>A new sampler configured from the export's scheduler config (dispose it after the run).</summary>
     public ILatentSampler CreateSampler(SamplerKind kind = SamplerKind.Ddim) => kind switch
     {
-        SamplerKind.Ddim => new DdimSampler(this.scheduler),
-        SamplerKind.Ddpm => new DdpmSampler(this.scheduler),
-        SamplerKind.EulerAncestral => new EulerAncestralSampler(this.scheduler),
+        SamplerKind.Ddim => new DdimSampler(scheduler),
+        SamplerKind.Ddpm => new DdpmSampler(scheduler),
+        SamplerKind.EulerAncestral => new EulerAncestralSampler(scheduler),
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown sampler."),
     };
 
@@ -331,7 +331,7 @@ public sealed class StableDiffusionModels : IDisposable
             return;
         }
         disposed = true;
-        foreach (var s in this.sessions)
+        foreach (var s in sessions)
         {
             s.Dispose();
         }
@@ -533,7 +533,7 @@ public sealed class StableDiffusionModels : IDisposable
 
     private void LogSummary(SchedulerConfig scheduler)
     {
-        this.logger.LogInformation(
+        logger.LogInformation(
             "Loaded Stable Diffusion ONNX export {Folder}{StandIn}: provider {Provider}, precision {Precision}, latent channels {Channels}, " +
             "VAE encoder output {EncoderOutput} ({EncoderNote}), UNet timestep {TimestepForm}, text hidden size {Hidden}, " +
             "scaling_factor {Scaling} ({ScalingSource}), prediction type {Prediction} (scheduler {SchedulerClass}).",

@@ -23,7 +23,7 @@ public readonly record struct TimestepSpacing
     public TimestepSpacing(string value) => this.value = SchedulerOptionValue.Normalize(value, "timestep_spacing", Allowed);
 
     /// <summary>The diffusers name, e.g. <c>leading</c>.</summary>
-    public string Value => this.value ?? "leading";
+    public string Value => value ?? "leading";
 
     /// <summary>
     /// Converts a diffusers name; explicit because it throws <see cref="LatentIndigoException"/> for an unknown name

@@ -25,8 +25,8 @@ internal sealed class UnetModel
         int timestepRank, int? timestepLength, TensorElementType hiddenStatesType, int? hiddenSize, TensorElementType outputType)
     {
         this.session = session;
-        this.slot = new BindingSlot(session);
-        bindings = this.slot.Bindings;
+        slot = new BindingSlot(session);
+        bindings = slot.Bindings;
         LatentChannels = latentChannels;
         SampleElementType = sampleType;
         TimestepElementType = timestepType;
@@ -39,13 +39,13 @@ internal sealed class UnetModel
 
     /// <summary>A wrapper over the same session with buffers of its own (one per concurrent restore).</summary>
     internal UnetModel WithOwnBuffers() =>
-        new(this.session, LatentChannels, SampleElementType, TimestepElementType, TimestepRank, TimestepLength, HiddenStatesElementType, HiddenSize, OutputElementType)
+        new(session, LatentChannels, SampleElementType, TimestepElementType, TimestepRank, TimestepLength, HiddenStatesElementType, HiddenSize, OutputElementType)
         {
             StaticSizes = StaticSizes,
         };
 
     /// <summary>Wall time of the calls made through this wrapper.</summary>
-    internal TimeSpan Elapsed => this.slot.Elapsed;
+    internal TimeSpan Elapsed => slot.Elapsed;
 
     /// <summary>Latent channels C of <c>sample</c> and <c>out_sample</c>.</summary>
     public int LatentChannels { get; }
@@ -86,7 +86,7 @@ internal sealed class UnetModel
         CheckHiddenStates(encoderHiddenStates, latents.size(0));
         CheckTimestep(timestep);
         CheckStaticSizes(latents.size(0), latents.size(2), latents.size(3), encoderHiddenStates.size(1), guidance: false);
-        using var call = this.slot.Enter();
+        using var call = slot.Enter();
         long b = latents.size(0);
         var bound = GetBinding(b, latents.size(2), latents.size(3), encoderHiddenStates.size(1), encoderHiddenStates.size(2));
         CopyUnlessSame(bound.Sample.Tensor, latents);
@@ -97,7 +97,7 @@ internal sealed class UnetModel
             bound.UncondSource = null;
         }
         bound.Timestep.Tensor.fill_(timestep);
-        this.session.Run(bound.Io, cancellationToken);
+        session.Run(bound.Io, cancellationToken);
         return bound.Result();
     }
 
@@ -129,7 +129,7 @@ internal sealed class UnetModel
             return conditional.mul_(s).add_(unconditional, alpha: 1 - s);
         }
         CheckStaticSizes(2 * b, latents.size(2), latents.size(3), cond.size(1), guidance: true);
-        using var call = this.slot.Enter();
+        using var call = slot.Enter();
         var bound = GetBinding(2 * b, latents.size(2), latents.size(3), cond.size(1), cond.size(2));
         using (var first = bound.Sample.Tensor.narrow(0, 0, b))
         using (var second = bound.Sample.Tensor.narrow(0, b, b))
@@ -147,9 +147,9 @@ internal sealed class UnetModel
             bound.UncondSource = uncond;
         }
         bound.Timestep.Tensor.fill_(timestep);
-        this.session.Run(bound.Io, cancellationToken);
+        session.Run(bound.Io, cancellationToken);
         var output = bound.Result();
-        var guided = bound.Guided ??= bound.Owner.Keep(torch.empty([b, LatentChannels, latents.size(2), latents.size(3)], ScalarType.Float32, this.session.Device));
+        var guided = bound.Guided ??= bound.Owner.Keep(torch.empty([b, LatentChannels, latents.size(2), latents.size(3)], ScalarType.Float32, session.Device));
         using var u = output.narrow(0, 0, b);
         using var c = output.narrow(0, b, b);
         guided.copy_(u).mul_(1 - s).add_(c, alpha: s);
@@ -166,7 +166,7 @@ internal sealed class UnetModel
         {
             return null;
         }
-        using var call = this.slot.Enter();
+        using var call = slot.Enter();
         return GetBinding(batch, height, width, sequenceLength, hiddenSize).Sample.Tensor;
     }
 
@@ -178,7 +178,7 @@ internal sealed class UnetModel
     internal Microsoft.ML.OnnxRuntime.OrtValue OutputValue(long batch, long height, long width, long sequenceLength, long hiddenSize) =>
         GetBinding(batch, height, width, sequenceLength, hiddenSize).Output.Value;
 
-    internal void DisposeBuffers() => this.slot.Dispose();
+    internal void DisposeBuffers() => slot.Dispose();
 
     /// <summary>Static sizes the export declares (null: all symbolic).</summary>
     internal StaticUnetSizes? StaticSizes { get; init; }
@@ -220,17 +220,17 @@ internal sealed class UnetModel
         {
             return existing;
         }
-        var binding = new UnetBinding(this.session, b, h, w, textKey);
+        var binding = new UnetBinding(session, b, h, w, textKey);
         try
         {
-            binding.Sample = binding.BindInput(this.session, "sample", [b, LatentChannels, h, w], SampleElementType);
+            binding.Sample = binding.BindInput(session, "sample", [b, LatentChannels, h, w], SampleElementType);
             // A [batch] timestep exported with a static length of 1 takes one value for the whole batch.
-            binding.Timestep = binding.BindInput(this.session, "timestep", TimestepRank == 0 ? [] : [TimestepLength ?? b], TimestepElementType);
-            binding.HiddenStates = binding.BindInput(this.session, "encoder_hidden_states", [b, seq, hidden], HiddenStatesElementType);
-            binding.Output = binding.BindOutput(this.session, "out_sample", [b, LatentChannels, h, w], OutputElementType);
+            binding.Timestep = binding.BindInput(session, "timestep", TimestepRank == 0 ? [] : [TimestepLength ?? b], TimestepElementType);
+            binding.HiddenStates = binding.BindInput(session, "encoder_hidden_states", [b, seq, hidden], HiddenStatesElementType);
+            binding.Output = binding.BindOutput(session, "out_sample", [b, LatentChannels, h, w], OutputElementType);
             if (OutputElementType != TensorElementType.Float)
             {
-                binding.Mirror = binding.Keep(torch.empty([b, LatentChannels, h, w], ScalarType.Float32, this.session.Device));
+                binding.Mirror = binding.Keep(torch.empty([b, LatentChannels, h, w], ScalarType.Float32, session.Device));
             }
         }
         catch

@@ -20,23 +20,23 @@ public sealed class Vae
     }
 
     /// <summary>A VAE over the same sessions with buffers of its own (one per concurrent restore); dispose with <see cref="DisposeBuffers"/>.</summary>
-    internal Vae WithOwnBuffers() => new(this.encoder.WithOwnBuffers(), this.decoder.WithOwnBuffers(), ScalingFactor);
+    internal Vae WithOwnBuffers() => new(encoder.WithOwnBuffers(), decoder.WithOwnBuffers(), ScalingFactor);
 
     /// <summary>Wall time of the encoder and decoder calls made through this VAE.</summary>
-    internal TimeSpan Elapsed => this.encoder.Elapsed + this.decoder.Elapsed;
+    internal TimeSpan Elapsed => encoder.Elapsed + decoder.Elapsed;
 
     /// <summary>Frees the buffers of this VAE's encoder and decoder.</summary>
     internal void DisposeBuffers()
     {
-        this.encoder.DisposeBuffers();
-        this.decoder.DisposeBuffers();
+        encoder.DisposeBuffers();
+        decoder.DisposeBuffers();
     }
 
     /// <summary>Latents are multiplied by this after encoding and divided by it before decoding.</summary>
     public double ScalingFactor { get; }
 
     /// <summary>Latent channels C.</summary>
-    public int LatentChannels => this.decoder.LatentChannels;
+    public int LatentChannels => decoder.LatentChannels;
 
     /// <summary>Pixels per latent cell along each axis (8).</summary>
     public int DownscaleFactor => VaeEncoderModel.DownscaleFactor;
@@ -54,12 +54,12 @@ public sealed class Vae
         int h = (int)image.shape[2], w = (int)image.shape[3];
         if (tiling is null || (h <= tiling.TileSize && w <= tiling.TileSize))
         {
-            var latent = this.encoder.EncodeUnitRange(image, cancellationToken);
+            var latent = encoder.EncodeUnitRange(image, cancellationToken);
             progress?.Report(1.0);
             return (latent * ScalingFactor).to(image.device).MoveToOuterDisposeScope();
         }
         var result = Tiled(image, tiling.TileSize, tiling.Overlap, 1.0 / DownscaleFactor, LatentChannels, progress, cancellationToken,
-            tile => this.encoder.EncodeUnitRange(tile, cancellationToken));
+            tile => encoder.EncodeUnitRange(tile, cancellationToken));
         return result.mul_(ScalingFactor).MoveToOuterDisposeScope();
     }
 
@@ -77,7 +77,7 @@ public sealed class Vae
         Tensor signed;
         if (tiling is null || (h <= tiling.TileSize && w <= tiling.TileSize))
         {
-            var decoded = this.decoder.DecodeScaled(latents, 1.0 / ScalingFactor, cancellationToken);
+            var decoded = decoder.DecodeScaled(latents, 1.0 / ScalingFactor, cancellationToken);
             // The decoder's buffer is the model's: always hand the caller a copy.
             signed = decoded.device_type == latents.device_type && decoded.device_index == latents.device_index
                 ? decoded.clone()
@@ -87,7 +87,7 @@ public sealed class Vae
         else
         {
             signed = Tiled(latents, tiling.TileSize / DownscaleFactor, tiling.Overlap / DownscaleFactor, DownscaleFactor, 3, progress,
-                cancellationToken, tile => this.decoder.DecodeScaled(tile, 1.0 / ScalingFactor, cancellationToken));
+                cancellationToken, tile => decoder.DecodeScaled(tile, 1.0 / ScalingFactor, cancellationToken));
         }
         // [−1, 1] → [0, 1] in place.
         return signed.add_(1).mul_(0.5).MoveToOuterDisposeScope();

@@ -26,7 +26,7 @@ internal sealed class VaeDecoderModel
     }
 
     /// <summary>A wrapper over the same session with buffers of its own (one per concurrent restore).</summary>
-    internal VaeDecoderModel WithOwnBuffers() => new(this.session, LatentChannels, InputElementType, OutputElementType);
+    internal VaeDecoderModel WithOwnBuffers() => new(session, LatentChannels, InputElementType, OutputElementType);
 
     /// <summary>Wall time of the calls made through this wrapper.</summary>
     internal TimeSpan Elapsed => slot.Elapsed;
@@ -60,7 +60,7 @@ internal sealed class VaeDecoderModel
         {
             bound.Input.Tensor.mul_(multiplier);
         }
-        this.session.Run(bound.Io, cancellationToken);
+        session.Run(bound.Io, cancellationToken);
         return bound.Result is null ? bound.Output.Tensor : bound.Result.copy_(bound.Output.Tensor);
     }
 
@@ -74,7 +74,7 @@ internal sealed class VaeDecoderModel
         }
         long f = VaeEncoderModel.DownscaleFactor;
         // fp16 exports: the output is converted into a float32 result buffer.
-        return (SingleIoBinding)bindings.Add(SingleIoBinding.Create(this.session, b, h, w,
+        return (SingleIoBinding)bindings.Add(SingleIoBinding.Create(session, b, h, w,
             ("latent_sample", [b, LatentChannels, h, w], InputElementType),
             ("sample", [b, 3, h * f, w * f], OutputElementType),
             OutputElementType != TensorElementType.Float ? [b, 3, h * f, w * f] : null));

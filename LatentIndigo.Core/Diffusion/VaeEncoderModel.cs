@@ -33,7 +33,7 @@ internal sealed class VaeEncoderModel
 
     /// <summary>A wrapper over the same session with buffers of its own (one per concurrent restore).</summary>
     internal VaeEncoderModel WithOwnBuffers() =>
-        new(this.session, OutputKind, OutputName, LatentChannels, InputElementType, OutputElementType)
+        new(session, OutputKind, OutputName, LatentChannels, InputElementType, OutputElementType)
         {
             SamplesNoise = SamplesNoise,
             SamplingRemoved = SamplingRemoved,
@@ -96,7 +96,7 @@ internal sealed class VaeEncoderModel
 
     private Tensor Run(SingleIoBinding bound, CancellationToken cancellationToken)
     {
-        this.session.Run(bound.Io, cancellationToken);
+        session.Run(bound.Io, cancellationToken);
         if (bound.Result is null)
         {
             return bound.Output.Tensor;
@@ -115,7 +115,7 @@ internal sealed class VaeEncoderModel
         long lh = h / DownscaleFactor, lw = w / DownscaleFactor;
         int outChannels = OutputKind == VaeEncoderOutputKind.LatentParameters ? 2 * LatentChannels : LatentChannels;
         bool needsResult = OutputKind == VaeEncoderOutputKind.LatentParameters || OutputElementType != TensorElementType.Float;
-        return (SingleIoBinding)bindings.Add(SingleIoBinding.Create(this.session, b, h, w,
+        return (SingleIoBinding)bindings.Add(SingleIoBinding.Create(session, b, h, w,
             ("sample", [b, 3, h, w], InputElementType),
             (OutputName, [b, outChannels, lh, lw], OutputElementType),
             needsResult ? [b, LatentChannels, lh, lw] : null));

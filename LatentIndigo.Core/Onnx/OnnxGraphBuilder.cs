@@ -16,18 +16,18 @@ internal sealed class OnnxGraphBuilder
     private readonly HashSet<string> domains = [];
     private int counter;
 
-    public OnnxGraphBuilder(string name) => this.graph = new GraphProto { Name = name };
+    public OnnxGraphBuilder(string name) => graph = new GraphProto { Name = name };
 
     /// <summary>Declares a graph input; a dimension is a number or a symbolic name.</summary>
     public string Input(string name, TensorProto.Types.DataType type, params object[] dims)
     {
-        this.graph.Input.Add(ValueInfo(name, type, dims));
+        graph.Input.Add(ValueInfo(name, type, dims));
         return name;
     }
 
     /// <summary>Declares a graph output.</summary>
     public void Output(string name, TensorProto.Types.DataType type, params object[] dims) =>
-        this.graph.Output.Add(ValueInfo(name, type, dims));
+        graph.Output.Add(ValueInfo(name, type, dims));
 
     /// <summary>Adds a node and returns its (first) output name; <paramref name="output"/> null picks a fresh name.</summary>
     public string Node(string op, string[] inputs, string? output = null, params AttributeProto[] attributes) =>
@@ -40,12 +40,12 @@ internal sealed class OnnxGraphBuilder
         var node = new NodeProto { OpType = op, Name = $"{op}_{counter++}", Domain = domain };
         if (domain.Length > 0)
         {
-            this.domains.Add(domain);
+            domains.Add(domain);
         }
         node.Input.AddRange(inputs);
         node.Output.Add(output);
         node.Attribute.AddRange(attributes);
-        this.graph.Node.Add(node);
+        graph.Node.Add(node);
         return output;
     }
 
@@ -67,7 +67,7 @@ internal sealed class OnnxGraphBuilder
         {
             t.RawData = ByteString.CopyFrom(bytes);
         }
-        this.graph.Initializer.Add(t);
+        graph.Initializer.Add(t);
         return name;
     }
 
@@ -77,7 +77,7 @@ internal sealed class OnnxGraphBuilder
         var t = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Int64 };
         t.Dims.AddRange(dims);
         t.Int64Data.AddRange(values);
-        this.graph.Initializer.Add(t);
+        graph.Initializer.Add(t);
         return name;
     }
 
@@ -110,9 +110,9 @@ internal sealed class OnnxGraphBuilder
     /// <summary>The model (IR 8, opset 17, plus the contrib domains used).</summary>
     public ModelProto ToModel()
     {
-        var model = new ModelProto { IrVersion = 8, ProducerName = ProducerName, Graph = this.graph };
+        var model = new ModelProto { IrVersion = 8, ProducerName = ProducerName, Graph = graph };
         model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = 17 });
-        foreach (var domain in this.domains)
+        foreach (var domain in domains)
         {
             model.OpsetImport.Add(new OperatorSetIdProto { Domain = domain, Version = 1 });
         }

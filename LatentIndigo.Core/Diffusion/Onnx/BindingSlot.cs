@@ -31,11 +31,11 @@ internal sealed class BindingSlot : IDisposable
         if (Interlocked.CompareExchange(ref busy, 1, 0) != 0)
         {
             throw new InvalidOperationException(
-                $"The {this.session.Name} model is already running a call on another thread with these buffers. The models of a StableDiffusionModels instance run one direct call per model at a time; RestorationPipeline gives each concurrent restore buffers of its own.");
+                $"The {session.Name} model is already running a call on another thread with these buffers. The models of a StableDiffusionModels instance run one direct call per model at a time; RestorationPipeline gives each concurrent restore buffers of its own.");
         }
         try
         {
-            return new Scope(this, this.session.Enter(), Stopwatch.GetTimestamp());
+            return new Scope(this, session.Enter(), Stopwatch.GetTimestamp());
         }
         catch
         {

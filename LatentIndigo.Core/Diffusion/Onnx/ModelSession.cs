@@ -46,11 +46,11 @@ internal sealed class ModelSession : IDisposable
 
     public OrtMemoryInfo MemoryInfo { get; }
 
-    public IReadOnlyDictionary<string, NodeMetadata> Inputs => this.session.InputMetadata;
+    public IReadOnlyDictionary<string, NodeMetadata> Inputs => session.InputMetadata;
 
-    public IReadOnlyDictionary<string, NodeMetadata> Outputs => this.session.OutputMetadata;
+    public IReadOnlyDictionary<string, NodeMetadata> Outputs => session.OutputMetadata;
 
-    public InferenceSession Session => this.session;
+    public InferenceSession Session => session;
 
     /// <summary>Readable name for messages, e.g. "unet".</summary>
     public string Name => Kind switch
@@ -61,7 +61,7 @@ internal sealed class ModelSession : IDisposable
         _ => "text_encoder",
     };
 
-    public OrtIoBinding CreateBinding() => this.session.CreateIoBinding();
+    public OrtIoBinding CreateBinding() => session.CreateIoBinding();
 
     /// <summary>
     /// Counts one call in flight (filling bound buffers, running, reading the outputs), so that <see cref="Dispose"/>
@@ -70,7 +70,7 @@ internal sealed class ModelSession : IDisposable
     public CallScope Enter()
     {
         Interlocked.Increment(ref inFlight);
-        if (Volatile.Read(ref this.disposed))
+        if (Volatile.Read(ref disposed))
         {
             Interlocked.Decrement(ref inFlight);
             throw new ObjectDisposedException(nameof(StableDiffusionModels), "The model set has been disposed.");
@@ -95,8 +95,8 @@ internal sealed class ModelSession : IDisposable
             using var runOptions = new RunOptions();
             lock (state)
             {
-                ObjectDisposedException.ThrowIf(this.disposed, this);
-                this.running.Add(runOptions);
+                ObjectDisposedException.ThrowIf(disposed, this);
+                running.Add(runOptions);
             }
             try
             {
@@ -108,13 +108,13 @@ internal sealed class ModelSession : IDisposable
                     // TorchSharp and ONNX Runtime share no stream: finish TorchSharp's writes to the inputs first.
                     torch.cuda.synchronize();
                 }
-                this.session.RunWithBinding(runOptions, binding);
+                session.RunWithBinding(runOptions, binding);
             }
             catch (OnnxRuntimeException e) when (cancellationToken.IsCancellationRequested)
             {
                 throw new OperationCanceledException($"The {Name} run was cancelled.", e, cancellationToken);
             }
-            catch (OnnxRuntimeException e) when (Volatile.Read(ref this.disposed))
+            catch (OnnxRuntimeException e) when (Volatile.Read(ref disposed))
             {
                 throw new ObjectDisposedException($"The model set was disposed while the {Name} model was running.", e);
             }
@@ -130,7 +130,7 @@ internal sealed class ModelSession : IDisposable
             {
                 lock (state)
                 {
-                    this.running.Remove(runOptions);
+                    running.Remove(runOptions);
                 }
             }
         }
@@ -145,12 +145,12 @@ internal sealed class ModelSession : IDisposable
     {
         lock (state)
         {
-            if (this.disposed)
+            if (disposed)
             {
                 return;
             }
-            this.disposed = true;
-            foreach (var running in this.running)
+            disposed = true;
+            foreach (var running in running)
             {
                 running.Terminate = true;
             }
@@ -160,7 +160,7 @@ internal sealed class ModelSession : IDisposable
         {
             spin.SpinOnce(sleep1Threshold: 10);
         }
-        this.session.Dispose();
+        session.Dispose();
     }
 
     /// <summary>

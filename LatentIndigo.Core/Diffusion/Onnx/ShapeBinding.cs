@@ -25,7 +25,7 @@ internal class ShapeBinding : IDisposable
     public BoundBuffer BindInput(ModelSession session, string name, long[] shape, Microsoft.ML.OnnxRuntime.Tensors.TensorElementType type)
     {
         var b = BoundBuffer.Allocate(shape, type, session.Device, session.MemoryInfo);
-        this.owned.Add(b);
+        owned.Add(b);
         Io.BindInput(name, b.Value);
         return b;
     }
@@ -34,7 +34,7 @@ internal class ShapeBinding : IDisposable
     public BoundBuffer BindOutput(ModelSession session, string name, long[] shape, Microsoft.ML.OnnxRuntime.Tensors.TensorElementType type)
     {
         var b = BoundBuffer.Allocate(shape, type, session.Device, session.MemoryInfo);
-        this.owned.Add(b);
+        owned.Add(b);
         Io.BindOutput(name, b.Value);
         return b;
     }
@@ -43,7 +43,7 @@ internal class ShapeBinding : IDisposable
     public TorchSharp.torch.Tensor Keep(TorchSharp.torch.Tensor tensor)
     {
         var t = tensor.DetachFromDisposeScope();
-        this.owned.Add(t);
+        owned.Add(t);
         return t;
     }
 
@@ -55,7 +55,7 @@ internal class ShapeBinding : IDisposable
     {
         get
         {
-            foreach (var o in this.owned)
+            foreach (var o in owned)
             {
                 var tensor = o switch
                 {
@@ -75,7 +75,7 @@ internal class ShapeBinding : IDisposable
     public void Dispose()
     {
         Io.Dispose();
-        foreach (var o in this.owned)
+        foreach (var o in owned)
         {
             o.Dispose();
         }

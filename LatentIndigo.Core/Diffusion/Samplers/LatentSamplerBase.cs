@@ -32,7 +32,7 @@ public abstract class LatentSamplerBase : ILatentSampler
     protected double[] Alphas { get; }
 
     /// <inheritdoc />
-    public IReadOnlyList<int> Timesteps => this.timesteps;
+    public IReadOnlyList<int> Timesteps => timesteps;
 
     /// <summary>The number of inference steps last given to <see cref="SetTimesteps"/> (0 before).</summary>
     protected int NumInferenceSteps { get; private set; }
@@ -46,9 +46,9 @@ public abstract class LatentSamplerBase : ILatentSampler
     /// <inheritdoc />
     public virtual void SetTimesteps(int numInferenceSteps)
     {
-        this.timesteps = InferenceTimesteps.Compute(Config, numInferenceSteps);
+        timesteps = InferenceTimesteps.Compute(Config, numInferenceSteps);
         NumInferenceSteps = numInferenceSteps;
-        OnTimestepsSet(this.timesteps);
+        OnTimestepsSet(timesteps);
     }
 
     /// <summary>Lets a sampler derive per-step tables (e.g. σ) once the timesteps are known.</summary>
@@ -65,13 +65,13 @@ public abstract class LatentSamplerBase : ILatentSampler
             throw new ArgumentOutOfRangeException(nameof(startTimestep), startTimestep,
                 $"The start timestep must lie in 0..{Config.NumTrainTimesteps - 1}.");
         }
-        int first = Array.FindIndex(this.timesteps, t => t <= startTimestep);
+        int first = Array.FindIndex(timesteps, t => t <= startTimestep);
         if (first < 0)
         {
             throw new LatentIndigoException(
-                $"No inference timestep is at or below {startTimestep} (the smallest is {this.timesteps[^1]}); raise the start timestep or use more steps.");
+                $"No inference timestep is at or below {startTimestep} (the smallest is {timesteps[^1]}); raise the start timestep or use more steps.");
         }
-        return this.timesteps[first..];
+        return timesteps[first..];
     }
 
     /// <inheritdoc />
@@ -82,14 +82,14 @@ public abstract class LatentSamplerBase : ILatentSampler
         {
             throw new ArgumentOutOfRangeException(nameof(strength), strength, "Strength must lie in (0, 1].");
         }
-        int n = this.timesteps.Length;
+        int n = timesteps.Length;
         int init = Math.Min((int)(n * strength), n);
         if (init == 0)
         {
             throw new LatentIndigoException(
                 $"Strength {strength} with {n} steps leaves no step to run; raise the strength or the number of steps.");
         }
-        return this.timesteps[(n - init)..];
+        return timesteps[(n - init)..];
     }
 
     /// <inheritdoc />
@@ -196,8 +196,8 @@ public abstract class LatentSamplerBase : ILatentSampler
     /// <summary>Throws unless <see cref="SetTimesteps"/> was called.</summary>
     protected void RequireTimesteps()
     {
-        ObjectDisposedException.ThrowIf(this.disposed, this);
-        if (this.timesteps.Length == 0)
+        ObjectDisposedException.ThrowIf(disposed, this);
+        if (timesteps.Length == 0)
         {
             throw new InvalidOperationException("Call SetTimesteps(numInferenceSteps) before sampling.");
         }
@@ -207,11 +207,11 @@ public abstract class LatentSamplerBase : ILatentSampler
     protected int IndexOfTimestep(int timestep)
     {
         RequireTimesteps();
-        int i = Array.IndexOf(this.timesteps, timestep);
+        int i = Array.IndexOf(timesteps, timestep);
         if (i < 0)
         {
             throw new ArgumentOutOfRangeException(nameof(timestep), timestep,
-                $"Timestep {timestep} is not one of this sampler's {this.timesteps.Length} inference timesteps ({this.timesteps[0]}…{this.timesteps[^1]}).");
+                $"Timestep {timestep} is not one of this sampler's {timesteps.Length} inference timesteps ({timesteps[0]}…{timesteps[^1]}).");
         }
         return i;
     }
@@ -219,7 +219,7 @@ public abstract class LatentSamplerBase : ILatentSampler
     /// <summary>Throws unless 0 ≤ t &lt; T.</summary>
     protected void CheckTrainTimestep(int timestep)
     {
-        ObjectDisposedException.ThrowIf(this.disposed, this);
+        ObjectDisposedException.ThrowIf(disposed, this);
         if (timestep < 0 || timestep >= Config.NumTrainTimesteps)
         {
             throw new ArgumentOutOfRangeException(nameof(timestep), timestep,
@@ -260,5 +260,5 @@ public abstract class LatentSamplerBase : ILatentSampler
 
     /// <summary>Releases what a derived sampler holds; the base only records that it is disposed.</summary>
     /// <param name="disposing">True when called from <see cref="Dispose()"/>.</param>
-    protected virtual void Dispose(bool disposing) => this.disposed = true;
+    protected virtual void Dispose(bool disposing) => disposed = true;
 }

@@ -25,7 +25,7 @@ public sealed class SamplerStepOutput : IDisposable
     public void Dispose()
     {
         PrevSample.Dispose();
-        if (this.ownsOriginal)
+        if (ownsOriginal)
         {
             PredictedOriginal.Dispose();
         }

@@ -91,7 +91,7 @@ internal sealed partial class ClipTokenizer
         var clean = Whitespace().Replace(prompt, " ").Trim();
         if (clean.Length > 0)
         {
-            foreach (var id in this.bpe.EncodeToIds(clean))
+            foreach (var id in bpe.EncodeToIds(clean))
             {
                 if (n == MaxLength - 1)
                 {

@@ -47,7 +47,7 @@ internal sealed class TextEncoderModel
         {
             bound.Input.Tensor.copy_(ids);
         }
-        this.session.Run(bound.Io, cancellationToken);
+        session.Run(bound.Io, cancellationToken);
         using var scope = torch.NewDisposeScope();
         return bound.Output.Tensor.to(ScalarType.Float32).to(torch.CPU).clone().MoveToOuterDisposeScope();
     }
@@ -64,11 +64,11 @@ internal sealed class TextEncoderModel
         {
             throw new LatentIndigoException("text_encoder/model.onnx does not declare the width of last_hidden_state; LatentIndigo needs it static to bind the output.");
         }
-        var binding = new TextBinding(this.session, seq);
+        var binding = new TextBinding(session, seq);
         try
         {
-            binding.Input = binding.BindInput(this.session, "input_ids", [1, seq], InputElementType);
-            binding.Output = binding.BindOutput(this.session, "last_hidden_state", [1, seq, HiddenSize.Value], OutputElementType);
+            binding.Input = binding.BindInput(session, "input_ids", [1, seq], InputElementType);
+            binding.Output = binding.BindOutput(session, "last_hidden_state", [1, seq, HiddenSize.Value], OutputElementType);
         }
         catch
         {
