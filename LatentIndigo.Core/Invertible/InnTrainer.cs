@@ -236,10 +236,7 @@ public sealed class InnTrainer
             inn.Metadata["validation.psnr"] = p.ToString("F2", CultureInfo.InvariantCulture);
         }
         inn.Save(path);
-        var adamPath = path + ".adam";
-        var temp = adamPath + ".tmp";
-        ((Adam)adam).save_state_dict(temp);
-        File.Move(temp, adamPath, overwrite: true);
+        AtomicFile.WriteThroughFile(path + ".adam", temp => ((Adam)adam).save_state_dict(temp));
         logger.LogInformation("Checkpoint at step {Step}: {Path}", step, path);
     }
 

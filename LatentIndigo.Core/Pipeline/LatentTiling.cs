@@ -1,3 +1,4 @@
+using LatentIndigo.Imaging;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -27,9 +28,9 @@ internal static class LatentTiling
         {
             throw new ArgumentOutOfRangeException(nameof(stride), $"Need 1 ≤ stride ≤ tile; got tile {tile}, stride {stride}.");
         }
-        var rows = Starts(height, Math.Min(tile, height), stride);
-        var columns = Starts(width, Math.Min(tile, width), stride);
-        var tiles = new List<LatentTile>(rows.Count * columns.Count);
+        var rows = TileStarts.Along(height, Math.Min(tile, height), stride);
+        var columns = TileStarts.Along(width, Math.Min(tile, width), stride);
+        var tiles = new List<LatentTile>(rows.Length * columns.Length);
         foreach (int top in rows)
         {
             foreach (int left in columns)
@@ -59,19 +60,5 @@ internal static class LatentTiling
             values[i] = Math.Exp(-d * d / (2 * BlendVariance)) / Math.Sqrt(2 * Math.PI * BlendVariance);
         }
         return torch.tensor(values, dtype: dtype, device: device);
-    }
-
-    private static List<int> Starts(int length, int tile, int stride)
-    {
-        var starts = new List<int>();
-        for (int s = 0; s + tile <= length; s += stride)
-        {
-            starts.Add(s);
-        }
-        if (starts[^1] + tile < length)
-        {
-            starts.Add(length - tile);
-        }
-        return starts;
     }
 }
