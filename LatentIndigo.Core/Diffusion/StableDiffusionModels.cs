@@ -15,13 +15,13 @@ namespace LatentIndigo.Diffusion;
 /// <remarks>
 /// <para><see cref="Load"/> validates the whole folder before returning and throws one <see cref="ModelFolderException"/>
 /// listing every problem. Names, ranks and element types come from the session metadata.</para>
-/// <para>Threading: the direct calls on <see cref="Unet"/>, <see cref="Vae"/> and the raw models share one set of bound
-/// buffers per model, so each runs one call at a time (a concurrent call on the same model throws
+/// <para>Threading: direct calls on <see cref="Vae"/> (and <see cref="Check"/>) share one set of bound buffers per
+/// model, so each runs one call at a time (a concurrent call on the same model throws
 /// <see cref="InvalidOperationException"/>). The restoration pipeline gives every concurrent restore
 /// buffers of its own over the same sessions, so one model set serves many restores. <see cref="Dispose"/> terminates
 /// in-flight runs and waits for them before releasing the sessions.</para>
-/// <para>Tensors returned by <c>Unet.PredictNoise</c> and the raw encoder/decoder calls belong to the model set (reused
-/// buffers); <see cref="Vae"/> and <see cref="EncodePrompt"/> results are described on those members.</para>
+/// <para>Ownership: <see cref="Vae"/> results are new tensors, the caller's. The model wrappers, whose outputs are
+/// buffers the model set reuses, are internal to the library.</para>
 /// </remarks>
 public sealed class StableDiffusionModels : IDisposable
 {
@@ -106,9 +106,9 @@ public sealed class StableDiffusionModels : IDisposable
     public ExecutionProviderKind ExecutionProvider { get; }
 
     /// <summary>
-    /// Where the models' bound input and output buffers live, and so where <see cref="UnetModel.PredictNoise(Tensor, int, Tensor, CancellationToken)"/>
-    /// returns its result: the CUDA device with the CUDA provider (and a CUDA build of libtorch), otherwise the CPU.
-    /// Keep latents on this device to avoid copies.
+    /// Where the models' bound input and output buffers live, and so where the UNet's output and the restore's working
+    /// tensors are: the CUDA device with the CUDA provider (and a CUDA build of libtorch), otherwise the CPU. Pass
+    /// <see cref="Vae"/> inputs on this device to avoid copies.
     /// </summary>
     public Device Device => sessions[0].Device;
 
