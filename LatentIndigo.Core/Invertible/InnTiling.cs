@@ -99,7 +99,7 @@ internal sealed class InnTiling
         if (x.dim() != 4 || x.shape[2] % s != 0 || x.shape[3] % s != 0)
         {
             throw new InnInputException(
-                $"The image must be [B,C,H,W] with H and W divisible by 2^J = {s}; got [{string.Join(",", x.shape)}]. Pad it first (ImageTensors.PadToMultiple).");
+                $"The image must be [B,C,H,W] with H and W divisible by 2^J = {s}; got [{string.Join(",", x.shape)}]. Pad it to a multiple of {s} first.");
         }
         long height = x.shape[2], width = x.shape[3];
         long tile = RoundUp(TileSize, s), margin = RoundUp(Margin ?? 16 * s, s);
