@@ -13,7 +13,7 @@ namespace LatentIndigo.Guidance;
 public sealed class GuidanceContext
 {
     /// <summary>Creates a context (the pipeline does; tests and custom pipelines may too).</summary>
-    public GuidanceContext(Vae vae, IInvertibleTransform pixelInn, IInvertibleTransform? latentInn, GuidanceSettings settings,
+    internal GuidanceContext(Vae vae, IInvertibleTransform pixelInn, IInvertibleTransform? latentInn, GuidanceSettings settings,
         Device device, InnRefiner? pixelRefiner = null, InnRefiner? latentRefiner = null)
     {
         Vae = vae ?? throw new ArgumentNullException(nameof(vae));
@@ -50,8 +50,8 @@ public sealed class GuidanceContext
     /// γ for <see cref="PixelInn"/>: its degradation encoder's embedding of the whole observed image
     /// (<see cref="LiftingInn.ConditionFor"/>), or null (ones) when it has none. Owned by the pipeline.
     /// </summary>
-    public Tensor? PixelCondition { get; init; }
+    public Tensor? PixelCondition { get; internal init; }
 
     /// <summary>γ for <see cref="LatentInn"/> from the observed latent E(y), or null (ones). Owned by the pipeline.</summary>
-    public Tensor? LatentCondition { get; init; }
+    public Tensor? LatentCondition { get; internal init; }
 }

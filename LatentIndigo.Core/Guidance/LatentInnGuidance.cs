@@ -22,7 +22,7 @@ public sealed class LatentInnGuidance : ILatentGuidance
     /// <param name="refiner">Refiner of the same latent INN for blind mode, or null.</param>
     /// <param name="refinementSteps">Adam steps per call when refining.</param>
     /// <param name="condition">The INN condition γ, or null for ones.</param>
-    public LatentInnGuidance(InnGuidanceStep step, double stepSize, InnRefiner? refiner = null, int refinementSteps = 1, Tensor? condition = null)
+    internal LatentInnGuidance(InnGuidanceStep step, double stepSize, InnRefiner? refiner = null, int refinementSteps = 1, Tensor? condition = null)
     {
         this.step = step ?? throw new ArgumentNullException(nameof(step));
         this.stepSize = stepSize;

@@ -22,8 +22,8 @@ public static class InnEvaluation
     /// </param>
     /// <param name="representationDownscale">Image pixels per representation pixel (8 for SD's VAE).</param>
     public static IReadOnlyList<(string Name, double Psnr)> CoarsePsnr(LiftingInn inn, IDegradationModel degradation, InnImageSet images,
-        Func<Tensor, Tensor>? conditionFromLowQuality = null, CancellationToken cancellationToken = default,
-        Func<Tensor, Tensor>? representation = null, int representationDownscale = 1)
+        Func<Tensor, Tensor>? conditionFromLowQuality = null, Func<Tensor, Tensor>? representation = null,
+        int representationDownscale = 1, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(inn);
         ArgumentNullException.ThrowIfNull(degradation);

@@ -179,7 +179,7 @@ public sealed class InnTrainer
     public IReadOnlyList<(string Name, double Psnr)> Evaluate(InnImageSet images, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(images);
-        return InnEvaluation.CoarsePsnr(inn, degradation, images, ConditionFromLowQuality, cancellationToken, Representation, RepresentationDownscale);
+        return InnEvaluation.CoarsePsnr(inn, degradation, images, ConditionFromLowQuality, Representation, RepresentationDownscale, cancellationToken);
     }
 
     private double TrainStep(optim.Optimizer adam, InnImageSet training, int[] usable, Random random, Generator generator, Device device)
@@ -252,10 +252,7 @@ public sealed class InnTrainer
             inn.Metadata["validation.psnr"] = p.ToString("F2", CultureInfo.InvariantCulture);
         }
         inn.Save(path);
-        var adamPath = path + ".adam";
-        var temp = adamPath + ".tmp";
-        ((Adam)adam).save_state_dict(temp);
-        File.Move(temp, adamPath, overwrite: true);
+        AtomicFile.WriteThroughFile(path + ".adam", temp => ((Adam)adam).save_state_dict(temp));
         logger.LogInformation("Checkpoint at step {Step}: {Path}", step, path);
     }
 

@@ -70,7 +70,7 @@ public sealed class InnTrainingOptions
     /// <summary>Seed for crops, augmentation and random degradations.</summary>
     public ulong Seed { get; set; } = 1;
 
-    /// <summary>Throws <see cref="ArgumentException"/> naming every value out of range.</summary>
+    /// <summary>Throws <see cref="InvalidInnOptionsException"/> naming every value out of range.</summary>
     public void Validate()
     {
         var problems = new List<string>();
@@ -90,7 +90,7 @@ public sealed class InnTrainingOptions
         if (Resume && CheckpointPath is null) problems.Add("Resume needs a CheckpointPath");
         if (problems.Count > 0)
         {
-            throw new ArgumentException("Invalid InnTrainingOptions: " + string.Join("; ", problems) + ".");
+            throw new InvalidInnOptionsException("Invalid InnTrainingOptions: " + string.Join("; ", problems) + ".");
         }
     }
 

@@ -401,28 +401,12 @@ public sealed partial class LiftingInn
 
     private static void WriteAtomically(string path, Action<Stream> write)
     {
-        var full = Path.GetFullPath(path);
-        var directory = Path.GetDirectoryName(full);
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path));
         if (!string.IsNullOrEmpty(directory))
         {
             Directory.CreateDirectory(directory);
         }
-        var temp = full + ".tmp-" + Guid.NewGuid().ToString("N")[..8];
-        try
-        {
-            using (var stream = File.Create(temp))
-            {
-                write(stream);
-            }
-            File.Move(temp, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp))
-            {
-                File.Delete(temp);
-            }
-        }
+        AtomicFile.Write(path, write);
     }
 
     private sealed class InnFileHeader

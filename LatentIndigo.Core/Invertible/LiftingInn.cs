@@ -19,7 +19,7 @@ namespace LatentIndigo.Invertible;
 public sealed partial class LiftingInn : nn.Module, IInvertibleTransform
 {
     /// <summary>The prefix of the INN's keys in the official INDIGO+ <c>INN.pth</c>.</summary>
-    public const string OfficialKeyPrefix = "transform_net.inn.";
+    internal const string OfficialKeyPrefix = "transform_net.inn.";
 
     private readonly LiftingInnOptions options;
 

@@ -264,8 +264,8 @@ public sealed class RestoreCommand : Command<RestoreCommand.Settings>
                         string name = Markup.Escape(Path.GetFileName(input));
                         var task = progressContext.AddTask(name, maxValue: 1);
                         var progress = new ProgressBridge(task, name);
-                        var result = pipeline.RestoreFile(input, output, options, progress, cancellationToken,
-                            new ImageSaveOptions { Overwrite = settings.Force });
+                        var result = pipeline.RestoreFile(input, output, options, progress,
+                            new ImageSaveOptions { Overwrite = settings.Force }, cancellationToken);
                         task.Value = task.MaxValue;
                         results.Add((input, output, result));
                     }
