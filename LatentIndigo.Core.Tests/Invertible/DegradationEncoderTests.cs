@@ -224,7 +224,7 @@ public class DegradationEncoderTests(PipelineFixture fixture) : IClassFixture<Pi
 
         public ILatentGuidance Create(GuidanceContext context)
         {
-            PixelCondition = context.PixelCondition?.detach().clone().DetachFromDisposeScope(); // the restore disposes its own tensors
+            PixelCondition = context.ClonePixelCondition()?.DetachFromDisposeScope(); // ours: outlives the restore's scope
             return new PassThrough();
         }
 

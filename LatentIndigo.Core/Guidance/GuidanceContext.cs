@@ -48,10 +48,15 @@ public sealed class GuidanceContext
 
     /// <summary>
     /// γ for <see cref="PixelInn"/>: its degradation encoder's embedding of the whole observed image
-    /// (<see cref="LiftingInn.ConditionFor"/>), or null (ones) when it has none. Owned by the pipeline.
+    /// (<see cref="LiftingInn.ConditionFor"/>), or null (ones) when it has none. A copy the caller owns: dispose it.
     /// </summary>
-    public Tensor? PixelCondition { get; internal init; }
+    public Tensor? ClonePixelCondition() => PixelCondition?.clone();
 
-    /// <summary>γ for <see cref="LatentInn"/> from the observed latent E(y), or null (ones). Owned by the pipeline.</summary>
-    public Tensor? LatentCondition { get; internal init; }
+    /// <summary>γ for <see cref="LatentInn"/> from the observed latent E(y), or null (ones). A copy the caller owns: dispose it.</summary>
+    public Tensor? CloneLatentCondition() => LatentCondition?.clone();
+
+    // The restore's own γ tensors, read by the built-in guidances during the restore (the pipeline disposes them).
+    internal Tensor? PixelCondition { get; init; }
+
+    internal Tensor? LatentCondition { get; init; }
 }
