@@ -94,5 +94,12 @@ public class InnCommandTests
         three.Profile.Width = 400;
         Assert.Equal(1, CliApp.Run(["train-inn", "--images", TestData.Root, "--degradation", "bicubic:x3", "--out", folder.File("b.inn")], default, three));
         Assert.Contains("power of two", three.Output);
+        var scale = new TestConsole();
+        scale.Profile.Width = 400;
+        Assert.Equal(1, CliApp.Run(["train-inn", "--images", TestData.Root, "--degradation", "bicubic:x4", "--encoder", "--encoder-lr-scale", "0",
+            "--out", folder.File("c.inn")], default, scale));
+        Assert.Contains("EncoderLearningRateScale = 0", scale.Output);
+        Assert.False(LatentIndigo.Tests.Cli.CliRun.HasStackTrace(scale.Output), scale.Output);
+        Assert.False(File.Exists(folder.File("c.inn")));
     }
 }

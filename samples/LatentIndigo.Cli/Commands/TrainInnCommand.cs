@@ -106,6 +106,12 @@ public sealed class TrainInnCommand : Command<TrainInnCommand.Settings>
         [Description("Train a degradation encoder F with the INN (γ = F(y), the paper's per-image condition), stored in the same file. With --init, a network that has none gets a new one (it starts at γ = 1, so training starts from the initial network's behaviour).")]
         public bool Encoder { get; init; }
 
+        /// <summary>Encoder learning-rate multiple.</summary>
+        [CommandOption("--encoder-lr-scale <X>")]
+        [Description("With --encoder: the encoder's learning rate as a multiple of --lr (default 10).")]
+        [DefaultValue(10.0)]
+        public double EncoderLearningRateScale { get; init; } = 10;
+
         /// <summary>Initial weights.</summary>
         [CommandOption("--init <INN>")]
         [Description("Start from these weights (a .inn/.pth file or a bundled name) instead of the plain polyphase split.")]
@@ -188,6 +194,7 @@ public sealed class TrainInnCommand : Command<TrainInnCommand.Settings>
             MinLearningRate = Math.Min(settings.MinLearningRate, settings.LearningRate),
             WarmupSteps = settings.Warmup,
             WeightDecay = settings.WeightDecay,
+            EncoderLearningRateScale = settings.EncoderLearningRateScale,
             ValidateEvery = settings.ValidateEvery,
             CheckpointEvery = settings.CheckpointEvery,
             CheckpointPath = settings.Out + ".ckpt",
@@ -201,7 +208,7 @@ public sealed class TrainInnCommand : Command<TrainInnCommand.Settings>
         {
             options.Validate();
         }
-        catch (ArgumentException ex)
+        catch (InvalidInnOptionsException ex)
         {
             throw new CliUserException(ex.Message);
         }
