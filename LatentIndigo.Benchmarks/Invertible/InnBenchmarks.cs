@@ -97,13 +97,6 @@ public class InnBenchmarks
     [Benchmark(Description = "refinement step (Adam on MSE(y, coarse))")]
     public double RefinementStep() => refiner.Step(y, x);
 
-    [Benchmark(Description = "INN-only restore")]
-    public float Restore()
-    {
-        using var r = InnRestorer.Restore(inn, y);
-        return r[0, 0, 0, 0].ToSingle();
-    }
-
     /// <summary>
     /// The pipeline's INN-only method for a deterministic known degradation (issue 12): 8 back-projection corrections
     /// from the bicubic estimate, each one INN forward pass plus a bicubic upscale (noise level 0, so none is skipped).
