@@ -22,7 +22,7 @@ public class DegradationEncoderTests(PipelineFixture fixture) : IClassFixture<Pi
 
     /// <summary>
     /// The encoder's layers written out with libtorch's functional ops in float64 from its state dict: conv, leaky ReLU,
-    /// 2× average pooling (ceil), global mean, two linear layers.
+    /// 2× average pooling (ceil), global mean, two linear layers, 1 + tanh.
     /// </summary>
     private static Tensor ReferenceGamma(DegradationEncoder encoder, Tensor y)
     {
@@ -36,7 +36,7 @@ public class DegradationEncoderTests(PipelineFixture fixture) : IClassFixture<Pi
         h = nn.functional.leaky_relu(Conv(h, "conv4"), 0.1);
         var pooled = h.mean([2L, 3L]);
         var hidden = nn.functional.leaky_relu(pooled.matmul(w["fc1.weight"].t()) + w["fc1.bias"], 0.1);
-        return hidden.matmul(w["fc2.weight"].t()) + w["fc2.bias"];
+        return (hidden.matmul(w["fc2.weight"].t()) + w["fc2.bias"]).tanh() + 1;
     }
 
     [Fact]
@@ -166,7 +166,7 @@ public class DegradationEncoderTests(PipelineFixture fixture) : IClassFixture<Pi
         var withTrained = trainer.Evaluate(images).Average(r => r.Psnr);
         using (no_grad())
         {
-            inn.Encoder.parameters().Last().fill_(3); // fc2's bias: γ = 3 + (small) for every input
+            inn.Encoder.parameters().Last().fill_(3); // fc2's bias: γ ≈ 1 + tanh(3) ≈ 2 for every input
         }
         var withThrees = trainer.Evaluate(images).Average(r => r.Psnr);
         Assert.NotEqual(withTrained, withThrees);

@@ -12,8 +12,8 @@ namespace LatentIndigo.Invertible;
 /// </summary>
 /// <remarks>
 /// Layers: four 3×3 convolutions (C → w → w → 2w → 2w, LeakyReLU 0.1, 2× average pooling after the first two), a global
-/// average over the image, then Linear(2w → 2w), LeakyReLU, Linear(2w → condition size). The last layer starts at zero
-/// weight and bias one, so a new encoder returns γ = 1 for every input: a trained INN given a new encoder behaves exactly
+/// average over the image, then Linear(2w → 2w), LeakyReLU, Linear(2w → condition size), and γ = 1 + tanh of that, in
+/// (0, 2). The last layer starts at zero, so a new encoder returns γ = 1 for every input: a trained INN given a new encoder behaves exactly
 /// as without one, and joint training starts from there. Global averaging makes γ independent of the image size, so the
 /// pipeline computes it once from the whole input and uses it for every tile.
 /// </remarks>
@@ -56,7 +56,7 @@ public sealed class DegradationEncoder : nn.Module<Tensor, Tensor>
         using (no_grad())
         {
             fc2.weight!.zero_();
-            fc2.bias!.fill_(1);
+            fc2.bias!.zero_();
         }
     }
 
@@ -100,7 +100,9 @@ public sealed class DegradationEncoder : nn.Module<Tensor, Tensor>
         h = nn.functional.leaky_relu(InnConvolution.Apply(h, conv3), 0.1);
         h = nn.functional.leaky_relu(InnConvolution.Apply(h, conv4), 0.1);
         var pooled = h.mean([2L, 3L]);
-        var gamma = fc2.forward(nn.functional.leaky_relu(fc1.forward(pooled), 0.1));
+        // γ = 1 + tanh(·) ∈ (0, 2): ones at the start, and bounded, so a high encoder learning rate cannot blow the
+        // residual blocks' scales up (unbounded, 100× the INN's rate diverged within 40 steps).
+        var gamma = fc2.forward(nn.functional.leaky_relu(fc1.forward(pooled), 0.1)).tanh() + 1; // not in place: tanh's backward reads its output
         return gamma.MoveToOuterDisposeScope();
     }
 
