@@ -1,0 +1,78 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Hosting;
+using Orleans.Configuration;
+
+namespace LatentIndigo.Orleans.Tests.Postgres;
+
+/// <summary>
+/// Real silo and client hosts (not the TestingHost's, whose membership is its own) on PostgreSQL clustering and job
+/// state, each on free loopback ports, as a deployment would run them.
+/// </summary>
+internal static class PostgresSilo
+{
+    public static async Task<IHost> StartSiloAsync(string connectionString, string clusterId, ClusterFixture fixture, bool worker, TimeSpan leaseTimeout)
+    {
+        var host = new HostBuilder()
+            .UseOrleans(silo =>
+            {
+                silo.Configure<ClusterOptions>(o =>
+                {
+                    o.ClusterId = clusterId;
+                    o.ServiceId = clusterId;
+                });
+                silo.ConfigureEndpoints(IPAddress.Loopback, FreePort(), FreePort());
+                silo.UseLatentIndigoPostgres(connectionString);
+                silo.AddLatentIndigoJobs(o =>
+                {
+                    o.LeaseTimeout = leaseTimeout;
+                    o.RenewInterval = TimeSpan.FromMilliseconds(500);
+                    o.PollInterval = TimeSpan.FromMilliseconds(200);
+                });
+                if (worker)
+                {
+                    silo.AddLatentIndigoWorkers(new WorkerModelSet(fixture.CreatePipeline));
+                }
+            })
+            .Build();
+        await host.StartAsync();
+        return host;
+    }
+
+    public static async Task<IHost> StartClientAsync(string connectionString, string clusterId)
+    {
+        var host = new HostBuilder()
+            .UseOrleansClient(client =>
+            {
+                client.Configure<ClusterOptions>(o =>
+                {
+                    o.ClusterId = clusterId;
+                    o.ServiceId = clusterId;
+                });
+                client.UseLatentIndigoPostgres(connectionString);
+            })
+            .Build();
+        await host.StartAsync();
+        return host;
+    }
+
+    public static async Task StopAsync(IHost host)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        try
+        {
+            await host.StopAsync(timeout.Token);
+        }
+        finally
+        {
+            host.Dispose();
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
