@@ -28,6 +28,13 @@ public sealed record ClusterRestoreSettings
     /// <summary>Latent tile size, or null for the export's.</summary>
     [Id(5)] public int? LatentTileSize { get; init; }
 
+    /// <summary>
+    /// Refine the INN on each input while sampling (unknown degradation). Off by default, as in <c>latent-indigo batch</c>:
+    /// blind refinement has given other bytes on a resumed or concurrent run (an open bug), and a cluster job's images
+    /// can be restored twice after a failover, which needs the same bytes both times.
+    /// </summary>
+    [Id(6)] public bool Blind { get; init; }
+
     /// <summary>The <see cref="RestoreOptions"/> these settings stand for.</summary>
     public RestoreOptions ToRestoreOptions() => RestoreOptions.Default with
     {
@@ -38,5 +45,6 @@ public sealed record ClusterRestoreSettings
         Seed = Seed,
         LatentTileSize = LatentTileSize,
         LatentTileOverlap = LatentTileSize / 2 / 8 * 8,
+        Blind = Blind,
     };
 }

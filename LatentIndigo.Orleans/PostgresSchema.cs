@@ -49,6 +49,32 @@ public static class PostgresSchema
         }
     }
 
+    /// <summary>
+    /// Checks that the database can be reached and holds the schema (for clients, which do not install it), so that a
+    /// wrong connection string fails with a clear message instead of inside Orleans' start-up.
+    /// </summary>
+    /// <exception cref="ArgumentException">The connection string is not a valid Npgsql connection string.</exception>
+    /// <exception cref="PostgresUnavailableException">Unreachable, login refused, no such database, or no schema in it.</exception>
+    public static async Task CheckAsync(string connectionString, CancellationToken cancellationToken = default)
+    {
+        var builder = Parse(connectionString);
+        try
+        {
+            await using var connection = new NpgsqlConnection(builder.ConnectionString);
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            await using var command = new NpgsqlCommand("SELECT to_regclass('orleansquery') IS NOT NULL", connection);
+            if (await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not true)
+            {
+                throw new PostgresUnavailableException(
+                    $"PostgreSQL at {builder.Host}:{builder.Port}, database '{builder.Database}', has no LatentIndigo cluster schema: start a silo on it first (silos install it) or call PostgresSchema.InstallAsync.", null);
+            }
+        }
+        catch (Exception ex) when (Unreachable(ex))
+        {
+            throw new PostgresUnavailableException(Describe(builder, ex), ex);
+        }
+    }
+
     /// <summary>Parses and checks a connection string, naming what is wrong with it.</summary>
     /// <exception cref="ArgumentException">Not a valid Npgsql connection string, or it names no host.</exception>
     public static NpgsqlConnectionStringBuilder Parse(string connectionString)
@@ -64,7 +90,8 @@ public static class PostgresSchema
         }
         catch (Exception ex) when (ex is ArgumentException or FormatException or KeyNotFoundException)
         {
-            throw new ArgumentException($"Not a PostgreSQL connection string: {ex.Message} (expected e.g. \"Host=db;Port=5432;Username=orleans;Password=...;Database=latentindigo\").", nameof(connectionString), ex);
+            string why = ex is ArgumentException { ParamName: { } name } ? ex.Message.Replace($" (Parameter '{name}')", "", StringComparison.Ordinal) : ex.Message;
+            throw new ArgumentException($"Not a PostgreSQL connection string: {why} (expected e.g. \"Host=db;Port=5432;Username=orleans;Password=...;Database=latentindigo\").", nameof(connectionString), ex);
         }
         if (string.IsNullOrWhiteSpace(builder.Host))
         {

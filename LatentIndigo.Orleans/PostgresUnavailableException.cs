@@ -4,7 +4,7 @@ namespace LatentIndigo.Orleans;
 public sealed class PostgresUnavailableException : Exception
 {
     /// <summary>Creates the exception.</summary>
-    public PostgresUnavailableException(string message, Exception inner) : base(message, inner)
+    public PostgresUnavailableException(string message, Exception? inner) : base(message, inner)
     {
     }
 }
