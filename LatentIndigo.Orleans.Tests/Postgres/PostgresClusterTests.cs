@@ -12,7 +12,13 @@ public class PostgresClusterTests(ClusterFixture fixture) : IClassFixture<Cluste
     private static readonly TimeSpan JobTimeout = TimeSpan.FromMinutes(10);
 
     [PostgresFact]
-    public async Task Two_silos_on_PostgreSQL_restore_with_the_local_batch_bytes_and_the_job_survives_a_restart_of_its_silo()
+    public Task Two_silos_on_PostgreSQL_restore_with_the_local_batch_bytes_and_the_job_survives_a_restart_of_its_silo() =>
+        RestoreAcrossALostJobSilo(kill: false);
+
+    [PostgresFact]
+    public Task The_job_survives_its_silo_being_killed_outright() => RestoreAcrossALostJobSilo(kill: true);
+
+    private async Task RestoreAcrossALostJobSilo(bool kill)
     {
         string connectionString = PostgresFactAttribute.ConnectionString!;
         await PostgresSchema.InstallAsync(connectionString);
@@ -34,12 +40,15 @@ public class PostgresClusterTests(ClusterFixture fixture) : IClassFixture<Cluste
             string jobId = await client.SubmitAsync(RestoreJobSpec.FromFolders(fixture.Inputs, output, ClusterFixture.Settings));
 
             var before = await Poll(client, jobId, s => s.Done >= 1);
-            // Restart the silo that holds the job grain: its state must come back from PostgreSQL, not from memory.
+            // Stop (or kill) the silo that holds the job grain and start another: the job's state must come back from
+            // PostgreSQL, not from memory.
             var jobSilo = await grains.GetGrain<IManagementGrain>(0).GetActivationAddress(grains.GetGrain<IRestoreJobGrain>(jobId));
             int index = silos.FindIndex(s => s.Services.GetRequiredService<ILocalSiloDetails>().SiloAddress.Equals(jobSilo));
             Assert.True(index >= 0, $"the job grain is on {jobSilo}, not on a silo of this test");
-            await PostgresSilo.StopAsync(silos[index]);
-            silos[index] = await PostgresSilo.StartSiloAsync(connectionString, clusterId, fixture, worker: true, lease);
+            var lost = silos[index];
+            silos.RemoveAt(index);
+            await (kill ? PostgresSilo.KillAsync(lost) : PostgresSilo.StopAsync(lost));
+            silos.Add(await PostgresSilo.StartSiloAsync(connectionString, clusterId, fixture, worker: true, lease));
 
             var status = await Poll(client, jobId, s => s.Finished);
             Assert.Equal((4, 4, 0), (status.Total, status.Done, status.Failed));

@@ -22,6 +22,14 @@ internal static class PostgresSilo
                     o.ServiceId = clusterId;
                 });
                 silo.ConfigureEndpoints(IPAddress.Loopback, FreePort(), FreePort());
+                // Quick failure detection, so a killed silo is declared dead within seconds (two silos: one vote).
+                silo.Configure<ClusterMembershipOptions>(o =>
+                {
+                    o.ProbeTimeout = TimeSpan.FromSeconds(1);
+                    o.NumMissedProbesLimit = 2;
+                    o.NumVotesForDeathDeclaration = 1;
+                    o.TableRefreshTimeout = TimeSpan.FromSeconds(1);
+                });
                 silo.UseLatentIndigoPostgres(connectionString);
                 silo.AddLatentIndigoJobs(o =>
                 {
@@ -62,6 +70,23 @@ internal static class PostgresSilo
         try
         {
             await host.StopAsync(timeout.Token);
+        }
+        finally
+        {
+            host.Dispose();
+        }
+    }
+
+    /// <summary>Stops a silo without the orderly shutdown (Orleans treats a cancelled stop as a crash: no deactivation, no
+    /// "dead" row written by the silo itself), as the TestingHost's KillSiloAsync does.</summary>
+    public static async Task KillAsync(IHost host)
+    {
+        try
+        {
+            await host.StopAsync(new CancellationToken(canceled: true));
+        }
+        catch (OperationCanceledException)
+        {
         }
         finally
         {
