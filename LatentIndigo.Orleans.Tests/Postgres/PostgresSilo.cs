@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
 
@@ -22,15 +23,17 @@ internal static class PostgresSilo
                     o.ServiceId = clusterId;
                 });
                 silo.ConfigureEndpoints(IPAddress.Loopback, FreePort(), FreePort());
-                // Quick failure detection, so a killed silo is declared dead within seconds (two silos: one vote).
+                // Quicker failure detection than the default, so a killed silo is declared dead within about ten seconds,
+                // yet not so quick that a silo slowed by a loaded 2-core machine is voted dead.
                 silo.Configure<ClusterMembershipOptions>(o =>
                 {
-                    o.ProbeTimeout = TimeSpan.FromSeconds(1);
-                    o.NumMissedProbesLimit = 2;
-                    o.NumVotesForDeathDeclaration = 1;
-                    o.TableRefreshTimeout = TimeSpan.FromSeconds(1);
+                    o.ProbeTimeout = TimeSpan.FromSeconds(2);
+                    o.NumMissedProbesLimit = 3;
+                    o.TableRefreshTimeout = TimeSpan.FromSeconds(2);
                 });
                 silo.UseLatentIndigoPostgres(connectionString);
+                // Reads held half a second, so the job is still running when the test stops or kills the job's silo.
+                silo.Services.AddSingleton<IImageStore>(new DelayedImageStore(TimeSpan.FromMilliseconds(500)));
                 silo.AddLatentIndigoJobs(o =>
                 {
                     o.LeaseTimeout = leaseTimeout;
