@@ -110,6 +110,8 @@ public sealed class ClusterProcessKillTests : IDisposable
         }
         start.Environment["LATENTINDIGO_POSTGRES"] = postgres; // not on the command line
         start.Environment["COLUMNS"] = "300";
+        // The stand-in models go under the test's folder: a killed silo cannot remove its own, the test's clean-up does.
+        start.Environment["TMPDIR"] = Directory.CreateDirectory(Path.Combine(root, "tmp")).FullName;
         var process = Process.Start(start)!;
         processes.Add(process);
         var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
