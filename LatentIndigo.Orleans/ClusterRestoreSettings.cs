@@ -29,9 +29,10 @@ public sealed record ClusterRestoreSettings
     [Id(5)] public int? LatentTileSize { get; init; }
 
     /// <summary>
-    /// Refine the INN on each input while sampling (unknown degradation). Off by default, as in <c>latent-indigo batch</c>:
-    /// blind refinement has given other bytes on a resumed or concurrent run (an open bug), and a cluster job's images
-    /// can be restored twice after a failover, which needs the same bytes both times.
+    /// Refine the INN on each input while sampling (unknown degradation). Off by default, unlike <c>latent-indigo batch</c>
+    /// (which refines whenever no degradation is known): with refinement the last bits follow libtorch's thread count
+    /// (docs/architecture.md), so workers on different machines could write different bytes for one image, and an image
+    /// restored again after a failover must get the same bytes (the idempotent write refuses others).
     /// </summary>
     [Id(6)] public bool Blind { get; init; }
 

@@ -14,10 +14,10 @@ namespace LatentIndigo.Benchmarks.Diffusion;
 [MemoryDiagnoser]
 public class UnetPrecisionBenchmarks
 {
-    private StandInFolder _folder = null!;
-    private StableDiffusionModels _models = null!;
-    private Tensor _latents = null!;
-    private TextConditioning _text = null!;
+    private StandInFolder folder = null!;
+    private StableDiffusionModels models = null!;
+    private Tensor latents = null!;
+    private TextConditioning text = null!;
 
     /// <summary>fp16 model I/O.</summary>
     [Params(false, true)]
@@ -26,23 +26,23 @@ public class UnetPrecisionBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _folder = StandInModelBuilder.CreateTemporary(new StandInOptions { HiddenSize = 768, Float16 = Float16 });
-        _models = StableDiffusionModels.Load(_folder.Path);
+        folder = StandInModelBuilder.CreateTemporary(new StandInOptions { HiddenSize = 768, Float16 = Float16 });
+        models = StableDiffusionModels.Load(folder.Path);
         using var g = new Generator(1);
-        _latents = torch.randn([1, 4, 64, 64], generator: g);
-        _text = _models.EncodePrompt();
-        _models.Unet.PredictNoise(_latents, 1, _text);
+        latents = torch.randn([1, 4, 64, 64], generator: g);
+        text = models.EncodePrompt();
+        models.Unet.PredictNoise(latents, 1, text);
     }
 
     [GlobalCleanup]
     public void Cleanup()
     {
-        _latents.Dispose();
-        _models.Dispose();
-        _folder.Dispose();
+        latents.Dispose();
+        models.Dispose();
+        folder.Dispose();
     }
 
     /// <summary>One bound step.</summary>
     [Benchmark]
-    public long BoundStep() => _models.Unet.PredictNoise(_latents, 501, _text).NumberOfElements;
+    public long BoundStep() => models.Unet.PredictNoise(latents, 501, text).NumberOfElements;
 }

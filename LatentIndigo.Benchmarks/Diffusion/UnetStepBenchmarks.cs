@@ -18,12 +18,12 @@ namespace LatentIndigo.Benchmarks.Diffusion;
 [MemoryDiagnoser]
 public class UnetStepBenchmarks
 {
-    private StandInFolder _folder = null!;
-    private StableDiffusionModels _models = null!;
-    private InferenceSession _naiveSession = null!;
-    private Tensor _latents = null!;
-    private Tensor _states = null!;
-    private int _step;
+    private StandInFolder folder = null!;
+    private StableDiffusionModels models = null!;
+    private InferenceSession naiveSession = null!;
+    private Tensor latents = null!;
+    private Tensor states = null!;
+    private int step;
 
     /// <summary>Convolution cost of the stand-in UNet.</summary>
     [Params("none", "cpu")]
@@ -32,34 +32,34 @@ public class UnetStepBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _folder = StandInModelBuilder.CreateTemporary(new StandInOptions
+        folder = StandInModelBuilder.CreateTemporary(new StandInOptions
         {
             HiddenSize = 768,
             Cost = Cost == "cpu" ? StandInCost.CpuBenchmark : null,
         });
-        _models = StableDiffusionModels.Load(_folder.Path);
-        _naiveSession = new InferenceSession(Path.Combine(_folder.Path, "unet", "model.onnx"));
+        models = StableDiffusionModels.Load(folder.Path);
+        naiveSession = new InferenceSession(Path.Combine(folder.Path, "unet", "model.onnx"));
         using var g = new Generator(1);
-        _latents = torch.randn([1, 4, 64, 64], generator: g);
-        _states = torch.randn([1, 77, 768], generator: g);
-        _models.Unet.PredictNoise(_latents, 1, _states); // allocate the bindings outside the measurement
+        latents = torch.randn([1, 4, 64, 64], generator: g);
+        states = torch.randn([1, 77, 768], generator: g);
+        models.Unet.PredictNoise(latents, 1, states); // allocate the bindings outside the measurement
     }
 
     [GlobalCleanup]
     public void Cleanup()
     {
-        _latents.Dispose();
-        _states.Dispose();
-        _naiveSession.Dispose();
-        _models.Dispose();
-        _folder.Dispose();
+        latents.Dispose();
+        states.Dispose();
+        naiveSession.Dispose();
+        models.Dispose();
+        folder.Dispose();
     }
 
     /// <summary>IOBinding: inputs copied into bound TorchSharp buffers, ONNX Runtime writes the bound output buffer.</summary>
     [Benchmark(Baseline = true)]
     public float Bound()
     {
-        var output = _models.Unet.PredictNoise(_latents, NextTimestep(), _states);
+        var output = models.Unet.PredictNoise(latents, NextTimestep(), states);
         return output.NumberOfElements;
     }
 
@@ -67,20 +67,20 @@ public class UnetStepBenchmarks
     [Benchmark]
     public float Naive()
     {
-        var sample = new DenseTensor<float>(_latents.data<float>().ToArray(), [1, 4, 64, 64]);
+        var sample = new DenseTensor<float>(latents.data<float>().ToArray(), [1, 4, 64, 64]);
         var timestep = new DenseTensor<long>(new long[] { NextTimestep() }, [1]);
-        var states = new DenseTensor<float>(_states.data<float>().ToArray(), [1, 77, 768]);
+        var states = new DenseTensor<float>(this.states.data<float>().ToArray(), [1, 77, 768]);
         var inputs = new List<NamedOnnxValue>
         {
             NamedOnnxValue.CreateFromTensor("sample", sample),
             NamedOnnxValue.CreateFromTensor("timestep", timestep),
             NamedOnnxValue.CreateFromTensor("encoder_hidden_states", states),
         };
-        using var results = _naiveSession.Run(inputs);
+        using var results = naiveSession.Run(inputs);
         var array = results.First(r => r.Name == "out_sample").AsTensor<float>().ToArray();
         using var output = torch.tensor(array, [1, 4, 64, 64]);
         return output.NumberOfElements;
     }
 
-    private int NextTimestep() => 999 - (_step++ % 50) * 20;
+    private int NextTimestep() => 999 - (step++ % 50) * 20;
 }

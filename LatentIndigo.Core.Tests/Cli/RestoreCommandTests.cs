@@ -2,6 +2,7 @@ using LatentIndigo.Cli;
 using LatentIndigo.Imaging;
 using Spectre.Console.Testing;
 using Xunit;
+using static TorchSharp.torch;
 
 namespace LatentIndigo.Tests.Cli;
 
@@ -86,5 +87,32 @@ public class RestoreCommandTests
         var costWithoutStandIn = Console();
         Assert.NotEqual(0, CliApp.Run(["restore", input, "-o", folder.File("c.png"), "--stand-in-cost", "sd"], default, costWithoutStandIn));
         Assert.Contains("only applies with --stand-in", costWithoutStandIn.Output);
+    }
+
+    [Fact]
+    public void Inn_engine_option_selects_the_runtime_and_both_give_the_same_image()
+    {
+        // INN-only with a known degradation back-projects through the INN's forward pass: the generated ONNX graphs and
+        // TorchSharp compute the same sums in other orders (float32, relative error ≤ 1e-5, docs/onnx-inn.md), so the
+        // 8-bit images may differ by one level where a value sits on a rounding boundary, never by more.
+        using var folder = TestData.NewTempFolder();
+        var images = new Dictionary<string, Tensor>();
+        foreach (var engine in new[] { "onnxruntime", "torchsharp" })
+        {
+            var console = Console();
+            int code = CliApp.Run(["restore", SmallLq, "--degradation", "bicubic:x4", "--inn-engine", engine, "-o", folder.File($"{engine}.png"),
+                "--report", folder.File($"{engine}.json")], default, console);
+            Assert.True(code == 0, console.Output);
+            images[engine] = ImageIO.Load(folder.File($"{engine}.png"));
+            using var report = System.Text.Json.JsonDocument.Parse(File.ReadAllText(folder.File($"{engine}.json")));
+            Assert.Equal(engine == "torchsharp" ? "TorchSharp" : "OnnxRuntime", report.RootElement.GetProperty("innEngine").GetString());
+        }
+        double levels = (images["onnxruntime"] - images["torchsharp"]).abs().max().item<float>() * 255;
+        Assert.True(levels <= 1.01, $"the engines differ by {levels:F2} levels");
+
+        var bad = Console();
+        Assert.NotEqual(0, CliApp.Run(["restore", SmallLq, "-o", folder.File("bad.png"), "--inn-engine", "tpu"], default, bad));
+        Assert.Contains("auto, onnxruntime or torchsharp", bad.Output);
+        Assert.False(File.Exists(folder.File("bad.png")));
     }
 }

@@ -55,7 +55,10 @@ public class TorchCpuSettingsTests
     }
 }
 
-/// <summary>Tests that change <see cref="TorchCpuSettings"/> must not run beside each other.</summary>
+/// <summary>
+/// Tests that change process-wide libtorch state (<see cref="TorchCpuSettings"/>, the thread count) run alone: beside
+/// them, other tests' restores and gradients would see the change.
+/// </summary>
 [CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class TorchCpuSettingsCollection
 {

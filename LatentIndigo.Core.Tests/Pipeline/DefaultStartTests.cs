@@ -26,6 +26,6 @@ public class DefaultStartTests
             alphaBar *= 1 - sqrtBeta * sqrtBeta;
         }
         Assert.Equal(0.2245, alphaBar, 4);
-        Assert.Equal(alphaBar, sampler.AlphasCumprod[541].item<double>(), 6); // the table is float64: same value to rounding
+        Assert.Equal(alphaBar, sampler.AlphasCumprod[541], 6); // the table is float64: same value to rounding
     }
 }

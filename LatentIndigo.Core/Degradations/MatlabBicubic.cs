@@ -39,7 +39,7 @@ public static class MatlabBicubic
     /// and returned in the input's dtype; factor 1 returns a copy. The pipeline's default initial estimate and the
     /// INN-only restore both start from it.
     /// </summary>
-    public static Tensor UpscaleEstimate(Tensor image, int factor)
+    internal static Tensor UpscaleEstimate(Tensor image, int factor)
     {
         ArgumentNullException.ThrowIfNull(image);
         if (factor < 1)

@@ -2,11 +2,11 @@ namespace LatentIndigo.Diffusion;
 
 /// <summary>
 /// How the noise variances β_t are spaced over the training timesteps (diffusers' <c>beta_schedule</c>).
-/// Assign a constant (<see cref="ScaledLinear"/>) or the diffusers string (<c>"scaled_linear"</c>).
+/// Use a constant (<see cref="ScaledLinear"/>) or construct one from the diffusers string (<c>"scaled_linear"</c>).
 /// </summary>
 public readonly record struct BetaSchedule
 {
-    private readonly string? _value;
+    private readonly string? value;
 
     private static readonly string[] Allowed = ["linear", "scaled_linear", "squaredcos_cap_v2"];
 
@@ -20,13 +20,16 @@ public readonly record struct BetaSchedule
     public static readonly BetaSchedule SquaredCosCapV2 = new("squaredcos_cap_v2");
 
     /// <summary>Creates a schedule from its diffusers name; throws <see cref="LatentIndigoException"/> for unknown names.</summary>
-    public BetaSchedule(string value) => _value = SchedulerOptionValue.Normalize(value, "beta_schedule", Allowed);
+    public BetaSchedule(string value) => this.value = SchedulerOptionValue.Normalize(value, "beta_schedule", Allowed);
 
     /// <summary>The diffusers name, e.g. <c>scaled_linear</c>.</summary>
-    public string Value => _value ?? "scaled_linear";
+    public string Value => value ?? "scaled_linear";
 
-    /// <summary>Lets a diffusers string be assigned directly.</summary>
-    public static implicit operator BetaSchedule(string value) => new(value);
+    /// <summary>
+    /// Converts a diffusers name; explicit because it throws <see cref="LatentIndigoException"/> for an unknown name
+    /// (an implicit conversion must not throw).
+    /// </summary>
+    public static explicit operator BetaSchedule(string value) => new(value);
 
     /// <summary>Equal when the diffusers names are equal (the default value equals the documented default).</summary>
     public bool Equals(BetaSchedule other) => Value == other.Value;

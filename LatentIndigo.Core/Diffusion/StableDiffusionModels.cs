@@ -15,22 +15,22 @@ namespace LatentIndigo.Diffusion;
 /// <remarks>
 /// <para><see cref="Load"/> validates the whole folder before returning and throws one <see cref="ModelFolderException"/>
 /// listing every problem. Names, ranks and element types come from the session metadata.</para>
-/// <para>Threading: the direct calls on <see cref="Unet"/>, <see cref="Vae"/> and the raw models share one set of bound
-/// buffers per model, so each runs one call at a time (a concurrent call on the same model throws
+/// <para>Threading: direct calls on <see cref="Vae"/> (and <see cref="Check"/>) share one set of bound buffers per
+/// model, so each runs one call at a time (a concurrent call on the same model throws
 /// <see cref="InvalidOperationException"/>). The restoration pipeline gives every concurrent restore
 /// buffers of its own over the same sessions, so one model set serves many restores. <see cref="Dispose"/> terminates
 /// in-flight runs and waits for them before releasing the sessions.</para>
-/// <para>Tensors returned by <c>Unet.PredictNoise</c> and the raw encoder/decoder calls belong to the model set (reused
-/// buffers); <see cref="Vae"/> and <see cref="EncodePrompt"/> results are described on those members.</para>
+/// <para>Ownership: <see cref="Vae"/> results are new tensors, the caller's. The model wrappers, whose outputs are
+/// buffers the model set reuses, are internal to the library.</para>
 /// </remarks>
 public sealed class StableDiffusionModels : IDisposable
 {
-    private readonly ModelSession[] _sessions;
-    private readonly Dictionary<string, Tensor> _promptCache = new(StringComparer.Ordinal);
-    private readonly object _promptLock = new();
-    private readonly ILogger _logger;
-    private int _textEncoderRuns;
-    private bool _disposed;
+    private readonly ModelSession[] sessions;
+    private readonly Dictionary<string, Tensor> promptCache = new(StringComparer.Ordinal);
+    private readonly object promptLock = new();
+    private readonly ILogger logger;
+    private int textEncoderRuns;
+    private bool disposed;
 
     private StableDiffusionModels(string folder, ModelSession[] sessions, UnetModel unet, VaeEncoderModel encoder,
         VaeDecoderModel decoder, TextEncoderModel text, ClipTokenizer tokenizer, SchedulerConfig scheduler,
@@ -40,77 +40,77 @@ public sealed class StableDiffusionModels : IDisposable
         DefaultLatentTileSize = defaultLatentTileSize;
         LoadNotes = loadNotes;
         Folder = folder;
-        _sessions = sessions;
+        this.sessions = sessions;
         Unet = unet;
         VaeEncoder = encoder;
         VaeDecoder = decoder;
         TextEncoder = text;
         Tokenizer = tokenizer;
-        _scheduler = scheduler;
+        this.scheduler = scheduler;
         ScalingFactor = scalingFactor;
         ScalingFactorFromConfig = scalingFactorFromConfig;
         ExecutionProvider = provider;
         IsStandIn = isStandIn;
         Vae = new Vae(encoder, decoder, scalingFactor);
-        _logger = logger;
+        this.logger = logger;
     }
 
-    private readonly SchedulerConfig _scheduler;
+    private readonly SchedulerConfig scheduler;
 
     /// <summary>The export folder.</summary>
     public string Folder { get; }
 
     /// <summary>The UNet.</summary>
-    public UnetModel Unet { get; }
+    internal UnetModel Unet { get; }
 
     /// <summary>The raw VAE encoder (most callers use <see cref="Vae"/>).</summary>
-    public VaeEncoderModel VaeEncoder { get; }
+    internal VaeEncoderModel VaeEncoder { get; }
 
     /// <summary>The raw VAE decoder (most callers use <see cref="Vae"/>).</summary>
-    public VaeDecoderModel VaeDecoder { get; }
+    internal VaeDecoderModel VaeDecoder { get; }
 
     /// <summary>Scaled, optionally tiled VAE encode/decode of [0, 1] images.</summary>
     public Vae Vae { get; }
 
     /// <summary>The CLIP text encoder.</summary>
-    public TextEncoderModel TextEncoder { get; }
+    internal TextEncoderModel TextEncoder { get; }
 
     /// <summary>The CLIP tokenizer.</summary>
-    public ClipTokenizer Tokenizer { get; }
+    internal ClipTokenizer Tokenizer { get; }
 
     /// <summary>VAE latent scaling factor (from the VAE config, else 0.18215).</summary>
     public double ScalingFactor { get; }
 
     /// <summary>False when <see cref="ScalingFactor"/> is the 0.18215 default because no VAE config stated one.</summary>
-    public bool ScalingFactorFromConfig { get; }
+    internal bool ScalingFactorFromConfig { get; }
 
     /// <summary>Latent channels C (read from the model metadata or configs).</summary>
     public int LatentChannels => Unet.LatentChannels;
 
     /// <summary>Width of the text embeddings.</summary>
-    public int HiddenSize => TextEncoder.HiddenSize ?? Unet.HiddenSize ?? 0;
+    internal int HiddenSize => TextEncoder.HiddenSize ?? Unet.HiddenSize ?? 0;
 
     /// <summary>float16 or float32 UNet.</summary>
     public ModelPrecision Precision => Unet.SampleElementType == TensorElementType.Float16 ? ModelPrecision.Float16 : ModelPrecision.Float32;
 
     /// <summary>Which VAE encoder output the export has.</summary>
-    public VaeEncoderOutputKind EncoderOutput => VaeEncoder.OutputKind;
+    internal VaeEncoderOutputKind EncoderOutput => VaeEncoder.OutputKind;
 
     /// <summary>ε or v prediction, from the scheduler config.</summary>
-    public PredictionType PredictionType => _scheduler.PredictionType;
+    public PredictionType PredictionType => scheduler.PredictionType;
 
     /// <summary>A copy of <c>scheduler/scheduler_config.json</c>.</summary>
-    public SchedulerConfig SchedulerConfig => _scheduler.Clone();
+    public SchedulerConfig SchedulerConfig => scheduler.Clone();
 
     /// <summary>The provider the sessions run on (CPU after an allowed fallback).</summary>
     public ExecutionProviderKind ExecutionProvider { get; }
 
     /// <summary>
-    /// Where the models' bound input and output buffers live, and so where <see cref="UnetModel.PredictNoise(Tensor, int, Tensor, CancellationToken)"/>
-    /// returns its result: the CUDA device with the CUDA provider (and a CUDA build of libtorch), otherwise the CPU.
-    /// Keep latents on this device to avoid copies.
+    /// Where the models' bound input and output buffers live, and so where the UNet's output and the restore's working
+    /// tensors are: the CUDA device with the CUDA provider (and a CUDA build of libtorch), otherwise the CPU. Pass
+    /// <see cref="Vae"/> inputs on this device to avoid copies.
     /// </summary>
-    public Device Device => _sessions[0].Device;
+    public Device Device => sessions[0].Device;
 
     /// <summary>True for LatentIndigo's stand-in models (tests and demos): their outputs are not real restorations.</summary>
     public bool IsStandIn { get; }
@@ -130,7 +130,7 @@ public sealed class StableDiffusionModels : IDisposable
     public IReadOnlyList<string> LoadNotes { get; }
 
     /// <summary>Number of text-encoder runs so far (cached prompts do not run it again).</summary>
-    public int TextEncoderRuns => Volatile.Read(ref _textEncoderRuns);
+    internal int TextEncoderRuns => Volatile.Read(ref textEncoderRuns);
 
     /// <summary>
     /// Loads and validates an export folder. Throws <see cref="ModelFolderException"/> listing every problem,
@@ -275,7 +275,7 @@ public sealed class StableDiffusionModels : IDisposable
     /// guidance. Each distinct prompt runs the text encoder once; later calls reuse the cached embeddings, which
     /// belong to this model set.
     /// </summary>
-    public TextConditioning EncodePrompt(string prompt = "", string? negativePrompt = null, double guidanceScale = 1.0,
+    internal TextConditioning EncodePrompt(string prompt = "", string? negativePrompt = null, double guidanceScale = 1.0,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(prompt);
@@ -298,28 +298,40 @@ public sealed class StableDiffusionModels : IDisposable
     /// </summary>
     internal ModelWorker CreateWorker()
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        ObjectDisposedException.ThrowIf(disposed, this);
         return new ModelWorker(Unet.WithOwnBuffers(), Vae.WithOwnBuffers());
+    }
+
+    /// <summary>
+    /// Checks the export: encodes an empty prompt, round-trips a <paramref name="imageSize"/>² colour ramp through the
+    /// VAE and runs a few UNet steps and one DDIM step, timing each call. For diagnostics (the CLI's <c>sd-check</c>);
+    /// the result holds no tensors.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="imageSize"/> is not a positive multiple of 8.</exception>
+    public ModelCheckResult Check(int imageSize = 64, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        return ModelCheck.Run(this, imageSize, cancellationToken);
     }
 
     /// <summary>A new sampler configured from the export's scheduler config (dispose it after the run).</summary>
     public ILatentSampler CreateSampler(SamplerKind kind = SamplerKind.Ddim) => kind switch
     {
-        SamplerKind.Ddim => new DdimSampler(_scheduler),
-        SamplerKind.Ddpm => new DdpmSampler(_scheduler),
-        SamplerKind.EulerAncestral => new EulerAncestralSampler(_scheduler),
+        SamplerKind.Ddim => new DdimSampler(scheduler),
+        SamplerKind.Ddpm => new DdpmSampler(scheduler),
+        SamplerKind.EulerAncestral => new EulerAncestralSampler(scheduler),
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown sampler."),
     };
 
     /// <summary>Terminates in-flight runs, waits for them, then frees sessions, bound buffers and cached embeddings.</summary>
     public void Dispose()
     {
-        if (_disposed)
+        if (disposed)
         {
             return;
         }
-        _disposed = true;
-        foreach (var s in _sessions)
+        disposed = true;
+        foreach (var s in sessions)
         {
             s.Dispose();
         }
@@ -327,28 +339,28 @@ public sealed class StableDiffusionModels : IDisposable
         VaeEncoder.DisposeBuffers();
         VaeDecoder.DisposeBuffers();
         TextEncoder.DisposeBuffers();
-        lock (_promptLock)
+        lock (promptLock)
         {
-            foreach (var t in _promptCache.Values)
+            foreach (var t in promptCache.Values)
             {
                 t.Dispose();
             }
-            _promptCache.Clear();
+            promptCache.Clear();
         }
     }
 
     private Tensor Embed(string prompt, CancellationToken cancellationToken)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        lock (_promptLock)
+        ObjectDisposedException.ThrowIf(disposed, this);
+        lock (promptLock)
         {
-            if (_promptCache.TryGetValue(prompt, out var cached))
+            if (promptCache.TryGetValue(prompt, out var cached))
             {
                 return cached;
             }
             var embedding = TextEncoder.Encode(Tokenizer.Encode(prompt), cancellationToken).DetachFromDisposeScope();
-            Interlocked.Increment(ref _textEncoderRuns);
-            _promptCache[prompt] = embedding;
+            Interlocked.Increment(ref textEncoderRuns);
+            promptCache[prompt] = embedding;
             return embedding;
         }
     }
@@ -521,7 +533,7 @@ public sealed class StableDiffusionModels : IDisposable
 
     private void LogSummary(SchedulerConfig scheduler)
     {
-        _logger.LogInformation(
+        logger.LogInformation(
             "Loaded Stable Diffusion ONNX export {Folder}{StandIn}: provider {Provider}, precision {Precision}, latent channels {Channels}, " +
             "VAE encoder output {EncoderOutput} ({EncoderNote}), UNet timestep {TimestepForm}, text hidden size {Hidden}, " +
             "scaling_factor {Scaling} ({ScalingSource}), prediction type {Prediction} (scheduler {SchedulerClass}).",

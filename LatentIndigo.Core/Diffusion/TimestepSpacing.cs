@@ -2,11 +2,11 @@ namespace LatentIndigo.Diffusion;
 
 /// <summary>
 /// How the inference timesteps are picked from the training ones (diffusers' <c>timestep_spacing</c>, see
-/// "Common Diffusion Noise Schedules and Sample Steps are Flawed", table 2). Assign a constant or the diffusers string.
+/// "Common Diffusion Noise Schedules and Sample Steps are Flawed", table 2). Use a constant or construct one from the diffusers string.
 /// </summary>
 public readonly record struct TimestepSpacing
 {
-    private readonly string? _value;
+    private readonly string? value;
 
     private static readonly string[] Allowed = ["leading", "trailing", "linspace"];
 
@@ -20,13 +20,16 @@ public readonly record struct TimestepSpacing
     public static readonly TimestepSpacing Linspace = new("linspace");
 
     /// <summary>Creates a spacing from its diffusers name; throws <see cref="LatentIndigoException"/> for unknown names.</summary>
-    public TimestepSpacing(string value) => _value = SchedulerOptionValue.Normalize(value, "timestep_spacing", Allowed);
+    public TimestepSpacing(string value) => this.value = SchedulerOptionValue.Normalize(value, "timestep_spacing", Allowed);
 
     /// <summary>The diffusers name, e.g. <c>leading</c>.</summary>
-    public string Value => _value ?? "leading";
+    public string Value => value ?? "leading";
 
-    /// <summary>Lets a diffusers string be assigned directly.</summary>
-    public static implicit operator TimestepSpacing(string value) => new(value);
+    /// <summary>
+    /// Converts a diffusers name; explicit because it throws <see cref="LatentIndigoException"/> for an unknown name
+    /// (an implicit conversion must not throw).
+    /// </summary>
+    public static explicit operator TimestepSpacing(string value) => new(value);
 
     /// <summary>Equal when the diffusers names are equal (the default value equals the documented default).</summary>
     public bool Equals(TimestepSpacing other) => Value == other.Value;

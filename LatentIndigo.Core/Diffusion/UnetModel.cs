@@ -15,18 +15,18 @@ namespace LatentIndigo.Diffusion;
 /// next call with the same shape and is freed with the model set; do not dispose it, and <c>clone()</c> it to keep it.
 /// One call at a time (see <see cref="StableDiffusionModels"/>).
 /// </remarks>
-public sealed class UnetModel
+internal sealed class UnetModel
 {
-    private readonly ModelSession _session;
-    private readonly BindingSlot _slot;
-    private readonly ShapeBindingCache _bindings;
+    private readonly ModelSession session;
+    private readonly BindingSlot slot;
+    private readonly ShapeBindingCache bindings;
 
     internal UnetModel(ModelSession session, int latentChannels, TensorElementType sampleType, TensorElementType timestepType,
         int timestepRank, int? timestepLength, TensorElementType hiddenStatesType, int? hiddenSize, TensorElementType outputType)
     {
-        _session = session;
-        _slot = new BindingSlot(session);
-        _bindings = _slot.Bindings;
+        this.session = session;
+        slot = new BindingSlot(session);
+        bindings = slot.Bindings;
         LatentChannels = latentChannels;
         SampleElementType = sampleType;
         TimestepElementType = timestepType;
@@ -39,13 +39,13 @@ public sealed class UnetModel
 
     /// <summary>A wrapper over the same session with buffers of its own (one per concurrent restore).</summary>
     internal UnetModel WithOwnBuffers() =>
-        new(_session, LatentChannels, SampleElementType, TimestepElementType, TimestepRank, TimestepLength, HiddenStatesElementType, HiddenSize, OutputElementType)
+        new(session, LatentChannels, SampleElementType, TimestepElementType, TimestepRank, TimestepLength, HiddenStatesElementType, HiddenSize, OutputElementType)
         {
             StaticSizes = StaticSizes,
         };
 
     /// <summary>Wall time of the calls made through this wrapper.</summary>
-    internal TimeSpan Elapsed => _slot.Elapsed;
+    internal TimeSpan Elapsed => slot.Elapsed;
 
     /// <summary>Latent channels C of <c>sample</c> and <c>out_sample</c>.</summary>
     public int LatentChannels { get; }
@@ -86,7 +86,7 @@ public sealed class UnetModel
         CheckHiddenStates(encoderHiddenStates, latents.size(0));
         CheckTimestep(timestep);
         CheckStaticSizes(latents.size(0), latents.size(2), latents.size(3), encoderHiddenStates.size(1), guidance: false);
-        using var call = _slot.Enter();
+        using var call = slot.Enter();
         long b = latents.size(0);
         var bound = GetBinding(b, latents.size(2), latents.size(3), encoderHiddenStates.size(1), encoderHiddenStates.size(2));
         CopyUnlessSame(bound.Sample.Tensor, latents);
@@ -97,7 +97,7 @@ public sealed class UnetModel
             bound.UncondSource = null;
         }
         bound.Timestep.Tensor.fill_(timestep);
-        _session.Run(bound.Io, cancellationToken);
+        session.Run(bound.Io, cancellationToken);
         return bound.Result();
     }
 
@@ -129,7 +129,7 @@ public sealed class UnetModel
             return conditional.mul_(s).add_(unconditional, alpha: 1 - s);
         }
         CheckStaticSizes(2 * b, latents.size(2), latents.size(3), cond.size(1), guidance: true);
-        using var call = _slot.Enter();
+        using var call = slot.Enter();
         var bound = GetBinding(2 * b, latents.size(2), latents.size(3), cond.size(1), cond.size(2));
         using (var first = bound.Sample.Tensor.narrow(0, 0, b))
         using (var second = bound.Sample.Tensor.narrow(0, b, b))
@@ -147,9 +147,9 @@ public sealed class UnetModel
             bound.UncondSource = uncond;
         }
         bound.Timestep.Tensor.fill_(timestep);
-        _session.Run(bound.Io, cancellationToken);
+        session.Run(bound.Io, cancellationToken);
         var output = bound.Result();
-        var guided = bound.Guided ??= bound.Owner.Keep(torch.empty([b, LatentChannels, latents.size(2), latents.size(3)], ScalarType.Float32, _session.Device));
+        var guided = bound.Guided ??= bound.Owner.Keep(torch.empty([b, LatentChannels, latents.size(2), latents.size(3)], ScalarType.Float32, session.Device));
         using var u = output.narrow(0, 0, b);
         using var c = output.narrow(0, b, b);
         guided.copy_(u).mul_(1 - s).add_(c, alpha: s);
@@ -166,7 +166,7 @@ public sealed class UnetModel
         {
             return null;
         }
-        using var call = _slot.Enter();
+        using var call = slot.Enter();
         return GetBinding(batch, height, width, sequenceLength, hiddenSize).Sample.Tensor;
     }
 
@@ -178,7 +178,7 @@ public sealed class UnetModel
     internal Microsoft.ML.OnnxRuntime.OrtValue OutputValue(long batch, long height, long width, long sequenceLength, long hiddenSize) =>
         GetBinding(batch, height, width, sequenceLength, hiddenSize).Output.Value;
 
-    internal void DisposeBuffers() => _slot.Dispose();
+    internal void DisposeBuffers() => slot.Dispose();
 
     /// <summary>Static sizes the export declares (null: all symbolic).</summary>
     internal StaticUnetSizes? StaticSizes { get; init; }
@@ -216,21 +216,21 @@ public sealed class UnetModel
     {
         // One key slot carries both the sequence length and the hidden width.
         long textKey = seq * 1_000_000 + hidden;
-        if (_bindings.Find(b, h, w, textKey) is UnetBinding existing)
+        if (bindings.Find(b, h, w, textKey) is UnetBinding existing)
         {
             return existing;
         }
-        var binding = new UnetBinding(_session, b, h, w, textKey);
+        var binding = new UnetBinding(session, b, h, w, textKey);
         try
         {
-            binding.Sample = binding.BindInput(_session, "sample", [b, LatentChannels, h, w], SampleElementType);
+            binding.Sample = binding.BindInput(session, "sample", [b, LatentChannels, h, w], SampleElementType);
             // A [batch] timestep exported with a static length of 1 takes one value for the whole batch.
-            binding.Timestep = binding.BindInput(_session, "timestep", TimestepRank == 0 ? [] : [TimestepLength ?? b], TimestepElementType);
-            binding.HiddenStates = binding.BindInput(_session, "encoder_hidden_states", [b, seq, hidden], HiddenStatesElementType);
-            binding.Output = binding.BindOutput(_session, "out_sample", [b, LatentChannels, h, w], OutputElementType);
+            binding.Timestep = binding.BindInput(session, "timestep", TimestepRank == 0 ? [] : [TimestepLength ?? b], TimestepElementType);
+            binding.HiddenStates = binding.BindInput(session, "encoder_hidden_states", [b, seq, hidden], HiddenStatesElementType);
+            binding.Output = binding.BindOutput(session, "out_sample", [b, LatentChannels, h, w], OutputElementType);
             if (OutputElementType != TensorElementType.Float)
             {
-                binding.Mirror = binding.Keep(torch.empty([b, LatentChannels, h, w], ScalarType.Float32, _session.Device));
+                binding.Mirror = binding.Keep(torch.empty([b, LatentChannels, h, w], ScalarType.Float32, session.Device));
             }
         }
         catch
@@ -238,7 +238,7 @@ public sealed class UnetModel
             binding.Dispose();
             throw;
         }
-        _bindings.Add(binding);
+        bindings.Add(binding);
         return binding;
     }
 

@@ -9,34 +9,34 @@ namespace LatentIndigo.Diffusion;
 /// </summary>
 public sealed class Vae
 {
-    private readonly VaeEncoderModel _encoder;
-    private readonly VaeDecoderModel _decoder;
+    private readonly VaeEncoderModel encoder;
+    private readonly VaeDecoderModel decoder;
 
     internal Vae(VaeEncoderModel encoder, VaeDecoderModel decoder, double scalingFactor)
     {
-        _encoder = encoder;
-        _decoder = decoder;
+        this.encoder = encoder;
+        this.decoder = decoder;
         ScalingFactor = scalingFactor;
     }
 
     /// <summary>A VAE over the same sessions with buffers of its own (one per concurrent restore); dispose with <see cref="DisposeBuffers"/>.</summary>
-    internal Vae WithOwnBuffers() => new(_encoder.WithOwnBuffers(), _decoder.WithOwnBuffers(), ScalingFactor);
+    internal Vae WithOwnBuffers() => new(encoder.WithOwnBuffers(), decoder.WithOwnBuffers(), ScalingFactor);
 
     /// <summary>Wall time of the encoder and decoder calls made through this VAE.</summary>
-    internal TimeSpan Elapsed => _encoder.Elapsed + _decoder.Elapsed;
+    internal TimeSpan Elapsed => encoder.Elapsed + decoder.Elapsed;
 
     /// <summary>Frees the buffers of this VAE's encoder and decoder.</summary>
     internal void DisposeBuffers()
     {
-        _encoder.DisposeBuffers();
-        _decoder.DisposeBuffers();
+        encoder.DisposeBuffers();
+        decoder.DisposeBuffers();
     }
 
     /// <summary>Latents are multiplied by this after encoding and divided by it before decoding.</summary>
     public double ScalingFactor { get; }
 
     /// <summary>Latent channels C.</summary>
-    public int LatentChannels => _decoder.LatentChannels;
+    public int LatentChannels => decoder.LatentChannels;
 
     /// <summary>Pixels per latent cell along each axis (8).</summary>
     public int DownscaleFactor => VaeEncoderModel.DownscaleFactor;
@@ -54,12 +54,12 @@ public sealed class Vae
         int h = (int)image.shape[2], w = (int)image.shape[3];
         if (tiling is null || (h <= tiling.TileSize && w <= tiling.TileSize))
         {
-            var latent = _encoder.EncodeUnitRange(image, cancellationToken);
+            var latent = encoder.EncodeUnitRange(image, cancellationToken);
             progress?.Report(1.0);
             return (latent * ScalingFactor).to(image.device).MoveToOuterDisposeScope();
         }
         var result = Tiled(image, tiling.TileSize, tiling.Overlap, 1.0 / DownscaleFactor, LatentChannels, progress, cancellationToken,
-            tile => _encoder.EncodeUnitRange(tile, cancellationToken));
+            tile => encoder.EncodeUnitRange(tile, cancellationToken));
         return result.mul_(ScalingFactor).MoveToOuterDisposeScope();
     }
 
@@ -77,7 +77,7 @@ public sealed class Vae
         Tensor signed;
         if (tiling is null || (h <= tiling.TileSize && w <= tiling.TileSize))
         {
-            var decoded = _decoder.DecodeScaled(latents, 1.0 / ScalingFactor, cancellationToken);
+            var decoded = decoder.DecodeScaled(latents, 1.0 / ScalingFactor, cancellationToken);
             // The decoder's buffer is the model's: always hand the caller a copy.
             signed = decoded.device_type == latents.device_type && decoded.device_index == latents.device_index
                 ? decoded.clone()
@@ -87,7 +87,7 @@ public sealed class Vae
         else
         {
             signed = Tiled(latents, tiling.TileSize / DownscaleFactor, tiling.Overlap / DownscaleFactor, DownscaleFactor, 3, progress,
-                cancellationToken, tile => _decoder.DecodeScaled(tile, 1.0 / ScalingFactor, cancellationToken));
+                cancellationToken, tile => decoder.DecodeScaled(tile, 1.0 / ScalingFactor, cancellationToken));
         }
         // [−1, 1] → [0, 1] in place.
         return signed.add_(1).mul_(0.5).MoveToOuterDisposeScope();
@@ -137,7 +137,7 @@ public sealed class Vae
         if (image.shape[2] % 8 != 0 || image.shape[3] % 8 != 0 || image.shape[2] == 0 || image.shape[3] == 0)
         {
             throw new ArgumentException(
-                $"Image height and width must be positive multiples of 8 for the VAE; got {image.shape[2]}×{image.shape[3]}. Pad first (ImageTensors.PadToMultiple).", name);
+                $"Image height and width must be positive multiples of 8 for the VAE; got {image.shape[2]}×{image.shape[3]}. Pad the image first.", name);
         }
         if (!image.is_floating_point())
         {

@@ -9,21 +9,21 @@ namespace LatentIndigo.Diffusion;
 /// The SD VAE encoder (<c>vae_encoder/model.onnx</c>): images in [−1, 1] to unscaled latents (the mean for
 /// <c>latent_parameters</c> exports). Most callers use <see cref="Vae.Encode"/>, which scales and tiles.
 /// </summary>
-public sealed class VaeEncoderModel
+internal sealed class VaeEncoderModel
 {
     /// <summary>Spatial down-scaling of the SD VAE.</summary>
     public const int DownscaleFactor = 8;
 
-    private readonly ModelSession _session;
-    private readonly BindingSlot _slot;
-    private readonly ShapeBindingCache _bindings;
+    private readonly ModelSession session;
+    private readonly BindingSlot slot;
+    private readonly ShapeBindingCache bindings;
 
     internal VaeEncoderModel(ModelSession session, VaeEncoderOutputKind outputKind, string outputName, int latentChannels,
         TensorElementType inputType, TensorElementType outputType)
     {
-        _session = session;
-        _slot = new BindingSlot(session);
-        _bindings = _slot.Bindings;
+        this.session = session;
+        slot = new BindingSlot(session);
+        bindings = slot.Bindings;
         OutputKind = outputKind;
         OutputName = outputName;
         LatentChannels = latentChannels;
@@ -33,14 +33,14 @@ public sealed class VaeEncoderModel
 
     /// <summary>A wrapper over the same session with buffers of its own (one per concurrent restore).</summary>
     internal VaeEncoderModel WithOwnBuffers() =>
-        new(_session, OutputKind, OutputName, LatentChannels, InputElementType, OutputElementType)
+        new(session, OutputKind, OutputName, LatentChannels, InputElementType, OutputElementType)
         {
             SamplesNoise = SamplesNoise,
             SamplingRemoved = SamplingRemoved,
         };
 
     /// <summary>Wall time of the calls made through this wrapper.</summary>
-    internal TimeSpan Elapsed => _slot.Elapsed;
+    internal TimeSpan Elapsed => slot.Elapsed;
 
     /// <summary>Which output the export has.</summary>
     public VaeEncoderOutputKind OutputKind { get; }
@@ -74,7 +74,7 @@ public sealed class VaeEncoderModel
     public Tensor EncodeUnscaled(Tensor imageSigned, CancellationToken cancellationToken = default)
     {
         Vae.CheckImage(imageSigned, nameof(imageSigned));
-        using var call = _slot.Enter();
+        using var call = slot.Enter();
         var bound = Bind(imageSigned.shape[0], imageSigned.shape[2], imageSigned.shape[3]);
         bound.Input.Tensor.copy_(imageSigned);
         return Run(bound, cancellationToken);
@@ -86,17 +86,17 @@ public sealed class VaeEncoderModel
     /// </summary>
     internal Tensor EncodeUnitRange(Tensor image01, CancellationToken cancellationToken)
     {
-        using var call = _slot.Enter();
+        using var call = slot.Enter();
         var bound = Bind(image01.shape[0], image01.shape[2], image01.shape[3]);
         bound.Input.Tensor.copy_(image01).mul_(2).sub_(1);
         return Run(bound, cancellationToken);
     }
 
-    internal void DisposeBuffers() => _slot.Dispose();
+    internal void DisposeBuffers() => slot.Dispose();
 
     private Tensor Run(SingleIoBinding bound, CancellationToken cancellationToken)
     {
-        _session.Run(bound.Io, cancellationToken);
+        session.Run(bound.Io, cancellationToken);
         if (bound.Result is null)
         {
             return bound.Output.Tensor;
@@ -108,14 +108,14 @@ public sealed class VaeEncoderModel
 
     private SingleIoBinding Bind(long b, long h, long w)
     {
-        if (_bindings.Find(b, h, w, 0) is SingleIoBinding existing)
+        if (bindings.Find(b, h, w, 0) is SingleIoBinding existing)
         {
             return existing;
         }
         long lh = h / DownscaleFactor, lw = w / DownscaleFactor;
         int outChannels = OutputKind == VaeEncoderOutputKind.LatentParameters ? 2 * LatentChannels : LatentChannels;
         bool needsResult = OutputKind == VaeEncoderOutputKind.LatentParameters || OutputElementType != TensorElementType.Float;
-        return (SingleIoBinding)_bindings.Add(SingleIoBinding.Create(_session, b, h, w,
+        return (SingleIoBinding)bindings.Add(SingleIoBinding.Create(session, b, h, w,
             ("sample", [b, 3, h, w], InputElementType),
             (OutputName, [b, outChannels, lh, lw], OutputElementType),
             needsResult ? [b, LatentChannels, lh, lw] : null));

@@ -1,7 +1,7 @@
 namespace LatentIndigo.Diffusion;
 
 /// <summary>Which output an export's VAE encoder has.</summary>
-public enum VaeEncoderOutputKind
+internal enum VaeEncoderOutputKind
 {
     /// <summary><c>latent_sample</c>: C channels, already sampled (older diffusers-script exports).</summary>
     LatentSample,

@@ -1,3 +1,5 @@
+using LatentIndigo.Imaging;
+
 namespace LatentIndigo.Diffusion;
 
 /// <summary>
@@ -30,25 +32,7 @@ public sealed record VaeTiling
     public int Overlap { get; }
 
     /// <summary>Top-left positions along one axis of length <paramref name="size"/> for a tile and overlap (same unit).</summary>
-    internal static int[] Starts(int size, int tile, int overlap)
-    {
-        if (size <= tile)
-        {
-            return [0];
-        }
-        var starts = new List<int>();
-        int stride = tile - overlap;
-        for (int s = 0; ; s += stride)
-        {
-            if (s + tile >= size)
-            {
-                starts.Add(size - tile);
-                break;
-            }
-            starts.Add(s);
-        }
-        return starts.ToArray();
-    }
+    internal static int[] Starts(int size, int tile, int overlap) => TileStarts.Along(size, tile, tile - overlap);
 
     /// <summary>Blend weights along one tile axis: a linear ramp over the overlap on each side that borders another tile.</summary>
     internal static float[] Ramp(int length, int overlap, bool rampStart, bool rampEnd)

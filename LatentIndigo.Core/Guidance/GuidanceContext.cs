@@ -13,7 +13,7 @@ namespace LatentIndigo.Guidance;
 public sealed class GuidanceContext
 {
     /// <summary>Creates a context (the pipeline does; tests and custom pipelines may too).</summary>
-    public GuidanceContext(Vae vae, IInvertibleTransform pixelInn, IInvertibleTransform? latentInn, GuidanceSettings settings,
+    internal GuidanceContext(Vae vae, IInvertibleTransform pixelInn, IInvertibleTransform? latentInn, GuidanceSettings settings,
         Device device, InnRefiner? pixelRefiner = null, InnRefiner? latentRefiner = null)
     {
         Vae = vae ?? throw new ArgumentNullException(nameof(vae));
@@ -45,4 +45,18 @@ public sealed class GuidanceContext
 
     /// <summary>In blind mode: the refiner of <see cref="LatentInn"/> (a private copy), already started for this image; else null.</summary>
     public InnRefiner? LatentRefiner { get; }
+
+    /// <summary>
+    /// γ for <see cref="PixelInn"/>: its degradation encoder's embedding of the whole observed image
+    /// (<see cref="LiftingInn.ConditionFor"/>), or null (ones) when it has none. A copy the caller owns: dispose it.
+    /// </summary>
+    public Tensor? ClonePixelCondition() => PixelCondition?.clone();
+
+    /// <summary>γ for <see cref="LatentInn"/> from the observed latent E(y), or null (ones). A copy the caller owns: dispose it.</summary>
+    public Tensor? CloneLatentCondition() => LatentCondition?.clone();
+
+    // The restore's own γ tensors, read by the built-in guidances during the restore (the pipeline disposes them).
+    internal Tensor? PixelCondition { get; init; }
+
+    internal Tensor? LatentCondition { get; init; }
 }

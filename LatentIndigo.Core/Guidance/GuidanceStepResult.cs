@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace LatentIndigo.Guidance;
 
 /// <summary>The outcome of <see cref="InnGuidanceStep.Apply"/>: the guided estimate (owned) and the loss terms.</summary>
-public sealed class GuidanceStepResult : IDisposable
+internal sealed class GuidanceStepResult : IDisposable
 {
     internal GuidanceStepResult(Tensor guided, double coarseDistance, double consistency)
     {

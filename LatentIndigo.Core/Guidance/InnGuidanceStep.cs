@@ -19,7 +19,7 @@ namespace LatentIndigo.Guidance;
 /// the loss and ∂L/∂x come from one generated ONNX graph with the gradient written out analytically (docs/onnx-inn.md);
 /// otherwise from TorchSharp autograd. Both give the same step to float32 rounding.
 /// </summary>
-public sealed class InnGuidanceStep
+internal sealed class InnGuidanceStep
 {
     // Keeps the gradient of ‖y − c‖ finite where the estimate is already exactly consistent (norm 0).
     private const double NormEpsilon = 1e-12;

@@ -22,7 +22,7 @@ public sealed class LatentInnGuidance : ILatentGuidance
     /// <param name="refiner">Refiner of the same latent INN for blind mode, or null.</param>
     /// <param name="refinementSteps">Adam steps per call when refining.</param>
     /// <param name="condition">The INN condition γ, or null for ones.</param>
-    public LatentInnGuidance(InnGuidanceStep step, double stepSize, InnRefiner? refiner = null, int refinementSteps = 1, Tensor? condition = null)
+    internal LatentInnGuidance(InnGuidanceStep step, double stepSize, InnRefiner? refiner = null, int refinementSteps = 1, Tensor? condition = null)
     {
         this.step = step ?? throw new ArgumentNullException(nameof(step));
         this.stepSize = stepSize;
@@ -62,7 +62,7 @@ public sealed class LatentInnGuidance : ILatentGuidance
                 "Latent guidance needs a latent INN trained for this export's VAE. Train one with 'latent-indigo train-inn --latent --vae <export>' and pass RestorationPipelineOptions.LatentInnPath.");
             var s = context.Settings;
             return new LatentInnGuidance(new InnGuidanceStep(inn, s.CoarseWeight, s.ConsistencyWeight), s.StepSize, context.LatentRefiner,
-                s.RefinementStepsPerCall);
+                s.RefinementStepsPerCall, context.LatentCondition);
         }
     }
 }

@@ -9,7 +9,7 @@ namespace LatentIndigo.Guidance;
 /// gradient step on ½‖z0 − E(D(z0))‖² with E∘D held constant. Keeps latent-space guidance from drifting to latents the
 /// decoder renders badly.
 /// </summary>
-public static class ManifoldRegularization
+internal static class ManifoldRegularization
 {
     /// <summary>Returns z0 − ρ·(z0 − E(D(z0))) as a new tensor.</summary>
     public static Tensor Apply(Vae vae, Tensor predictedOriginal, double rho, CancellationToken cancellationToken = default)

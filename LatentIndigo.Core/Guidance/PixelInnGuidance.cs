@@ -26,7 +26,7 @@ public sealed class PixelInnGuidance : ILatentGuidance
     /// <param name="refiner">Refiner of the same pixel INN for blind mode, or null.</param>
     /// <param name="refinementSteps">Adam steps per call when refining.</param>
     /// <param name="condition">The INN condition γ, or null for ones.</param>
-    public PixelInnGuidance(Vae vae, InnGuidanceStep step, double stepSize, InnRefiner? refiner = null, int refinementSteps = 1, Tensor? condition = null)
+    internal PixelInnGuidance(Vae vae, InnGuidanceStep step, double stepSize, InnRefiner? refiner = null, int refinementSteps = 1, Tensor? condition = null)
     {
         this.vae = vae ?? throw new ArgumentNullException(nameof(vae));
         this.step = step ?? throw new ArgumentNullException(nameof(step));
@@ -67,7 +67,7 @@ public sealed class PixelInnGuidance : ILatentGuidance
             ArgumentNullException.ThrowIfNull(context);
             var s = context.Settings;
             return new PixelInnGuidance(context.Vae, new InnGuidanceStep(context.PixelInn, s.CoarseWeight, s.ConsistencyWeight), s.StepSize,
-                context.PixelRefiner, s.RefinementStepsPerCall);
+                context.PixelRefiner, s.RefinementStepsPerCall, context.PixelCondition);
         }
     }
 }

@@ -165,7 +165,10 @@ public static class ImageIO
         };
     }
 
-    /// <summary>Writes bytes to a temporary file beside <paramref name="path"/>, then moves it into place.</summary>
+    /// <summary>
+    /// Writes bytes through <see cref="AtomicFile"/> (temporary file beside <paramref name="path"/>, then a rename); a
+    /// missing folder or an I/O failure is an <see cref="ImageSaveException"/>.
+    /// </summary>
     internal static void WriteAtomically(string path, byte[] bytes)
     {
         string full = Path.GetFullPath(path);
@@ -174,40 +177,13 @@ public static class ImageIO
         {
             throw new ImageSaveException(path, $"the folder '{directory}' does not exist.");
         }
-        string temp = Path.Combine(directory, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
         try
         {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
-            {
-                stream.Write(bytes, 0, bytes.Length);
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temp, full, overwrite: true);
+            AtomicFile.WriteAllBytes(full, bytes);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            TryDelete(temp);
             throw new ImageSaveException(path, ex.Message, ex);
-        }
-        catch
-        {
-            TryDelete(temp);
-            throw;
-        }
-    }
-
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (IOException)
-        {
-            // best effort: the temporary name is hidden and unique
-        }
-        catch (UnauthorizedAccessException)
-        {
         }
     }
 

@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace LatentIndigo.Imaging;
 
 /// <summary>Small helpers for image tensors: value ranges, padding to a multiple, cropping back.</summary>
-public static class ImageTensors
+internal static class ImageTensors
 {
     /// <summary>Maps [0,1] to [-1,1] (2x − 1), the range Stable Diffusion's VAE expects.</summary>
     public static Tensor ToSigned(Tensor unit) => unit.mul(2f).sub_(1f);

@@ -8,4 +8,4 @@ namespace LatentIndigo.Imaging;
 /// <param name="PadRight">Columns added at the right.</param>
 /// <param name="OriginalHeight">Height before padding.</param>
 /// <param name="OriginalWidth">Width before padding.</param>
-public sealed record PaddedImage(Tensor Image, int PadBottom, int PadRight, int OriginalHeight, int OriginalWidth);
+internal sealed record PaddedImage(Tensor Image, int PadBottom, int PadRight, int OriginalHeight, int OriginalWidth);

@@ -12,7 +12,7 @@ namespace LatentIndigo.Imaging;
 /// [[1,2,1],[2,4,2],[1,2,1]]/16 dilated by 2^i (replicate padding); the difference is added to the high band and the
 /// blurred image goes to the next level. The result is <c>high(content) + low(reference)</c>.
 /// </remarks>
-public static class WaveletColorFix
+internal static class WaveletColorFix
 {
     /// <summary>Number of decomposition levels (dilations 1, 2, 4, 8, 16).</summary>
     public const int Levels = 5;

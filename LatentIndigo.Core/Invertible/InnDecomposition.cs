@@ -36,10 +36,6 @@ public sealed class InnDecomposition : IDisposable
         return this;
     }
 
-    /// <summary>Detaches every band from the autograd graph (new tensors; this object is unchanged).</summary>
-    public InnDecomposition Detach() =>
-        new(Coarse.detach(), Details.Select(level => (IReadOnlyList<Tensor>)level.Select(b => b.detach()).ToArray()).ToArray());
-
     /// <inheritdoc />
     public void Dispose()
     {

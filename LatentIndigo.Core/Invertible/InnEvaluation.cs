@@ -14,7 +14,7 @@ public static class InnEvaluation
     /// <param name="inn">The network (float32).</param>
     /// <param name="degradation">The degradation it should imitate.</param>
     /// <param name="images">High-quality images.</param>
-    /// <param name="conditionFromLowQuality">Optional γ from the degraded image; null = ones.</param>
+    /// <param name="conditionFromLowQuality">Optional γ from the degraded image; null = the network's <see cref="LiftingInn.Encoder"/> (or ones without one).</param>
     /// <param name="cancellationToken">Checked between images.</param>
     /// <param name="representation">
     /// Optional map applied to both the image and its degraded version before the comparison (e.g. a VAE encoder for a
@@ -22,8 +22,8 @@ public static class InnEvaluation
     /// </param>
     /// <param name="representationDownscale">Image pixels per representation pixel (8 for SD's VAE).</param>
     public static IReadOnlyList<(string Name, double Psnr)> CoarsePsnr(LiftingInn inn, IDegradationModel degradation, InnImageSet images,
-        Func<Tensor, Tensor>? conditionFromLowQuality = null, CancellationToken cancellationToken = default,
-        Func<Tensor, Tensor>? representation = null, int representationDownscale = 1)
+        Func<Tensor, Tensor>? conditionFromLowQuality = null, Func<Tensor, Tensor>? representation = null,
+        int representationDownscale = 1, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(inn);
         ArgumentNullException.ThrowIfNull(degradation);
@@ -54,6 +54,8 @@ public static class InnEvaluation
                     x = representation(x);
                     y = representation(y);
                 }
+                // Without an explicit condition, the network's own degradation encoder sees y in the network's space.
+                condition ??= inn.ConditionFor(y);
                 using var decomposition = inn.Forward(x, condition);
                 if (!decomposition.Coarse.shape.SequenceEqual(y.shape))
                 {

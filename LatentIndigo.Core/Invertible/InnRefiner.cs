@@ -61,7 +61,7 @@ public sealed class InnRefiner : IDisposable
     public double Beta2 { get; }
 
     /// <summary>True between <see cref="BeginImage"/> and <see cref="EndImage"/>.</summary>
-    public bool InImage => snapshot is not null;
+    internal bool InImage => snapshot is not null;
 
     /// <summary>Steps taken for the current image.</summary>
     public int StepsThisImage { get; private set; }

@@ -10,7 +10,7 @@ namespace LatentIndigo.Invertible;
 /// mismatch comes back as a polyphase grid pattern, so <c>RestorationPipeline</c>'s INN-only strategy and its
 /// measurement-consistent finish back-project instead since issue 12 (algorithm.md §5).
 /// </summary>
-public static class InnRestorer
+internal static class InnRestorer
 {
     /// <summary>
     /// Restores <paramref name="y"/> <c>[B,C,h,w]</c> in [0,1] to <c>[B,C,h·2^J,w·2^J]</c> in [0,1], starting from the bicubic

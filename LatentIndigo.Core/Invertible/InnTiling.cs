@@ -14,7 +14,7 @@ namespace LatentIndigo.Invertible;
 /// default margin of 16·2^J pixels the bundled ×4 INN gives tiled results within 1e-6 of the untiled ones on natural
 /// images, that is at float rounding level (docs/benchmarks.md). Images no larger than one window run untiled.
 /// </remarks>
-public sealed class InnTiling
+internal sealed class InnTiling
 {
     /// <summary>Creates a tiling.</summary>
     /// <param name="tileSize">Core size in pixels of the fine image; rounded up to a multiple of 2^J per network.</param>
@@ -99,7 +99,7 @@ public sealed class InnTiling
         if (x.dim() != 4 || x.shape[2] % s != 0 || x.shape[3] % s != 0)
         {
             throw new InnInputException(
-                $"The image must be [B,C,H,W] with H and W divisible by 2^J = {s}; got [{string.Join(",", x.shape)}]. Pad it first (ImageTensors.PadToMultiple).");
+                $"The image must be [B,C,H,W] with H and W divisible by 2^J = {s}; got [{string.Join(",", x.shape)}]. Pad it to a multiple of {s} first.");
         }
         long height = x.shape[2], width = x.shape[3];
         long tile = RoundUp(TileSize, s), margin = RoundUp(Margin ?? 16 * s, s);

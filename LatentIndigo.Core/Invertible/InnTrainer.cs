@@ -50,8 +50,8 @@ public sealed class InnTrainer
     }
 
     /// <summary>
-    /// Optional per-batch condition γ computed from the degraded batch y (for example a degradation encoder); null
-    /// trains with the constant ones condition.
+    /// Optional per-batch condition γ computed from the degraded batch y; null uses the network's
+    /// <see cref="LiftingInn.Encoder"/>, trained jointly with it, or the constant ones condition without one.
     /// </summary>
     public Func<Tensor, Tensor>? ConditionFromLowQuality { get; set; }
 
@@ -97,7 +97,16 @@ public sealed class InnTrainer
 
         var stopwatch = Stopwatch.StartNew();
         var device = inn.Device;
-        using var adam = optim.Adam(inn.parameters(), options.LearningRate, options.Beta1, options.Beta2, weight_decay: options.WeightDecay);
+        // A degradation encoder attached to the network is trained with it (the paper's jointly learned γ = F(y)), in a
+        // parameter group of its own with a scaled learning rate.
+        var groups = new List<Adam.ParamGroup> { new(inn.parameters(), new Adam.Options { LearningRate = options.LearningRate }) };
+        var rateScales = new List<double> { 1 };
+        if (inn.Encoder is { } attached)
+        {
+            groups.Add(new(attached.parameters(), new Adam.Options { LearningRate = options.LearningRate * options.EncoderLearningRateScale }));
+            rateScales.Add(options.EncoderLearningRateScale);
+        }
+        using var adam = optim.Adam(groups, options.LearningRate, options.Beta1, options.Beta2, weight_decay: options.WeightDecay);
         int startStep = 0;
         if (options.Resume && options.CheckpointPath is not null && File.Exists(options.CheckpointPath))
         {
@@ -123,9 +132,10 @@ public sealed class InnTrainer
         {
             cancellationToken.ThrowIfCancellationRequested();
             double lr = options.LearningRateAt(step);
+            int groupIndex = 0;
             foreach (var group in adam.ParamGroups)
             {
-                group.LearningRate = lr;
+                group.LearningRate = lr * rateScales[groupIndex++];
             }
             double loss = TrainStep(adam, training, usable, random, generator, device);
             if (!double.IsFinite(loss))
@@ -169,7 +179,7 @@ public sealed class InnTrainer
     public IReadOnlyList<(string Name, double Psnr)> Evaluate(InnImageSet images, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(images);
-        return InnEvaluation.CoarsePsnr(inn, degradation, images, ConditionFromLowQuality, cancellationToken, Representation, RepresentationDownscale);
+        return InnEvaluation.CoarsePsnr(inn, degradation, images, ConditionFromLowQuality, Representation, RepresentationDownscale, cancellationToken);
     }
 
     private double TrainStep(optim.Optimizer adam, InnImageSet training, int[] usable, Random random, Generator generator, Device device)
@@ -211,6 +221,12 @@ public sealed class InnTrainer
             }
         }
         adam.zero_grad();
+        if (condition is null && inn.Encoder is { } encoder)
+        {
+            // With gradients: the loss reaches the encoder through γ.
+            encoder.train();
+            condition = encoder.forward(y);
+        }
         using var decomposition = inn.Forward(x, condition);
         if (!decomposition.Coarse.shape.SequenceEqual(y.shape))
         {
@@ -236,10 +252,7 @@ public sealed class InnTrainer
             inn.Metadata["validation.psnr"] = p.ToString("F2", CultureInfo.InvariantCulture);
         }
         inn.Save(path);
-        var adamPath = path + ".adam";
-        var temp = adamPath + ".tmp";
-        ((Adam)adam).save_state_dict(temp);
-        File.Move(temp, adamPath, overwrite: true);
+        AtomicFile.WriteThroughFile(path + ".adam", temp => ((Adam)adam).save_state_dict(temp));
         logger.LogInformation("Checkpoint at step {Step}: {Path}", step, path);
     }
 
@@ -256,6 +269,20 @@ public sealed class InnTrainer
             foreach (var (key, value) in saved.state_dict())
             {
                 target[key].copy_(value);
+            }
+            if ((saved.Encoder?.Width) != (inn.Encoder?.Width))
+            {
+                throw new InnWeightsException(
+                    $"Checkpoint '{path}' has {(saved.Encoder is null ? "no degradation encoder" : $"a degradation encoder of width {saved.Encoder.Width}")} but the INN being trained has "
+                    + $"{(inn.Encoder is null ? "none" : $"one of width {inn.Encoder.Width}")}: resume with the same setting.");
+            }
+            if (saved.Encoder is { } savedEncoder)
+            {
+                var encoderTarget = inn.Encoder!.state_dict();
+                foreach (var (key, value) in savedEncoder.state_dict())
+                {
+                    encoderTarget[key].copy_(value);
+                }
             }
         }
         foreach (var (key, value) in saved.Metadata)

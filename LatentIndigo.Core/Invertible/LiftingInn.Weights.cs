@@ -106,6 +106,7 @@ public sealed partial class LiftingInn
             ResBlocks = options.ResBlocks,
             Width = options.Width,
             ConditionSize = options.ConditionSize,
+            EncoderWidth = encoder?.Width,
             Metadata = new Dictionary<string, string>(Metadata),
         };
         using var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
@@ -125,6 +126,20 @@ public sealed partial class LiftingInn
                 }
             }
             cpu.save(writer);
+        }
+        if (encoder is not null)
+        {
+            // The encoder's weights follow the network's, in the same format (float32, CPU).
+            using var cpuEncoder = new DegradationEncoder(encoder.Channels, encoder.ConditionSize, encoder.Width);
+            using (no_grad())
+            {
+                var source = encoder.state_dict();
+                foreach (var (key, value) in cpuEncoder.state_dict())
+                {
+                    value.copy_(source[key]);
+                }
+            }
+            cpuEncoder.save(writer);
         }
         writer.Flush();
     }
@@ -243,6 +258,32 @@ public sealed partial class LiftingInn
             inn.Dispose();
             throw;
         }
+        if (header.EncoderWidth is { } encoderWidth)
+        {
+            try
+            {
+                if (encoderWidth is < 1 or > 1024)
+                {
+                    throw new InnWeightsException($"'{sourceName}' declares a degradation encoder of width {encoderWidth} (must be 1..1024).");
+                }
+                var loaded = new DegradationEncoder(options.Channels, options.ConditionSize, encoderWidth);
+                inn.Encoder = loaded;
+                try
+                {
+                    loaded.load(reader, strict: true);
+                }
+                catch (Exception ex) when (ex is not OutOfMemoryException)
+                {
+                    throw new InnWeightsException($"'{sourceName}' is truncated or damaged: its degradation encoder (width {encoderWidth}) could not be read: {ex.Message}", ex);
+                }
+                ThrowIfNotFinite(loaded.state_dict(), sourceName);
+            }
+            catch
+            {
+                inn.Dispose();
+                throw;
+            }
+        }
         foreach (var (key, value) in header.Metadata ?? [])
         {
             inn.Metadata[key] = value;
@@ -360,28 +401,12 @@ public sealed partial class LiftingInn
 
     private static void WriteAtomically(string path, Action<Stream> write)
     {
-        var full = Path.GetFullPath(path);
-        var directory = Path.GetDirectoryName(full);
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path));
         if (!string.IsNullOrEmpty(directory))
         {
             Directory.CreateDirectory(directory);
         }
-        var temp = full + ".tmp-" + Guid.NewGuid().ToString("N")[..8];
-        try
-        {
-            using (var stream = File.Create(temp))
-            {
-                write(stream);
-            }
-            File.Move(temp, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp))
-            {
-                File.Delete(temp);
-            }
-        }
+        AtomicFile.Write(path, write);
     }
 
     private sealed class InnFileHeader
@@ -392,6 +417,7 @@ public sealed partial class LiftingInn
         public int ResBlocks { get; set; }
         public int Width { get; set; }
         public int ConditionSize { get; set; }
+        public int? EncoderWidth { get; set; }
         public Dictionary<string, string>? Metadata { get; set; }
     }
 }

@@ -19,7 +19,7 @@ namespace LatentIndigo.Invertible;
 public sealed partial class LiftingInn : nn.Module, IInvertibleTransform
 {
     /// <summary>The prefix of the INN's keys in the official INDIGO+ <c>INN.pth</c>.</summary>
-    public const string OfficialKeyPrefix = "transform_net.inn.";
+    internal const string OfficialKeyPrefix = "transform_net.inn.";
 
     private readonly LiftingInnOptions options;
 
@@ -44,7 +44,7 @@ public sealed partial class LiftingInn : nn.Module, IInvertibleTransform
     /// A new network with this one's weights, dtype and device, and <paramref name="levels"/> levels (default: the same).
     /// The lifting weights are shared across levels, so a ×4 network (J = 2) copied with J = 1 serves ×2 unchanged.
     /// Used for per-restore copies that blind refinement may train without touching the original. The copy has this
-    /// network's <see cref="Engine"/>.
+    /// network's <see cref="Engine"/> and a copy of its <see cref="Encoder"/>.
     /// </summary>
     public LiftingInn Copy(int? levels = null)
     {
@@ -58,6 +58,7 @@ public sealed partial class LiftingInn : nn.Module, IInvertibleTransform
             // Same engine and ONNX Runtime provider; the copy builds its own sessions, bound to its own weights.
             copy.Engine = Engine;
             copy.onnxSessionOptions = onnxSessionOptions;
+            copy.Encoder = encoder?.Copy();
             return copy;
         }
         catch
@@ -184,6 +185,8 @@ public sealed partial class LiftingInn : nn.Module, IInvertibleTransform
                 onnxRuntime?.Dispose();
                 onnxRuntime = null;
             }
+            encoder?.Dispose();
+            encoder = null;
         }
         base.Dispose(disposing);
     }

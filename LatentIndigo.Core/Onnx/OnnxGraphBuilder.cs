@@ -12,22 +12,22 @@ internal sealed class OnnxGraphBuilder
     /// <summary>ONNX Runtime's contrib operator domain.</summary>
     public const string MicrosoftDomain = "com.microsoft";
 
-    private readonly GraphProto _graph;
-    private readonly HashSet<string> _domains = [];
-    private int _counter;
+    private readonly GraphProto graph;
+    private readonly HashSet<string> domains = [];
+    private int counter;
 
-    public OnnxGraphBuilder(string name) => _graph = new GraphProto { Name = name };
+    public OnnxGraphBuilder(string name) => graph = new GraphProto { Name = name };
 
     /// <summary>Declares a graph input; a dimension is a number or a symbolic name.</summary>
     public string Input(string name, TensorProto.Types.DataType type, params object[] dims)
     {
-        _graph.Input.Add(ValueInfo(name, type, dims));
+        graph.Input.Add(ValueInfo(name, type, dims));
         return name;
     }
 
     /// <summary>Declares a graph output.</summary>
     public void Output(string name, TensorProto.Types.DataType type, params object[] dims) =>
-        _graph.Output.Add(ValueInfo(name, type, dims));
+        graph.Output.Add(ValueInfo(name, type, dims));
 
     /// <summary>Adds a node and returns its (first) output name; <paramref name="output"/> null picks a fresh name.</summary>
     public string Node(string op, string[] inputs, string? output = null, params AttributeProto[] attributes) =>
@@ -36,16 +36,16 @@ internal sealed class OnnxGraphBuilder
     /// <summary>Adds a node of an operator domain (e.g. <see cref="MicrosoftDomain"/>); its opset is imported on save.</summary>
     public string Node(string op, string[] inputs, string? output, string domain, params AttributeProto[] attributes)
     {
-        output ??= $"{op.ToLowerInvariant()}_{_counter++}";
-        var node = new NodeProto { OpType = op, Name = $"{op}_{_counter++}", Domain = domain };
+        output ??= $"{op.ToLowerInvariant()}_{counter++}";
+        var node = new NodeProto { OpType = op, Name = $"{op}_{counter++}", Domain = domain };
         if (domain.Length > 0)
         {
-            _domains.Add(domain);
+            domains.Add(domain);
         }
         node.Input.AddRange(inputs);
         node.Output.Add(output);
         node.Attribute.AddRange(attributes);
-        _graph.Node.Add(node);
+        graph.Node.Add(node);
         return output;
     }
 
@@ -67,7 +67,7 @@ internal sealed class OnnxGraphBuilder
         {
             t.RawData = ByteString.CopyFrom(bytes);
         }
-        _graph.Initializer.Add(t);
+        graph.Initializer.Add(t);
         return name;
     }
 
@@ -77,7 +77,7 @@ internal sealed class OnnxGraphBuilder
         var t = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Int64 };
         t.Dims.AddRange(dims);
         t.Int64Data.AddRange(values);
-        _graph.Initializer.Add(t);
+        graph.Initializer.Add(t);
         return name;
     }
 
@@ -96,10 +96,10 @@ internal sealed class OnnxGraphBuilder
     }
 
     /// <summary>A constant int64 tensor with a generated name.</summary>
-    public string Constant(params long[] values) => Int64s($"const_i64_{_counter++}", values, values.Length);
+    public string Constant(params long[] values) => Int64s($"const_i64_{counter++}", values, values.Length);
 
     /// <summary>A constant float tensor with a generated name.</summary>
-    public string Constant(float[] values, params long[] dims) => Floats($"const_f32_{_counter++}", values, dims);
+    public string Constant(float[] values, params long[] dims) => Floats($"const_f32_{counter++}", values, dims);
 
     /// <summary>The producer name recorded in the model.</summary>
     public string ProducerName { get; set; } = "LatentIndigo";
@@ -110,9 +110,9 @@ internal sealed class OnnxGraphBuilder
     /// <summary>The model (IR 8, opset 17, plus the contrib domains used).</summary>
     public ModelProto ToModel()
     {
-        var model = new ModelProto { IrVersion = 8, ProducerName = ProducerName, Graph = _graph };
+        var model = new ModelProto { IrVersion = 8, ProducerName = ProducerName, Graph = graph };
         model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = 17 });
-        foreach (var domain in _domains)
+        foreach (var domain in domains)
         {
             model.OpsetImport.Add(new OperatorSetIdProto { Domain = domain, Version = 1 });
         }

@@ -1,3 +1,4 @@
+using LatentIndigo.Imaging;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -8,7 +9,7 @@ namespace LatentIndigo.Pipeline;
 /// (the DiffBIR/CCSR scheme): windows every <c>stride</c> latent pixels plus one flush with the far edge, each tile's
 /// prediction weighted by a separable Gaussian (variance 0.01 in units of the tile size) and the sum normalised.
 /// </summary>
-public static class LatentTiling
+internal static class LatentTiling
 {
     /// <summary>Variance of the blending Gaussian, relative to the tile size squared.</summary>
     public const double BlendVariance = 0.01;
@@ -27,9 +28,9 @@ public static class LatentTiling
         {
             throw new ArgumentOutOfRangeException(nameof(stride), $"Need 1 ≤ stride ≤ tile; got tile {tile}, stride {stride}.");
         }
-        var rows = Starts(height, Math.Min(tile, height), stride);
-        var columns = Starts(width, Math.Min(tile, width), stride);
-        var tiles = new List<LatentTile>(rows.Count * columns.Count);
+        var rows = TileStarts.Along(height, Math.Min(tile, height), stride);
+        var columns = TileStarts.Along(width, Math.Min(tile, width), stride);
+        var tiles = new List<LatentTile>(rows.Length * columns.Length);
         foreach (int top in rows)
         {
             foreach (int left in columns)
@@ -59,19 +60,5 @@ public static class LatentTiling
             values[i] = Math.Exp(-d * d / (2 * BlendVariance)) / Math.Sqrt(2 * Math.PI * BlendVariance);
         }
         return torch.tensor(values, dtype: dtype, device: device);
-    }
-
-    private static List<int> Starts(int length, int tile, int stride)
-    {
-        var starts = new List<int>();
-        for (int s = 0; s + tile <= length; s += stride)
-        {
-            starts.Add(s);
-        }
-        if (starts[^1] + tile < length)
-        {
-            starts.Add(length - tile);
-        }
-        return starts;
     }
 }

@@ -187,7 +187,7 @@ public sealed class RestorationPipeline : IDisposable
     /// before any work is done.
     /// </summary>
     public RestoreResult RestoreFile(string inputPath, string outputPath, RestoreOptions? options = null,
-        IProgress<RestoreProgress>? progress = null, CancellationToken cancellationToken = default, ImageSaveOptions? saveOptions = null)
+        IProgress<RestoreProgress>? progress = null, ImageSaveOptions? saveOptions = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(inputPath);
         ArgumentNullException.ThrowIfNull(outputPath);

@@ -106,7 +106,7 @@ public sealed record RestoreOptions
 
     /// <summary>
     /// Latent tile size (latent pixels; 64 = 512 image pixels). Larger latents are tiled, and the INN passes over the
-    /// whole output (finish, quality figure) run in windows of the same pixel size (<see cref="Invertible.InnTiling"/>),
+    /// whole output (finish, quality figure) run in windows of the same pixel size,
     /// so memory is bounded by the tile. Null (default): the export's
     /// <see cref="Diffusion.StableDiffusionModels.DefaultLatentTileSize"/> (its static UNet size, else
     /// <c>unet/config.json</c> <c>sample_size</c>: 64 for SD 1.x / 2.x base, 96 for SD 2.x 768-v), 64 without one.
@@ -197,10 +197,10 @@ public sealed record RestoreOptions
     };
 
     /// <summary>The guidance step size in effect for the strategy.</summary>
-    public double EffectiveGuidanceStepSize => GuidanceStepSize ?? (Strategy == GuidanceStrategy.LatentInn ? 0.5 : 1.0);
+    internal double EffectiveGuidanceStepSize => GuidanceStepSize ?? (Strategy == GuidanceStrategy.LatentInn ? 0.5 : 1.0);
 
     /// <summary>The manifold-regularisation period in effect for the strategy.</summary>
-    public int EffectiveManifoldEveryKSteps => ManifoldEveryKSteps ?? (Strategy == GuidanceStrategy.LatentInn ? 5 : 1);
+    internal int EffectiveManifoldEveryKSteps => ManifoldEveryKSteps ?? (Strategy == GuidanceStrategy.LatentInn ? 5 : 1);
 
     /// <summary>
     /// An upper estimate, in bytes, of the peak memory one restoration of an input of this size takes with these options

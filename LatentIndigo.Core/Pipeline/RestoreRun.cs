@@ -34,6 +34,8 @@ internal sealed class RestoreRun : IDisposable
     private readonly InnTiling pixelTiling;
     private TimeSpan innTime;
     private double? noiseSigma;
+    // γ = F(y) of the pixel INN's degradation encoder, from the whole (padded) input; null without an encoder (ones).
+    private Tensor? pixelCondition;
 
     public RestoreRun(RestorationPipeline pipeline, Tensor input, RestoreOptions options, IProgress<RestoreProgress>? progress,
         CancellationToken cancellationToken)
@@ -123,8 +125,11 @@ internal sealed class RestoreRun : IDisposable
                 $"The initial estimator {estimator.GetType().Name} returned [{string.Join(",", estimate.shape)}] {estimate.dtype}; expected [{string.Join(",", expected)}] float32.");
         }
         RunChecks.Finite(estimate, $"initial estimate ({estimator.GetType().Name})");
-        return new Estimated(padded, padded.Image.to(pipeline.Device), estimate.clamp(0f, 1f).to(pipeline.Device),
-            pipeline.InnForScale(latent: false, options.ScaleFactor));
+        var y = padded.Image.to(pipeline.Device);
+        var pixelInn = pipeline.InnForScale(latent: false, options.ScaleFactor);
+        // One γ for the whole image, so every tile and window of this restore is conditioned alike.
+        pixelCondition = pixelInn.ConditionFor(y);
+        return new Estimated(padded, y, estimate.clamp(0f, 1f).to(pipeline.Device), pixelInn);
     }
 
     // Stage "encode": z = E(x₀), the observation the guidance needs (y or E(y)), the prompt, and the guidance itself.
@@ -164,7 +169,11 @@ internal sealed class RestoreRun : IDisposable
         {
             var settings = new GuidanceSettings(options.EffectiveGuidanceStepSize, options.CoarseWeight, options.ConsistencyWeight,
                 options.RefinementStepsPerSamplingStep);
-            guidance = guidanceFactory.Create(new GuidanceContext(vae, pixelInn, latentInn, settings, pipeline.Device, pixelRefiner, latentRefiner));
+            guidance = guidanceFactory.Create(new GuidanceContext(vae, pixelInn, latentInn, settings, pipeline.Device, pixelRefiner, latentRefiner)
+            {
+                PixelCondition = pixelCondition,
+                LatentCondition = observedLatent is not null ? latentInn?.ConditionFor(observedLatent) : null,
+            });
             if (guidance is IDisposable disposable)
             {
                 Own(disposable);
@@ -185,6 +194,7 @@ internal sealed class RestoreRun : IDisposable
         if (options.Strategy == GuidanceStrategy.LatentInn && encoded.LatentInn is { } latentInn)
         {
             var observed = encoded.ObservedLatent!;
+            using var latentCondition = latentInn.ConditionFor(observed);
             (finalLatent, latentCoarsePsnr) = InnTimed(() =>
             {
                 var finished = finalLatent;
@@ -192,12 +202,12 @@ internal sealed class RestoreRun : IDisposable
                 {
                     // Back-projection onto E(y) through the latent INN (algorithm.md §5); latents have no noise level to
                     // stop at, so it runs its fixed number of corrections. One window unless the latent exceeds 512 pixels.
-                    finished = InnBackProjection.Apply(latentInn, observed, finalLatent, InnTiling.Default, null,
+                    finished = InnBackProjection.Apply(latentInn, observed, finalLatent, InnTiling.Default, latentCondition,
                         noiseSigma: 0, clampToUnitRange: false, out int corrections, cancellationToken: cancellationToken);
                     pipeline.Logger.LogDebug("Latent back-projection: {Corrections} corrections.", corrections);
                     RunChecks.Finite(finished, "latent INN measurement-consistent finish");
                 }
-                using var decomposition = latentInn.Forward(finished, null);
+                using var decomposition = latentInn.Forward(finished, latentCondition);
                 return (finished, (double?)Psnr.Of(decomposition.Coarse, observed, peak: 2.0));
             });
         }
@@ -245,7 +255,8 @@ internal sealed class RestoreRun : IDisposable
             var producingInn = encoded?.PixelInn ?? estimated.PixelInn;
             coarsePsnr = InnTimed(() =>
             {
-                using var coarse = pixelTiling.Coarse(producingInn, output, cancellationToken: cancellationToken);
+                // γ from the padded input fits the cropped output too: the encoder averages over the whole image.
+                using var coarse = pixelTiling.Coarse(producingInn, output, pixelCondition, cancellationToken);
                 return Psnr.Of(coarse, input);
             });
         }
@@ -311,7 +322,7 @@ internal sealed class RestoreRun : IDisposable
     private Tensor BackProjectImage(LiftingInn inn, Tensor observation, Tensor estimate)
     {
         noiseSigma ??= NoiseLevel(estimate);
-        var result = InnBackProjection.Apply(inn, observation, estimate, pixelTiling, null, noiseSigma.Value, clampToUnitRange: true,
+        var result = InnBackProjection.Apply(inn, observation, estimate, pixelTiling, pixelCondition, noiseSigma.Value, clampToUnitRange: true,
             out int corrections, cancellationToken: cancellationToken);
         pipeline.Logger.LogDebug("Back-projection: {Corrections} corrections (noise level {Sigma:F2}/255).", corrections, noiseSigma * 255);
         return result;

@@ -47,7 +47,8 @@ public sealed class ClusterCommandTests : IDisposable
             ImageIO.Save(image, Path.Combine(inputs, $"photo{i}.png"));
         }
         string[] settings = ["--steps", "10", "--strength", "0.5"];
-        var batch = Run(["batch", inputs, "-o", Path.Combine(root, "local"), "--stand-in", .. settings]);
+        // --no-blind: cluster jobs are not blind unless asked (ClusterRestoreSettings.Blind), batch is unless told not to.
+        var batch = Run(["batch", inputs, "-o", Path.Combine(root, "local"), "--stand-in", "--no-blind", .. settings]);
         Assert.True(batch.Code == 0, batch.Output);
 
         using var stop = new CancellationTokenSource();

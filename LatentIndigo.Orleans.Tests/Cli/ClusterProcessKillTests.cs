@@ -64,7 +64,7 @@ public sealed class ClusterProcessKillTests : IDisposable
         }
         var settings = new ClusterRestoreSettings { Steps = 20, Strength = 0.5 };
         var console = new TestConsole();
-        int batchCode = CliApp.Run(["batch", inputs, "-o", Path.Combine(root, "local"), "--stand-in", "--steps", "20", "--strength", "0.5"], default, console);
+        int batchCode = CliApp.Run(["batch", inputs, "-o", Path.Combine(root, "local"), "--stand-in", "--no-blind", "--steps", "20", "--strength", "0.5"], default, console);
         Assert.True(batchCode == 0, console.Output);
 
         var silos = await Task.WhenAll(StartSiloAsync(postgres, cluster), StartSiloAsync(postgres, cluster));

@@ -13,7 +13,7 @@ public class DdimSamplerTests
     {
         using var s = new DdimSampler(Sd15());
         var expected = ScaledLinearAlphasCumprod(1000, 0.00085, 0.012);
-        AllClose(expected, Values(s.AlphasCumprod), 1e-12);
+        AllClose(expected, s.AlphasCumprod.ToArray(), 1e-12);
         // Published SD values quoted in algorithm.md §7 #4: ᾱ_400 ≈ 0.42, ᾱ_500 ≈ 0.28, ᾱ_600 ≈ 0.16.
         Assert.Equal(0.42, expected[400], 2);
         Assert.Equal(0.28, expected[500], 2);
@@ -24,7 +24,7 @@ public class DdimSamplerTests
     public void AlphasCumprod_Linear_MatchesIndigoPlusValue()
     {
         using var s = new DdimSampler(new SchedulerConfig { BetaSchedule = BetaSchedule.Linear, BetaStart = 1e-4, BetaEnd = 0.02 });
-        var a = Values(s.AlphasCumprod);
+        var a = s.AlphasCumprod.ToArray();
         AllClose(LinearAlphasCumprod(1000, 1e-4, 0.02), a, 1e-12);
         Assert.Equal(0.19357, a[400], 4); // quoted in algorithm.md §4.1 for INDIGO+ at t = 400
     }
@@ -37,7 +37,7 @@ public class DdimSamplerTests
     [InlineData("linspace", 1, 4, new[] { 999, 666, 333, 0 })]
     public void Timesteps_FollowSpacing(string spacing, int offset, int steps, int[] expected)
     {
-        using var s = new DdimSampler(Sd15(c => { c.TimestepSpacing = spacing; c.StepsOffset = offset; }));
+        using var s = new DdimSampler(Sd15(c => { c.TimestepSpacing = new TimestepSpacing(spacing); c.StepsOffset = offset; }));
         s.SetTimesteps(steps);
         Assert.Equal(expected, s.Timesteps);
     }
@@ -50,7 +50,7 @@ public class DdimSamplerTests
     [InlineData("linspace", 7)]
     public void Timesteps_MatchClosedForms(string spacing, int n)
     {
-        using var s = new DdimSampler(Sd15(c => c.TimestepSpacing = spacing));
+        using var s = new DdimSampler(Sd15(c => c.TimestepSpacing = new TimestepSpacing(spacing)));
         s.SetTimesteps(n);
         var expected = new int[n];
         for (int k = 0; k < n; k++)
@@ -73,7 +73,7 @@ public class DdimSamplerTests
     [InlineData("sample", 0.3)]
     public void Step_MatchesDdimFormula(string prediction, double eta)
     {
-        using var s = new DdimSampler(Sd15(c => c.PredictionType = prediction));
+        using var s = new DdimSampler(Sd15(c => c.PredictionType = new PredictionType(prediction)));
         s.SetTimesteps(50);
         int t = s.Timesteps[10];
         var a = ScaledLinearAlphasCumprod(1000, 0.00085, 0.012);
@@ -240,6 +240,6 @@ public class DdimSamplerTests
         Assert.Throws<ArgumentOutOfRangeException>(() => s.Step(x, 1000, x, 0, null));
         Assert.Throws<ArgumentOutOfRangeException>(() => s.Step(x, 1, x, -1, null));
         Assert.Throws<LatentIndigoException>(() => s.SetTimesteps(0));
-        Assert.Throws<LatentIndigoException>(() => new SchedulerConfig { BetaSchedule = "cosine" });
+        Assert.Throws<LatentIndigoException>(() => new SchedulerConfig { BetaSchedule = new BetaSchedule("cosine") });
     }
 }

@@ -39,7 +39,7 @@ public class DdpmAndEulerSamplerTests
     [InlineData("v_prediction", 1.0, "linspace")]
     public void EulerAncestral_MatchesKarrasFormulas(string prediction, double eta, string spacing)
     {
-        using var s = new EulerAncestralSampler(Sd15(c => { c.PredictionType = prediction; c.TimestepSpacing = spacing; }));
+        using var s = new EulerAncestralSampler(Sd15(c => { c.PredictionType = new PredictionType(prediction); c.TimestepSpacing = new TimestepSpacing(spacing); }));
         s.SetTimesteps(20);
         var a = ScaledLinearAlphasCumprod(1000, 0.00085, 0.012);
         double Sigma(int t) => Math.Sqrt((1 - a[t]) / a[t]);
@@ -112,7 +112,7 @@ public class DdpmAndEulerSamplerTests
     public void ZeroTerminalSnr_EndsAtAlphaZero()
     {
         using var s = new DdimSampler(Sd15(c => c.RescaleBetasZeroSnr = true));
-        var a = Values(s.AlphasCumprod);
+        var a = s.AlphasCumprod.ToArray();
         var reference = ScaledLinearAlphasCumprod(1000, 0.00085, 0.012);
         Assert.Equal(0, a[^1], 12);
         Assert.Equal(reference[0], a[0], 12);

@@ -55,8 +55,8 @@ internal static class SamplerTestMath
     {
         var c = new SchedulerConfig
         {
-            NumTrainTimesteps = 1000, BetaStart = 0.00085, BetaEnd = 0.012, BetaSchedule = "scaled_linear",
-            PredictionType = "epsilon", TimestepSpacing = "leading", StepsOffset = 1, SetAlphaToOne = false,
+            NumTrainTimesteps = 1000, BetaStart = 0.00085, BetaEnd = 0.012, BetaSchedule = new BetaSchedule("scaled_linear"),
+            PredictionType = new PredictionType("epsilon"), TimestepSpacing = new TimestepSpacing("leading"), StepsOffset = 1, SetAlphaToOne = false,
         };
         edit?.Invoke(c);
         return c;

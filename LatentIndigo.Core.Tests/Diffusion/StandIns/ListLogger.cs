@@ -5,15 +5,15 @@ namespace LatentIndigo.Tests.Diffusion.StandIns;
 /// <summary>An ILogger that keeps every message, for assertions on what the library logs.</summary>
 internal sealed class ListLogger : ILogger
 {
-    private readonly List<(LogLevel Level, string Message)> _entries = [];
+    private readonly List<(LogLevel Level, string Message)> entries = [];
 
     public IReadOnlyList<(LogLevel Level, string Message)> Entries
     {
         get
         {
-            lock (_entries)
+            lock (entries)
             {
-                return _entries.ToArray();
+                return entries.ToArray();
             }
         }
     }
@@ -24,9 +24,9 @@ internal sealed class ListLogger : ILogger
 
     public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
     {
-        lock (_entries)
+        lock (entries)
         {
-            _entries.Add((logLevel, formatter(state, exception)));
+            entries.Add((logLevel, formatter(state, exception)));
         }
     }
 }

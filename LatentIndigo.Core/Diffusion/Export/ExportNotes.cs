@@ -8,17 +8,17 @@ namespace LatentIndigo.Diffusion;
 /// </summary>
 internal sealed class ExportNotes
 {
-    private readonly List<(LogLevel Level, string Text)> _items = [];
+    private readonly List<(LogLevel Level, string Text)> items = [];
 
-    public IReadOnlyList<(LogLevel Level, string Text)> Items => _items;
+    public IReadOnlyList<(LogLevel Level, string Text)> Items => items;
 
-    public void Info(string text) => _items.Add((LogLevel.Information, text));
+    public void Info(string text) => items.Add((LogLevel.Information, text));
 
-    public void Warn(string text) => _items.Add((LogLevel.Warning, text));
+    public void Warn(string text) => items.Add((LogLevel.Warning, text));
 
     public void Log(ILogger logger)
     {
-        foreach (var (level, text) in _items)
+        foreach (var (level, text) in items)
         {
             logger.Log(level, "{Note}", text);
         }

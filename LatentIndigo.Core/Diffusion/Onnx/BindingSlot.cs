@@ -10,17 +10,17 @@ namespace LatentIndigo.Diffusion;
 /// </summary>
 internal sealed class BindingSlot : IDisposable
 {
-    private readonly ModelSession _session;
-    private int _busy;
-    private long _elapsedTicks;
+    private readonly ModelSession session;
+    private int busy;
+    private long elapsedTicks;
 
-    public BindingSlot(ModelSession session) => _session = session;
+    public BindingSlot(ModelSession session) => this.session = session;
 
     /// <summary>The shape-keyed bindings of this slot.</summary>
     public ShapeBindingCache Bindings { get; } = new();
 
     /// <summary>Wall time spent inside calls through this slot (Stopwatch resolution).</summary>
-    public TimeSpan Elapsed => Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _elapsedTicks));
+    public TimeSpan Elapsed => Stopwatch.GetElapsedTime(0, Interlocked.Read(ref elapsedTicks));
 
     /// <summary>
     /// Claims the slot for one call (fill buffers, run, read outputs). A second caller while it is claimed gets an
@@ -28,18 +28,18 @@ internal sealed class BindingSlot : IDisposable
     /// </summary>
     public Scope Enter()
     {
-        if (Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
+        if (Interlocked.CompareExchange(ref busy, 1, 0) != 0)
         {
             throw new InvalidOperationException(
-                $"The {_session.Name} model is already running a call on another thread with these buffers. The models of a StableDiffusionModels instance run one direct call per model at a time; RestorationPipeline gives each concurrent restore buffers of its own.");
+                $"The {session.Name} model is already running a call on another thread with these buffers. The models of a StableDiffusionModels instance run one direct call per model at a time; RestorationPipeline gives each concurrent restore buffers of its own.");
         }
         try
         {
-            return new Scope(this, _session.Enter(), Stopwatch.GetTimestamp());
+            return new Scope(this, session.Enter(), Stopwatch.GetTimestamp());
         }
         catch
         {
-            Volatile.Write(ref _busy, 0);
+            Volatile.Write(ref busy, 0);
             throw;
         }
     }
@@ -51,9 +51,9 @@ internal sealed class BindingSlot : IDisposable
     {
         public void Dispose()
         {
-            Interlocked.Add(ref owner._elapsedTicks, Stopwatch.GetTimestamp() - started);
+            Interlocked.Add(ref owner.elapsedTicks, Stopwatch.GetTimestamp() - started);
             call.Dispose();
-            Volatile.Write(ref owner._busy, 0);
+            Volatile.Write(ref owner.busy, 0);
         }
     }
 }

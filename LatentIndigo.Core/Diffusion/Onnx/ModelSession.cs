@@ -14,18 +14,18 @@ namespace LatentIndigo.Diffusion;
 /// </summary>
 internal sealed class ModelSession : IDisposable
 {
-    private readonly InferenceSession _session;
-    private readonly object _state = new();
-    private readonly HashSet<RunOptions> _running = [];
-    private int _inFlight;
-    private bool _disposed;
+    private readonly InferenceSession session;
+    private readonly object state = new();
+    private readonly HashSet<RunOptions> running = [];
+    private int inFlight;
+    private bool disposed;
 
     public ModelSession(DiffusionModelKind kind, string path, InferenceSession session, ExecutionProviderKind provider,
         Device device, OrtMemoryInfo memoryInfo)
     {
         Kind = kind;
         Path = path;
-        _session = session;
+        this.session = session;
         Provider = provider;
         Device = device;
         MemoryInfo = memoryInfo;
@@ -46,11 +46,11 @@ internal sealed class ModelSession : IDisposable
 
     public OrtMemoryInfo MemoryInfo { get; }
 
-    public IReadOnlyDictionary<string, NodeMetadata> Inputs => _session.InputMetadata;
+    public IReadOnlyDictionary<string, NodeMetadata> Inputs => session.InputMetadata;
 
-    public IReadOnlyDictionary<string, NodeMetadata> Outputs => _session.OutputMetadata;
+    public IReadOnlyDictionary<string, NodeMetadata> Outputs => session.OutputMetadata;
 
-    public InferenceSession Session => _session;
+    public InferenceSession Session => session;
 
     /// <summary>Readable name for messages, e.g. "unet".</summary>
     public string Name => Kind switch
@@ -61,7 +61,7 @@ internal sealed class ModelSession : IDisposable
         _ => "text_encoder",
     };
 
-    public OrtIoBinding CreateBinding() => _session.CreateIoBinding();
+    public OrtIoBinding CreateBinding() => session.CreateIoBinding();
 
     /// <summary>
     /// Counts one call in flight (filling bound buffers, running, reading the outputs), so that <see cref="Dispose"/>
@@ -69,10 +69,10 @@ internal sealed class ModelSession : IDisposable
     /// </summary>
     public CallScope Enter()
     {
-        Interlocked.Increment(ref _inFlight);
-        if (Volatile.Read(ref _disposed))
+        Interlocked.Increment(ref inFlight);
+        if (Volatile.Read(ref disposed))
         {
-            Interlocked.Decrement(ref _inFlight);
+            Interlocked.Decrement(ref inFlight);
             throw new ObjectDisposedException(nameof(StableDiffusionModels), "The model set has been disposed.");
         }
         return new CallScope(this);
@@ -81,7 +81,7 @@ internal sealed class ModelSession : IDisposable
     /// <summary>Ends the call counted by <see cref="Enter"/>.</summary>
     public readonly struct CallScope(ModelSession owner) : IDisposable
     {
-        public void Dispose() => Interlocked.Decrement(ref owner._inFlight);
+        public void Dispose() => Interlocked.Decrement(ref owner.inFlight);
     }
 
     /// <summary>
@@ -93,10 +93,10 @@ internal sealed class ModelSession : IDisposable
         cancellationToken.ThrowIfCancellationRequested();
         {
             using var runOptions = new RunOptions();
-            lock (_state)
+            lock (state)
             {
-                ObjectDisposedException.ThrowIf(_disposed, this);
-                _running.Add(runOptions);
+                ObjectDisposedException.ThrowIf(disposed, this);
+                running.Add(runOptions);
             }
             try
             {
@@ -108,13 +108,13 @@ internal sealed class ModelSession : IDisposable
                     // TorchSharp and ONNX Runtime share no stream: finish TorchSharp's writes to the inputs first.
                     torch.cuda.synchronize();
                 }
-                _session.RunWithBinding(runOptions, binding);
+                session.RunWithBinding(runOptions, binding);
             }
             catch (OnnxRuntimeException e) when (cancellationToken.IsCancellationRequested)
             {
                 throw new OperationCanceledException($"The {Name} run was cancelled.", e, cancellationToken);
             }
-            catch (OnnxRuntimeException e) when (Volatile.Read(ref _disposed))
+            catch (OnnxRuntimeException e) when (Volatile.Read(ref disposed))
             {
                 throw new ObjectDisposedException($"The model set was disposed while the {Name} model was running.", e);
             }
@@ -128,9 +128,9 @@ internal sealed class ModelSession : IDisposable
             }
             finally
             {
-                lock (_state)
+                lock (state)
                 {
-                    _running.Remove(runOptions);
+                    running.Remove(runOptions);
                 }
             }
         }
@@ -143,24 +143,24 @@ internal sealed class ModelSession : IDisposable
     /// <summary>Terminates in-flight runs, waits for them to return, then releases the session.</summary>
     public void Dispose()
     {
-        lock (_state)
+        lock (state)
         {
-            if (_disposed)
+            if (disposed)
             {
                 return;
             }
-            _disposed = true;
-            foreach (var running in _running)
+            disposed = true;
+            foreach (var running in running)
             {
                 running.Terminate = true;
             }
         }
         var spin = new SpinWait();
-        while (Volatile.Read(ref _inFlight) != 0)
+        while (Volatile.Read(ref inFlight) != 0)
         {
             spin.SpinOnce(sleep1Threshold: 10);
         }
-        _session.Dispose();
+        session.Dispose();
     }
 
     /// <summary>

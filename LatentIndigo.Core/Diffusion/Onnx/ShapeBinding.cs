@@ -9,7 +9,7 @@ namespace LatentIndigo.Diffusion;
 /// </summary>
 internal class ShapeBinding : IDisposable
 {
-    private readonly List<IDisposable> _owned = [];
+    private readonly List<IDisposable> owned = [];
 
     public ShapeBinding(ModelSession session, long key0, long key1, long key2, long key3)
     {
@@ -25,7 +25,7 @@ internal class ShapeBinding : IDisposable
     public BoundBuffer BindInput(ModelSession session, string name, long[] shape, Microsoft.ML.OnnxRuntime.Tensors.TensorElementType type)
     {
         var b = BoundBuffer.Allocate(shape, type, session.Device, session.MemoryInfo);
-        _owned.Add(b);
+        owned.Add(b);
         Io.BindInput(name, b.Value);
         return b;
     }
@@ -34,7 +34,7 @@ internal class ShapeBinding : IDisposable
     public BoundBuffer BindOutput(ModelSession session, string name, long[] shape, Microsoft.ML.OnnxRuntime.Tensors.TensorElementType type)
     {
         var b = BoundBuffer.Allocate(shape, type, session.Device, session.MemoryInfo);
-        _owned.Add(b);
+        owned.Add(b);
         Io.BindOutput(name, b.Value);
         return b;
     }
@@ -43,7 +43,7 @@ internal class ShapeBinding : IDisposable
     public TorchSharp.torch.Tensor Keep(TorchSharp.torch.Tensor tensor)
     {
         var t = tensor.DetachFromDisposeScope();
-        _owned.Add(t);
+        owned.Add(t);
         return t;
     }
 
@@ -55,7 +55,7 @@ internal class ShapeBinding : IDisposable
     {
         get
         {
-            foreach (var o in _owned)
+            foreach (var o in owned)
             {
                 var tensor = o switch
                 {
@@ -75,7 +75,7 @@ internal class ShapeBinding : IDisposable
     public void Dispose()
     {
         Io.Dispose();
-        foreach (var o in _owned)
+        foreach (var o in owned)
         {
             o.Dispose();
         }
@@ -86,7 +86,7 @@ internal class ShapeBinding : IDisposable
 internal sealed class ShapeBindingCache : IDisposable
 {
     private const int Capacity = 4;
-    private readonly List<ShapeBinding> _items = [];
+    private readonly List<ShapeBinding> items = [];
 
     /// <summary>
     /// The binding for a key, or null. A binding whose buffers a caller disposed is dropped and reported with an
@@ -94,14 +94,14 @@ internal sealed class ShapeBindingCache : IDisposable
     /// </summary>
     public ShapeBinding? Find(long a, long b, long c, long d)
     {
-        for (int i = 0; i < _items.Count; i++)
+        for (int i = 0; i < items.Count; i++)
         {
-            if (_items[i].Key == (a, b, c, d))
+            if (items[i].Key == (a, b, c, d))
             {
-                var binding = _items[i];
+                var binding = items[i];
                 if (!binding.IsIntact)
                 {
-                    _items.RemoveAt(i);
+                    items.RemoveAt(i);
                     binding.Dispose();
                     throw new InvalidOperationException(
                         "A tensor returned by a model call was disposed, but it belongs to the model (it is reused by the next call). Do not dispose it; clone() it to keep a copy.");
@@ -114,21 +114,21 @@ internal sealed class ShapeBindingCache : IDisposable
 
     public ShapeBinding Add(ShapeBinding binding)
     {
-        if (_items.Count == Capacity)
+        if (items.Count == Capacity)
         {
-            _items[0].Dispose();
-            _items.RemoveAt(0);
+            items[0].Dispose();
+            items.RemoveAt(0);
         }
-        _items.Add(binding);
+        items.Add(binding);
         return binding;
     }
 
     public void Dispose()
     {
-        foreach (var b in _items)
+        foreach (var b in items)
         {
             b.Dispose();
         }
-        _items.Clear();
+        items.Clear();
     }
 }

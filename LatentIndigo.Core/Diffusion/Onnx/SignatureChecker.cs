@@ -9,51 +9,51 @@ namespace LatentIndigo.Diffusion;
 /// </summary>
 internal sealed class SignatureChecker
 {
-    private readonly ModelSession _session;
-    private readonly List<string> _problems;
+    private readonly ModelSession session;
+    private readonly List<string> problems;
 
     public SignatureChecker(ModelSession session, List<string> problems)
     {
-        _session = session;
-        _problems = problems;
+        this.session = session;
+        this.problems = problems;
     }
 
-    private string File => $"{_session.Name}/model.onnx";
+    private string File => $"{session.Name}/model.onnx";
 
     public NodeMetadata? Input(string name, int[] ranks, string shapeHint, params TensorElementType[] types) =>
-        Check(_session.Inputs, "input", name, ranks, shapeHint, types);
+        Check(session.Inputs, "input", name, ranks, shapeHint, types);
 
     public NodeMetadata? Output(string name, int[] ranks, string shapeHint, params TensorElementType[] types) =>
-        Check(_session.Outputs, "output", name, ranks, shapeHint, types);
+        Check(session.Outputs, "output", name, ranks, shapeHint, types);
 
     /// <summary>The first of <paramref name="names"/> that exists as an output, checked; a problem if none does.</summary>
     public (string Name, NodeMetadata Meta)? OneOfOutputs(string[] names, int[] ranks, string shapeHint, params TensorElementType[] types)
     {
         foreach (var n in names)
         {
-            if (_session.Outputs.ContainsKey(n))
+            if (session.Outputs.ContainsKey(n))
             {
                 var m = Output(n, ranks, shapeHint, types);
                 return m is null ? null : (n, m);
             }
         }
-        _problems.Add($"{File}: has no output named {string.Join(" or ", names.Select(n => $"'{n}'"))} (outputs are: {string.Join(", ", _session.Outputs.Keys)}).");
+        problems.Add($"{File}: has no output named {string.Join(" or ", names.Select(n => $"'{n}'"))} (outputs are: {string.Join(", ", session.Outputs.Keys)}).");
         return null;
     }
 
     /// <summary>Reports inputs the contract does not have (they could not be fed).</summary>
     public void NoOtherInputs(params string[] expected)
     {
-        foreach (var name in _session.Inputs.Keys)
+        foreach (var name in session.Inputs.Keys)
         {
             if (!expected.Contains(name))
             {
-                _problems.Add($"{File}: unexpected input '{name}' (the contract has {string.Join(", ", expected)}).");
+                problems.Add($"{File}: unexpected input '{name}' (the contract has {string.Join(", ", expected)}).");
             }
         }
     }
 
-    public void Problem(string sentence) => _problems.Add($"{File}: {sentence}");
+    public void Problem(string sentence) => problems.Add($"{File}: {sentence}");
 
     /// <summary>A static dimension, or null when symbolic.</summary>
     public static int? StaticDim(NodeMetadata meta, int index) =>
@@ -74,23 +74,23 @@ internal sealed class SignatureChecker
     {
         if (!all.TryGetValue(name, out var meta))
         {
-            _problems.Add($"{File}: {kind} '{name}' is missing ({kind}s are: {string.Join(", ", all.Keys)}).");
+            problems.Add($"{File}: {kind} '{name}' is missing ({kind}s are: {string.Join(", ", all.Keys)}).");
             return null;
         }
         bool ok = true;
         if (!meta.IsTensor)
         {
-            _problems.Add($"{File}: {kind} '{name}' is not a tensor.");
+            problems.Add($"{File}: {kind} '{name}' is not a tensor.");
             return null;
         }
         if (!ranks.Contains(meta.Dimensions.Length))
         {
-            _problems.Add($"{File}: {kind} '{name}' has rank {meta.Dimensions.Length}; expected {shapeHint}.");
+            problems.Add($"{File}: {kind} '{name}' has rank {meta.Dimensions.Length}; expected {shapeHint}.");
             ok = false;
         }
         if (!types.Contains(meta.ElementDataType))
         {
-            _problems.Add($"{File}: {kind} '{name}' is {TypeName(meta.ElementDataType)}; expected {string.Join(" or ", types.Select(TypeName))}.");
+            problems.Add($"{File}: {kind} '{name}' is {TypeName(meta.ElementDataType)}; expected {string.Join(" or ", types.Select(TypeName))}.");
             ok = false;
         }
         return ok ? meta : null;

@@ -18,7 +18,7 @@ public sealed class DdimSampler : LatentSamplerBase
     }
 
     /// <summary>ᾱ used for the step after the last timestep.</summary>
-    public double FinalAlphaCumprod { get; }
+    internal double FinalAlphaCumprod { get; }
 
     /// <summary>The timestep a step from <paramref name="timestep"/> goes to (negative after the last step).</summary>
     public int PreviousTimestep(int timestep)

@@ -14,7 +14,7 @@ namespace LatentIndigo.Diffusion;
 /// </summary>
 public sealed class EulerAncestralSampler : LatentSamplerBase
 {
-    private double[] _sigmas = [];
+    private double[] sigmas = [];
 
     /// <summary>Builds the sampler from a copy of <paramref name="config"/>.</summary>
     public EulerAncestralSampler(SchedulerConfig config) : base(config)
@@ -22,7 +22,7 @@ public sealed class EulerAncestralSampler : LatentSamplerBase
     }
 
     /// <summary>σ for each inference timestep, followed by a final 0.</summary>
-    public IReadOnlyList<double> Sigmas => _sigmas;
+    internal IReadOnlyList<double> Sigmas => sigmas;
 
     /// <inheritdoc />
     public override double InitNoiseSigma
@@ -30,7 +30,7 @@ public sealed class EulerAncestralSampler : LatentSamplerBase
         get
         {
             RequireTimesteps();
-            double max = _sigmas[0];
+            double max = sigmas[0];
             return Config.TimestepSpacing == TimestepSpacing.Leading ? Math.Sqrt(max * max + 1) : max;
         }
     }
@@ -45,10 +45,10 @@ public sealed class EulerAncestralSampler : LatentSamplerBase
     /// <inheritdoc />
     protected override void OnTimestepsSet(int[] timesteps)
     {
-        _sigmas = new double[timesteps.Length + 1];
+        sigmas = new double[timesteps.Length + 1];
         for (int i = 0; i < timesteps.Length; i++)
         {
-            _sigmas[i] = SigmaAt(timesteps[i]);
+            sigmas[i] = SigmaAt(timesteps[i]);
         }
     }
 
@@ -73,7 +73,7 @@ public sealed class EulerAncestralSampler : LatentSamplerBase
     public override SamplerPrediction PredictOriginal(Tensor modelOutput, int timestep, Tensor sample)
     {
         CheckSameShape(modelOutput, sample, nameof(modelOutput), nameof(sample));
-        double sigma = _sigmas[IndexOfTimestep(timestep)];
+        double sigma = sigmas[IndexOfTimestep(timestep)];
         using var scope = torch.NewDisposeScope();
         var type = Config.PredictionType;
         Tensor x0;
@@ -101,7 +101,7 @@ public sealed class EulerAncestralSampler : LatentSamplerBase
         CheckSameShape(predictedOriginal, sample, nameof(predictedOriginal), nameof(sample));
         CheckEta(eta);
         int i = IndexOfTimestep(timestep);
-        double sigma = _sigmas[i], sigmaTo = _sigmas[i + 1];
+        double sigma = sigmas[i], sigmaTo = sigmas[i + 1];
         double sigmaUp = Math.Min(sigmaTo, eta * Math.Sqrt(sigmaTo * sigmaTo * (sigma * sigma - sigmaTo * sigmaTo) / (sigma * sigma)));
         double sigmaDown = Math.Sqrt(Math.Max(sigmaTo * sigmaTo - sigmaUp * sigmaUp, 0));
 

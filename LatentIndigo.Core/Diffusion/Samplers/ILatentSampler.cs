@@ -18,8 +18,8 @@ public interface ILatentSampler : IDisposable
     /// <summary>A copy of the configuration the sampler was built from.</summary>
     SchedulerConfig Config { get; }
 
-    /// <summary>ᾱ_t for t = 0…T−1, float64, shape [T]. Owned by the sampler (do not dispose).</summary>
-    Tensor AlphasCumprod { get; }
+    /// <summary>ᾱ_t for t = 0…T−1 (T values; plain numbers, so nothing to dispose).</summary>
+    IReadOnlyList<double> AlphasCumprod { get; }
 
     /// <summary>The inference timesteps in sampling order (decreasing). Empty until <see cref="SetTimesteps"/>.</summary>
     IReadOnlyList<int> Timesteps { get; }

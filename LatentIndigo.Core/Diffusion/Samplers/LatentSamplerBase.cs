@@ -9,9 +9,8 @@ namespace LatentIndigo.Diffusion;
 /// </summary>
 public abstract class LatentSamplerBase : ILatentSampler
 {
-    private readonly Tensor _alphasCumprodTensor;
-    private int[] _timesteps = [];
-    private bool _disposed;
+    private int[] timesteps = [];
+    private bool disposed;
 
     /// <summary>Builds the schedule from a copy of <paramref name="config"/> (validated).</summary>
     protected LatentSamplerBase(SchedulerConfig config)
@@ -20,27 +19,20 @@ public abstract class LatentSamplerBase : ILatentSampler
         Config = config.Clone();
         Config.Validate();
         Alphas = NoiseSchedule.AlphasCumprod(NoiseSchedule.Betas(Config));
-        _alphasCumprodTensor = torch.tensor(Alphas, ScalarType.Float64).DetachFromDisposeScope();
+        AlphasCumprod = Array.AsReadOnly(Alphas);
     }
 
     /// <inheritdoc />
     public SchedulerConfig Config { get; }
 
     /// <inheritdoc />
-    public Tensor AlphasCumprod
-    {
-        get
-        {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            return _alphasCumprodTensor;
-        }
-    }
+    public IReadOnlyList<double> AlphasCumprod { get; }
 
     /// <summary>ᾱ_t as float64 values (the same numbers as <see cref="AlphasCumprod"/>).</summary>
     protected double[] Alphas { get; }
 
     /// <inheritdoc />
-    public IReadOnlyList<int> Timesteps => _timesteps;
+    public IReadOnlyList<int> Timesteps => timesteps;
 
     /// <summary>The number of inference steps last given to <see cref="SetTimesteps"/> (0 before).</summary>
     protected int NumInferenceSteps { get; private set; }
@@ -54,9 +46,9 @@ public abstract class LatentSamplerBase : ILatentSampler
     /// <inheritdoc />
     public virtual void SetTimesteps(int numInferenceSteps)
     {
-        _timesteps = InferenceTimesteps.Compute(Config, numInferenceSteps);
+        timesteps = InferenceTimesteps.Compute(Config, numInferenceSteps);
         NumInferenceSteps = numInferenceSteps;
-        OnTimestepsSet(_timesteps);
+        OnTimestepsSet(timesteps);
     }
 
     /// <summary>Lets a sampler derive per-step tables (e.g. σ) once the timesteps are known.</summary>
@@ -73,13 +65,13 @@ public abstract class LatentSamplerBase : ILatentSampler
             throw new ArgumentOutOfRangeException(nameof(startTimestep), startTimestep,
                 $"The start timestep must lie in 0..{Config.NumTrainTimesteps - 1}.");
         }
-        int first = Array.FindIndex(_timesteps, t => t <= startTimestep);
+        int first = Array.FindIndex(timesteps, t => t <= startTimestep);
         if (first < 0)
         {
             throw new LatentIndigoException(
-                $"No inference timestep is at or below {startTimestep} (the smallest is {_timesteps[^1]}); raise the start timestep or use more steps.");
+                $"No inference timestep is at or below {startTimestep} (the smallest is {timesteps[^1]}); raise the start timestep or use more steps.");
         }
-        return _timesteps[first..];
+        return timesteps[first..];
     }
 
     /// <inheritdoc />
@@ -90,14 +82,14 @@ public abstract class LatentSamplerBase : ILatentSampler
         {
             throw new ArgumentOutOfRangeException(nameof(strength), strength, "Strength must lie in (0, 1].");
         }
-        int n = _timesteps.Length;
+        int n = timesteps.Length;
         int init = Math.Min((int)(n * strength), n);
         if (init == 0)
         {
             throw new LatentIndigoException(
                 $"Strength {strength} with {n} steps leaves no step to run; raise the strength or the number of steps.");
         }
-        return _timesteps[(n - init)..];
+        return timesteps[(n - init)..];
     }
 
     /// <inheritdoc />
@@ -204,8 +196,8 @@ public abstract class LatentSamplerBase : ILatentSampler
     /// <summary>Throws unless <see cref="SetTimesteps"/> was called.</summary>
     protected void RequireTimesteps()
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        if (_timesteps.Length == 0)
+        ObjectDisposedException.ThrowIf(disposed, this);
+        if (timesteps.Length == 0)
         {
             throw new InvalidOperationException("Call SetTimesteps(numInferenceSteps) before sampling.");
         }
@@ -215,11 +207,11 @@ public abstract class LatentSamplerBase : ILatentSampler
     protected int IndexOfTimestep(int timestep)
     {
         RequireTimesteps();
-        int i = Array.IndexOf(_timesteps, timestep);
+        int i = Array.IndexOf(timesteps, timestep);
         if (i < 0)
         {
             throw new ArgumentOutOfRangeException(nameof(timestep), timestep,
-                $"Timestep {timestep} is not one of this sampler's {_timesteps.Length} inference timesteps ({_timesteps[0]}…{_timesteps[^1]}).");
+                $"Timestep {timestep} is not one of this sampler's {timesteps.Length} inference timesteps ({timesteps[0]}…{timesteps[^1]}).");
         }
         return i;
     }
@@ -227,7 +219,7 @@ public abstract class LatentSamplerBase : ILatentSampler
     /// <summary>Throws unless 0 ≤ t &lt; T.</summary>
     protected void CheckTrainTimestep(int timestep)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        ObjectDisposedException.ThrowIf(disposed, this);
         if (timestep < 0 || timestep >= Config.NumTrainTimesteps)
         {
             throw new ArgumentOutOfRangeException(nameof(timestep), timestep,
@@ -256,14 +248,17 @@ public abstract class LatentSamplerBase : ILatentSampler
         }
     }
 
-    /// <summary>Frees the ᾱ tensor.</summary>
+    /// <summary>
+    /// Marks the sampler as finished: later steps throw <see cref="ObjectDisposedException"/>. The base holds no native
+    /// memory; a derived sampler that does frees it by overriding <see cref="Dispose(bool)"/>.
+    /// </summary>
     public void Dispose()
     {
-        if (!_disposed)
-        {
-            _disposed = true;
-            _alphasCumprodTensor.Dispose();
-        }
+        Dispose(true);
         GC.SuppressFinalize(this);
     }
+
+    /// <summary>Releases what a derived sampler holds; the base only records that it is disposed.</summary>
+    /// <param name="disposing">True when called from <see cref="Dispose()"/>.</param>
+    protected virtual void Dispose(bool disposing) => disposed = true;
 }

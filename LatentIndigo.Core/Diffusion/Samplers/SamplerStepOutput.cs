@@ -5,14 +5,14 @@ namespace LatentIndigo.Diffusion;
 /// <summary>The result of a sampler step.</summary>
 public sealed class SamplerStepOutput : IDisposable
 {
-    private readonly bool _ownsOriginal;
+    private readonly bool ownsOriginal;
 
     /// <summary>Creates a step result; <paramref name="ownsOriginal"/> says whether disposing it frees the ẑ0 tensor.</summary>
     public SamplerStepOutput(Tensor prevSample, Tensor predictedOriginal, bool ownsOriginal)
     {
         PrevSample = prevSample;
         PredictedOriginal = predictedOriginal;
-        _ownsOriginal = ownsOriginal;
+        this.ownsOriginal = ownsOriginal;
     }
 
     /// <summary>The sample at the next (smaller) timestep, x_{t−1}.</summary>
@@ -25,7 +25,7 @@ public sealed class SamplerStepOutput : IDisposable
     public void Dispose()
     {
         PrevSample.Dispose();
-        if (_ownsOriginal)
+        if (ownsOriginal)
         {
             PredictedOriginal.Dispose();
         }

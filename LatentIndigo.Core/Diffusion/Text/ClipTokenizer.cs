@@ -9,16 +9,16 @@ namespace LatentIndigo.Diffusion;
 /// byte-level BPE with the <c>&lt;/w&gt;</c> end-of-word suffix: lower-cased, whitespace collapsed, split with CLIP's
 /// pattern, wrapped in start/end tokens and padded to 77 ids. (CLIP's ftfy text repair is not applied.)
 /// </summary>
-public sealed partial class ClipTokenizer
+internal sealed partial class ClipTokenizer
 {
     /// <summary>Tokens per prompt, start and end tokens included.</summary>
     public const int MaxLength = 77;
 
-    private readonly BpeTokenizer _bpe;
+    private readonly BpeTokenizer bpe;
 
     private ClipTokenizer(BpeTokenizer bpe, int bos, int eos, int pad)
     {
-        _bpe = bpe;
+        this.bpe = bpe;
         StartOfTextId = bos;
         EndOfTextId = eos;
         PadId = pad;
@@ -91,7 +91,7 @@ public sealed partial class ClipTokenizer
         var clean = Whitespace().Replace(prompt, " ").Trim();
         if (clean.Length > 0)
         {
-            foreach (var id in _bpe.EncodeToIds(clean))
+            foreach (var id in bpe.EncodeToIds(clean))
             {
                 if (n == MaxLength - 1)
                 {

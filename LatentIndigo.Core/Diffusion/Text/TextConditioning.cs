@@ -7,7 +7,7 @@ namespace LatentIndigo.Diffusion;
 /// scale. Made by <see cref="StableDiffusionModels.EncodePrompt"/>; the tensors belong to the model set's cache (do
 /// not dispose them) and stay valid until the model set is disposed.
 /// </summary>
-public sealed class TextConditioning
+internal sealed class TextConditioning
 {
     internal TextConditioning(string prompt, Tensor conditional, string? negativePrompt, Tensor? unconditional, double guidanceScale)
     {

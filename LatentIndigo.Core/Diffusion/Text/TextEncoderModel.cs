@@ -7,17 +7,17 @@ using Tensor = TorchSharp.torch.Tensor;
 namespace LatentIndigo.Diffusion;
 
 /// <summary>The CLIP text encoder of the export (<c>text_encoder/model.onnx</c>): token ids to <c>last_hidden_state</c>.</summary>
-public sealed class TextEncoderModel
+internal sealed class TextEncoderModel
 {
-    private readonly ModelSession _session;
-    private readonly BindingSlot _slot;
-    private readonly ShapeBindingCache _bindings;
+    private readonly ModelSession session;
+    private readonly BindingSlot slot;
+    private readonly ShapeBindingCache bindings;
 
     internal TextEncoderModel(ModelSession session, TensorElementType idType, TensorElementType outputType, int? hiddenSize)
     {
-        _session = session;
-        _slot = new BindingSlot(session);
-        _bindings = _slot.Bindings;
+        this.session = session;
+        slot = new BindingSlot(session);
+        bindings = slot.Bindings;
         InputElementType = idType;
         OutputElementType = outputType;
         HiddenSize = hiddenSize;
@@ -41,22 +41,22 @@ public sealed class TextEncoderModel
             throw new ArgumentException("At least one token id is needed.", nameof(tokenIds));
         }
         long seq = tokenIds.Length;
-        using var call = _slot.Enter();
+        using var call = slot.Enter();
         var bound = Bind(seq);
         using (var ids = torch.tensor(tokenIds, [1, seq]))
         {
             bound.Input.Tensor.copy_(ids);
         }
-        _session.Run(bound.Io, cancellationToken);
+        session.Run(bound.Io, cancellationToken);
         using var scope = torch.NewDisposeScope();
         return bound.Output.Tensor.to(ScalarType.Float32).to(torch.CPU).clone().MoveToOuterDisposeScope();
     }
 
-    internal void DisposeBuffers() => _slot.Dispose();
+    internal void DisposeBuffers() => slot.Dispose();
 
     private TextBinding Bind(long seq)
     {
-        if (_bindings.Find(1, seq, 0, 0) is TextBinding existing)
+        if (bindings.Find(1, seq, 0, 0) is TextBinding existing)
         {
             return existing;
         }
@@ -64,18 +64,18 @@ public sealed class TextEncoderModel
         {
             throw new LatentIndigoException("text_encoder/model.onnx does not declare the width of last_hidden_state; LatentIndigo needs it static to bind the output.");
         }
-        var binding = new TextBinding(_session, seq);
+        var binding = new TextBinding(session, seq);
         try
         {
-            binding.Input = binding.BindInput(_session, "input_ids", [1, seq], InputElementType);
-            binding.Output = binding.BindOutput(_session, "last_hidden_state", [1, seq, HiddenSize.Value], OutputElementType);
+            binding.Input = binding.BindInput(session, "input_ids", [1, seq], InputElementType);
+            binding.Output = binding.BindOutput(session, "last_hidden_state", [1, seq, HiddenSize.Value], OutputElementType);
         }
         catch
         {
             binding.Dispose();
             throw;
         }
-        return (TextBinding)_bindings.Add(binding);
+        return (TextBinding)bindings.Add(binding);
     }
 
     private sealed class TextBinding(ModelSession session, long seq) : ShapeBinding(session, 1, seq, 0, 0)

@@ -19,7 +19,7 @@ public sealed class BatchCommand : Command<BatchCommand.Settings>
     public const string ReportFileName = "batch-report.md";
 
     /// <summary>Options of <c>batch</c>.</summary>
-    public sealed class Settings : ProviderSettings
+    public sealed class Settings : PipelineSettings
     {
         /// <summary>Input folder or manifest.</summary>
         [CommandArgument(0, "<input>")]
@@ -86,8 +86,13 @@ public sealed class BatchCommand : Command<BatchCommand.Settings>
 
         /// <summary>Blind mode.</summary>
         [CommandOption("--blind")]
-        [Description("Unknown degradation: refine the INN on each input while sampling.")]
+        [Description("Refine the INN on each input while sampling (weights reset per image). On by default without --degradation.")]
         public bool Blind { get; init; }
+
+        /// <summary>No blind refinement.</summary>
+        [CommandOption("--no-blind")]
+        [Description("Do not refine the INN on the inputs (faster; the default refines whenever --degradation is not given).")]
+        public bool NoBlind { get; init; }
 
         /// <summary>Pixel INN.</summary>
         [CommandOption("--inn <INN>")]
@@ -154,6 +159,10 @@ public sealed class BatchCommand : Command<BatchCommand.Settings>
             {
                 return ValidationResult.Error("Use either --degradation (known) or --blind (unknown), not both.");
             }
+            if (Blind && NoBlind)
+            {
+                return ValidationResult.Error("Use either --blind or --no-blind, not both.");
+            }
             if (NoRetry && !Resume)
             {
                 return ValidationResult.Error("--no-retry only applies with --resume.");
@@ -183,9 +192,7 @@ public sealed class BatchCommand : Command<BatchCommand.Settings>
             Seed = settings.Seed,
             LatentTileSize = settings.Tile,
             LatentTileOverlap = settings.Tile / 2 / 8 * 8,
-            // Off unless --blind: with blind refinement a resumed job gave one image other bytes than an uninterrupted
-            // job (CI, 2026-11-27; cause not found yet), so the batch does not take the pipeline's blind-by-default.
-            Blind = settings.Blind,
+            Blind = settings.Blind ? true : settings.NoBlind ? false : null, // unset: the pipeline decides (on for an unknown degradation)
             KnownDegradation = settings.Degradation is null ? null : InnCommandSupport.ParseDegradation(settings.Degradation),
         };
         try
@@ -219,7 +226,7 @@ public sealed class BatchCommand : Command<BatchCommand.Settings>
             console.MarkupLine("[black on yellow] STAND-IN MODELS [/] [yellow]random weights: the outputs are not real restorations.[/]");
         }
         using var restorer = BatchRestorerFactory.Create(settings.Concurrency, inn, settings.Model ?? standIn?.Path, settings.LatentInn,
-            strategy == GuidanceStrategy.LatentInn && settings.StandIn, settings.ModelOptions());
+            strategy == GuidanceStrategy.LatentInn && settings.StandIn, settings.ModelOptions(), settings.InnEngineKind());
 
         BatchReport report;
         try

@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.Text.Json;
 using LatentIndigo.Degradations;
+using LatentIndigo.Evaluation;
 using LatentIndigo.Imaging;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -238,10 +239,7 @@ public sealed class DegradeCommand : Command<DegradeCommand.Settings>
             }).ToList(),
         };
         var json = JsonSerializer.Serialize(document, new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
-        // Same atomic pattern as ImageIO.Save: a temporary file beside the target, then a rename.
-        var full = Path.GetFullPath(job.Sidecar);
-        var temp = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        File.WriteAllText(temp, json + "\n");
-        File.Move(temp, full, overwrite: true);
+        // The library's atomic write (temporary file beside the target, then a rename), as for the images.
+        EvaluationReport.WriteAtomically(job.Sidecar, json + "\n");
     }
 }

@@ -22,7 +22,7 @@ public sealed class EvalCommand : Command<EvalCommand.Settings>
     private const string SettingsFile = "eval-settings.txt";
 
     /// <summary>Options of <c>eval</c>.</summary>
-    public sealed class Settings : ProviderSettings
+    public sealed class Settings : PipelineSettings
     {
         /// <summary>Ground-truth folder.</summary>
         [CommandOption("--hr <FOLDER>")]
@@ -189,7 +189,7 @@ public sealed class EvalCommand : Command<EvalCommand.Settings>
         using var standIn = settings.StandIn && strategies.Any(s => s.NeedsDiffusion) ? PipelineFactory.CreateStandIn("none") : null;
         using var pipeline = needsPipeline
             ? PipelineFactory.Create(settings.Inn ?? PipelineFactory.DefaultInn,
-                settings.Model ?? standIn?.Path, settings.LatentInn, settings.StandIn, settings.ModelOptions())
+                settings.Model ?? standIn?.Path, settings.LatentInn, settings.StandIn, settings.ModelOptions(), settings.InnEngineKind())
             : null;
         // Only now, with every input checked and the models loaded, does anything get written.
         CliPaths.EnsureWritableFolder(output, Path.Combine(output, "results.csv"));

@@ -5,7 +5,7 @@ using LatentIndigo.StandIns;
 
 namespace LatentIndigo.Cli.Commands;
 
-/// <summary>The pipeline of <c>restore</c> and <c>eval</c>: the pixel INN, the diffusion models and the latent INN.</summary>
+/// <summary>The pipeline of <c>restore</c>, <c>eval</c> and <c>batch</c>: the pixel INN, the diffusion models and the latent INN.</summary>
 internal static class PipelineFactory
 {
     /// <summary>The default pixel INN: the library's (<see cref="RestorationPipelineOptions.DefaultBundledPixelInn"/>), for every input.</summary>
@@ -26,7 +26,10 @@ internal static class PipelineFactory
     /// <param name="latentInnPath">Latent INN file, or null.</param>
     /// <param name="untrainedLatentInn">Without a latent INN file, use the plain polyphase split (stand-ins: shows the plumbing).</param>
     /// <param name="modelOptions">Where the diffusion models run.</param>
-    public static RestorationPipeline Create(string innName, string? modelFolder, string? latentInnPath, bool untrainedLatentInn, DiffusionModelOptions modelOptions)
+    /// <param name="innEngine">What computes the INNs' no-weight-gradient passes.</param>
+    /// <param name="maxConcurrentRestores">Restores the pipeline runs at once (batch: <c>--concurrency</c>).</param>
+    public static RestorationPipeline Create(string innName, string? modelFolder, string? latentInnPath, bool untrainedLatentInn,
+        DiffusionModelOptions modelOptions, InnEngine innEngine, int maxConcurrentRestores = 1)
     {
         var pixelInn = InnCommandSupport.LoadInn(innName);
         LiftingInn? latentInn = null;
@@ -47,7 +50,12 @@ internal static class PipelineFactory
                 latentInn = new LiftingInn(new LiftingInnOptions { Channels = models.LatentChannels, Offset = 0, Levels = 2 });
                 latentInn.ResetToLazyWavelet();
             }
-            return new RestorationPipeline(models, pixelInn, latentInn);
+            pixelInn.Engine = innEngine;
+            if (latentInn is not null)
+            {
+                latentInn.Engine = innEngine;
+            }
+            return new RestorationPipeline(models, pixelInn, latentInn, maxConcurrentRestores: maxConcurrentRestores);
         }
         catch
         {

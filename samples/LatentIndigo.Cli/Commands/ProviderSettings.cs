@@ -27,7 +27,10 @@ public abstract class ProviderSettings : CommandSettings
     };
 
     /// <inheritdoc />
-    public override ValidationResult Validate() => Provider is "cpu" or "cuda"
-        ? ValidationResult.Success()
-        : ValidationResult.Error($"--provider must be cpu or cuda; got '{Provider}'.");
+    public override ValidationResult Validate()
+    {
+        return Provider is "cpu" or "cuda"
+            ? ValidationResult.Success()
+            : ValidationResult.Error($"--provider must be cpu or cuda; got '{Provider}'.");
+    }
 }

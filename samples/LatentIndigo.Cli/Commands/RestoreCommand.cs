@@ -16,7 +16,7 @@ namespace LatentIndigo.Cli.Commands;
 public sealed class RestoreCommand : Command<RestoreCommand.Settings>
 {
     /// <summary>Options of <c>restore</c>.</summary>
-    public sealed class Settings : ProviderSettings
+    public sealed class Settings : PipelineSettings
     {
         /// <summary>Input image or folder.</summary>
         [CommandArgument(0, "<input>")]
@@ -249,7 +249,7 @@ public sealed class RestoreCommand : Command<RestoreCommand.Settings>
         // Stand-in UNet = the exact denoiser for Gaussian data, so sampling behaves sensibly (still random "weights").
         using var standIn = settings.StandIn ? PipelineFactory.CreateStandIn(settings.StandInCost) : null;
         using var pipeline = PipelineFactory.Create(settings.Inn ?? PipelineFactory.DefaultInn,
-            settings.Model ?? standIn?.Path, settings.LatentInn, strategy == GuidanceStrategy.LatentInn && settings.StandIn, settings.ModelOptions());
+            settings.Model ?? standIn?.Path, settings.LatentInn, strategy == GuidanceStrategy.LatentInn && settings.StandIn, settings.ModelOptions(), settings.InnEngineKind());
         PrintBanner(console, settings, pipeline, strategy);
 
         var results = new List<(string Input, string Output, RestoreResult Result)>();
@@ -264,8 +264,8 @@ public sealed class RestoreCommand : Command<RestoreCommand.Settings>
                         string name = Markup.Escape(Path.GetFileName(input));
                         var task = progressContext.AddTask(name, maxValue: 1);
                         var progress = new ProgressBridge(task, name);
-                        var result = pipeline.RestoreFile(input, output, options, progress, cancellationToken,
-                            new ImageSaveOptions { Overwrite = settings.Force });
+                        var result = pipeline.RestoreFile(input, output, options, progress,
+                            new ImageSaveOptions { Overwrite = settings.Force }, cancellationToken);
                         task.Value = task.MaxValue;
                         results.Add((input, output, result));
                     }

@@ -37,6 +37,7 @@ internal static class RestoreReport
             ["device"] = pipeline.Device.ToString(),
             ["executionProvider"] = pipeline.Models?.ExecutionProvider.ToString() ?? "none",
             ["standInModels"] = pipeline.Models?.IsStandIn ?? false,
+            ["innEngine"] = pipeline.PixelInn.Engine.ToString(),
             ["images"] = results.Select(r => new Dictionary<string, object?>
             {
                 ["input"] = Path.GetFullPath(r.Input),

@@ -5,7 +5,6 @@ using LatentIndigo.Diffusion;
 using LatentIndigo.StandIns;
 using Spectre.Console;
 using Spectre.Console.Cli;
-using TorchSharp;
 
 namespace LatentIndigo.Cli.Commands;
 
@@ -63,77 +62,34 @@ public sealed class SdCheckCommand : Command<SdCheckCommand.Settings>
         {
             console.MarkupLine("[yellow]STAND-IN MODELS:[/] generated test graphs, not a diffusion model. This checks plumbing only.");
         }
+        // The library runs the models (their wrappers and bound buffers are internal); the CLI only prints.
+        var check = models.Check(settings.Size, cancellationToken);
         var table = new Table().AddColumn("found").AddColumn("value");
-        void Row(string k, string v) => table.AddRow(Markup.Escape(k), Markup.Escape(v));
-        Row("folder", models.Folder);
-        Row("execution provider", models.ExecutionProvider.ToString());
-        Row("precision", models.Precision.ToString());
-        Row("latent channels", models.LatentChannels.ToString(CultureInfo.InvariantCulture));
-        Row("VAE encoder output", models.VaeEncoder.OutputName + (models.EncoderOutput == VaeEncoderOutputKind.LatentParameters ? " (mean used)"
-            : models.VaeEncoder.SamplingRemoved ? " (sampling head removed: posterior mean)" : models.VaeEncoder.SamplesNoise ? " (sampled at every call)" : ""));
-        Row("default latent tile", models.DefaultLatentTileSize.ToString(CultureInfo.InvariantCulture));
-        Row("UNet timestep", (models.Unet.TimestepRank == 0 ? "scalar " : "[batch] ") + models.Unet.TimestepElementType);
-        Row("text hidden size", models.HiddenSize.ToString(CultureInfo.InvariantCulture));
-        Row("scaling factor", models.ScalingFactor.ToString(CultureInfo.InvariantCulture) + (models.ScalingFactorFromConfig ? "" : " (default: no VAE config states it)"));
-        Row("prediction type", models.PredictionType.ToString());
-        Row("scheduler", models.SchedulerConfig.ToString());
+        foreach (var (name, value) in check.Facts)
+        {
+            table.AddRow(Markup.Escape(name), Markup.Escape(value));
+        }
         console.Write(table);
         // What loading decided about this export (overridden settings, rewritten graphs, static-size constraints, …).
         foreach (var note in models.LoadNotes)
         {
             console.MarkupLineInterpolated($"[yellow]note:[/] {note}");
         }
-
-        using var scope = torch.NewDisposeScope();
+        if (!check.StepIsFinite)
+        {
+            throw new CliUserException("The DDIM step produced NaN or infinite latents: the UNet output is not usable.");
+        }
         var timings = new List<(string, double)> { ("load + validate", loadMs) };
-        double Time(Action a)
-        {
-            clock.Restart();
-            a();
-            return clock.Elapsed.TotalMilliseconds;
-        }
-        TextConditioning? text = null;
-        timings.Add(("text encoder (empty prompt)", Time(() => text = models.EncodePrompt(cancellationToken: cancellationToken))));
-        var ramp = torch.linspace(0, 1, settings.Size);
-        // On the models' device (the GPU with --provider cuda), where the UNet returns its output.
-        var image = torch.stack([ramp.view(1, -1).expand(settings.Size, -1), ramp.view(-1, 1).expand(-1, settings.Size), torch.full([settings.Size, settings.Size], 0.5f)])
-            .unsqueeze(0).to(models.Device);
-        torch.Tensor latents = null!;
-        timings.Add(("VAE encode", Time(() => latents = models.Vae.Encode(image, cancellationToken: cancellationToken))));
-        using var sampler = models.CreateSampler();
-        sampler.SetTimesteps(50);
-        int t = sampler.TimestepsForStrength(0.5)[0];
-        using var generator = new torch.Generator(12345);
-        var noise = torch.randn(latents.shape, generator: generator).to(latents.device);
-        var z = sampler.AddNoise(latents, noise, t);
-        torch.Tensor eps = null!;
-        timings.Add(($"UNet step (t = {t}, first: includes warm-up)", Time(() => eps = models.Unet.PredictNoise(z, t, text!, cancellationToken))));
-        // Steady state: the median of a few more steps (the first pays for kernel selection and buffer allocation).
-        var warm = new double[5];
-        for (int i = 0; i < warm.Length; i++)
-        {
-            warm[i] = Time(() => models.Unet.PredictNoise(z, t, text!, cancellationToken));
-        }
-        Array.Sort(warm);
-        timings.Add(("UNet step (median of 5 more)", warm[warm.Length / 2]));
-        using (var step = sampler.Step(eps, t, z, 0.0, null))
-        {
-            if (!torch.isfinite(step.PrevSample).all().item<bool>())
-            {
-                throw new CliUserException("The DDIM step produced NaN or infinite latents: the UNet output is not usable.");
-            }
-        }
-        torch.Tensor decoded = null!;
-        timings.Add(("VAE decode", Time(() => decoded = models.Vae.Decode(latents, cancellationToken: cancellationToken))));
+        timings.AddRange(check.Stages.Select(s => (s.Name, s.Duration.TotalMilliseconds)));
         var timingTable = new Table().AddColumn("stage").AddColumn(new TableColumn("ms").RightAligned());
         foreach (var (stage, ms) in timings)
         {
             timingTable.AddRow(Markup.Escape(stage), ms.ToString("F1", CultureInfo.InvariantCulture));
         }
         console.Write(timingTable);
-        double error = (decoded - image).abs().mean().item<float>();
+        double error = check.VaeRoundTripError;
         console.MarkupLineInterpolated(
-            $"VAE round trip: decoded [[{string.Join("×", decoded.shape)}]], mean |decode(encode(x)) − x| = {error.ToString("F4", CultureInfo.InvariantCulture)}{(models.IsStandIn ? " (stand-in models)" : "")}.");
+            $"VAE round trip: decoded [[{string.Join("×", check.DecodedShape)}]], mean |decode(encode(x)) − x| = {error.ToString("F4", CultureInfo.InvariantCulture)}{(models.IsStandIn ? " (stand-in models)" : "")}.");
         console.MarkupLine(models.IsStandIn ? "[green]OK[/] (stand-in models: plumbing only)." : "[green]OK[/]: the export loads and runs.");
         return 0;
     }

@@ -101,6 +101,17 @@ public sealed class TrainInnCommand : Command<TrainInnCommand.Settings>
         [Description("Continue from <FILE>.ckpt if it exists.")]
         public bool Resume { get; init; }
 
+        /// <summary>Train a degradation encoder with the INN.</summary>
+        [CommandOption("--encoder")]
+        [Description("Train a degradation encoder F with the INN (γ = F(y), the paper's per-image condition), stored in the same file. With --init, a network that has none gets a new one (it starts at γ = 1, so training starts from the initial network's behaviour).")]
+        public bool Encoder { get; init; }
+
+        /// <summary>Encoder learning-rate multiple.</summary>
+        [CommandOption("--encoder-lr-scale <X>")]
+        [Description("With --encoder: the encoder's learning rate as a multiple of --lr (default 10).")]
+        [DefaultValue(10.0)]
+        public double EncoderLearningRateScale { get; init; } = 10;
+
         /// <summary>Initial weights.</summary>
         [CommandOption("--init <INN>")]
         [Description("Start from these weights (a .inn/.pth file or a bundled name) instead of the plain polyphase split.")]
@@ -149,10 +160,29 @@ public sealed class TrainInnCommand : Command<TrainInnCommand.Settings>
     /// <inheritdoc />
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
+        // libtorch's thread count is process-wide: set it for this command only, so a host that runs commands in-process
+        // (tests, an app embedding the CLI) gets its own setting back. It matters beyond speed: blind refinement's
+        // weight gradients sum in a thread-count-dependent order, so restores after a changed count differ in the last bits.
+        int previousThreads = torch.get_num_threads();
         if (settings.Threads is { } threads)
         {
             torch.set_num_threads(threads);
         }
+        try
+        {
+            return Train(settings, cancellationToken);
+        }
+        finally
+        {
+            if (settings.Threads is not null)
+            {
+                torch.set_num_threads(previousThreads);
+            }
+        }
+    }
+
+    private static int Train(Settings settings, CancellationToken cancellationToken)
+    {
         var degradation = InnCommandSupport.ParseDegradation(settings.Degradation);
         int levels = InnCommandSupport.LevelsFor(degradation.ScaleFactor, $"The degradation '{degradation.Spec}'");
         var options = new InnTrainingOptions
@@ -164,6 +194,7 @@ public sealed class TrainInnCommand : Command<TrainInnCommand.Settings>
             MinLearningRate = Math.Min(settings.MinLearningRate, settings.LearningRate),
             WarmupSteps = settings.Warmup,
             WeightDecay = settings.WeightDecay,
+            EncoderLearningRateScale = settings.EncoderLearningRateScale,
             ValidateEvery = settings.ValidateEvery,
             CheckpointEvery = settings.CheckpointEvery,
             CheckpointPath = settings.Out + ".ckpt",
@@ -177,7 +208,7 @@ public sealed class TrainInnCommand : Command<TrainInnCommand.Settings>
         {
             options.Validate();
         }
-        catch (ArgumentException ex)
+        catch (InvalidInnOptionsException ex)
         {
             throw new CliUserException(ex.Message);
         }
@@ -193,11 +224,16 @@ public sealed class TrainInnCommand : Command<TrainInnCommand.Settings>
         {
             throw new CliUserException($"The INN has {inn.Channels} channels but the {(settings.Latent ? "latent space" : "images")} have {channels}.");
         }
+        if (settings.Encoder && inn.Encoder is null)
+        {
+            inn.Encoder = new DegradationEncoder(inn.Channels, inn.ConditionSize);
+        }
         var console = CliApp.Console;
         using var training = InnImageSet.FromPaths(settings.Images, cancellationToken);
         using var validation = settings.Validation.Length > 0 ? InnImageSet.FromPaths(settings.Validation, cancellationToken) : null;
         console.WriteLine(
-            $"Training a {(settings.Latent ? "latent" : "pixel")} INN ({inn.Options}; {inn.ParameterCount:N0} parameters) to imitate {degradation.Spec} on {training.Count} images" +
+            $"Training a {(settings.Latent ? "latent" : "pixel")} INN ({inn.Options}; {inn.ParameterCount:N0} parameters" +
+            (inn.Encoder is null ? "" : $", with a degradation encoder of {inn.Encoder.ParameterCount:N0}") + ") to imitate {degradation.Spec} on {training.Count} images" +
             (validation is null ? "" : $", validating on {validation.Count}") + $": {options.Steps} steps, batch {options.BatchSize}, crops {options.CropSize} px, torch threads {torch.get_num_threads()}.");
 
         var trainer = new InnTrainer(inn, degradation, options);

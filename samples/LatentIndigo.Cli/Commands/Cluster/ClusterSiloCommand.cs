@@ -140,7 +140,7 @@ public sealed class ClusterSiloCommand : Command<ClusterSiloCommand.Settings>
         if (settings.Slots > 0)
         {
             // Load once up front: a wrong model folder or INN fails here, with its message, not inside a worker grain.
-            PipelineFactory.Create(inn, modelFolder, settings.LatentInn, settings.StandIn, modelOptions).Dispose();
+            PipelineFactory.Create(inn, modelFolder, settings.LatentInn, settings.StandIn, modelOptions, LatentIndigo.Invertible.InnEngine.Auto).Dispose();
         }
         var host = new HostBuilder()
             .UseOrleans(silo =>
@@ -156,7 +156,7 @@ public sealed class ClusterSiloCommand : Command<ClusterSiloCommand.Settings>
                 if (settings.Slots > 0)
                 {
                     silo.AddLatentIndigoWorkers(new WorkerModelSet(
-                        () => PipelineFactory.Create(inn, modelFolder, settings.LatentInn, settings.StandIn, modelOptions), settings.Slots));
+                        () => PipelineFactory.Create(inn, modelFolder, settings.LatentInn, settings.StandIn, modelOptions, LatentIndigo.Invertible.InnEngine.Auto), settings.Slots));
                 }
             })
             .Build();
