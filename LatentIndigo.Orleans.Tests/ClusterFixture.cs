@@ -55,7 +55,8 @@ public sealed class ClusterFixture : IDisposable
     public RestorationPipeline CreatePipeline() => new(StableDiffusionModels.Load(models.Path), BundledInn.Load(BundledInnWeights.BicubicX4));
 
     /// <summary>A cluster: the primary silo hosts no model set (jobs only); each further silo is a worker silo with one slot.</summary>
-    public async Task<InProcessTestCluster> StartClusterAsync(int workerSilos, TimeSpan leaseTimeout)
+    /// <param name="readDelay">Each image read takes at least this long (see <see cref="DelayedImageStore"/>).</param>
+    public async Task<InProcessTestCluster> StartClusterAsync(int workerSilos, TimeSpan leaseTimeout, TimeSpan? readDelay = null)
     {
         var store = new ConcurrentDictionary<string, object>();
         var builder = new InProcessTestClusterBuilder((short)(1 + workerSilos));
@@ -66,6 +67,10 @@ public sealed class ClusterFixture : IDisposable
             jobSilo ??= options.SiloName;
             silo.Services.AddKeyedSingleton<IGrainStorage>(LatentIndigoClusterOptions.StorageName,
                 (services, _) => new SharedMemoryGrainStorage(store, services.GetRequiredService<DeepCopier>()));
+            if (readDelay is { } delay)
+            {
+                silo.Services.AddSingleton<IImageStore>(new DelayedImageStore(delay));
+            }
             silo.AddLatentIndigoJobs(o =>
             {
                 o.LeaseTimeout = leaseTimeout;

@@ -26,7 +26,8 @@ public class ClusterJobTests(ClusterFixture fixture) : IClassFixture<ClusterFixt
     [Fact]
     public async Task Two_worker_silos_restore_a_collection_with_the_bytes_of_the_local_batch()
     {
-        await using var cluster = await fixture.StartClusterAsync(workerSilos: 2, leaseTimeout: TimeSpan.FromSeconds(60));
+        // Reads held for a second: a worker cannot finish the whole job before the other one polls (every 0.2 s).
+        await using var cluster = await fixture.StartClusterAsync(workerSilos: 2, leaseTimeout: TimeSpan.FromSeconds(60), readDelay: TimeSpan.FromSeconds(1));
         string output = NewOutputFolder();
         var client = new RestoreClusterClient(cluster.Client);
         string jobId = await client.SubmitAsync(RestoreJobSpec.FromFolders(fixture.Inputs, output, ClusterFixture.Settings));
@@ -54,7 +55,8 @@ public class ClusterJobTests(ClusterFixture fixture) : IClassFixture<ClusterFixt
     public async Task A_worker_silo_killed_mid_job_loses_and_duplicates_nothing()
     {
         // A short lease, so the killed silo's image is handed on quickly (workers renew every 0.5 s).
-        await using var cluster = await fixture.StartClusterAsync(workerSilos: 2, leaseTimeout: TimeSpan.FromSeconds(5));
+        // Reads held for a second, so the job is still running when the silo is killed.
+        await using var cluster = await fixture.StartClusterAsync(workerSilos: 2, leaseTimeout: TimeSpan.FromSeconds(5), readDelay: TimeSpan.FromSeconds(1));
         string output = NewOutputFolder();
         var client = new RestoreClusterClient(cluster.Client);
         string jobId = await client.SubmitAsync(RestoreJobSpec.FromFolders(fixture.Inputs, output, ClusterFixture.Settings));
@@ -87,7 +89,8 @@ public class ClusterJobTests(ClusterFixture fixture) : IClassFixture<ClusterFixt
     [Fact]
     public async Task Cancelling_a_job_stops_handing_out_images_and_leaves_no_partial_output()
     {
-        await using var cluster = await fixture.StartClusterAsync(workerSilos: 1, leaseTimeout: TimeSpan.FromSeconds(60));
+        // Reads held for a second, so images are left to cancel once the first is done.
+        await using var cluster = await fixture.StartClusterAsync(workerSilos: 1, leaseTimeout: TimeSpan.FromSeconds(60), readDelay: TimeSpan.FromSeconds(1));
         string output = NewOutputFolder();
         var client = new RestoreClusterClient(cluster.Client);
         string jobId = await client.SubmitAsync(RestoreJobSpec.FromFolders(fixture.Inputs, output, ClusterFixture.Settings));

@@ -28,6 +28,14 @@ public sealed record ClusterRestoreSettings
     /// <summary>Latent tile size, or null for the export's.</summary>
     [Id(5)] public int? LatentTileSize { get; init; }
 
+    /// <summary>
+    /// Refine the INN on each input while sampling (unknown degradation). Off by default, unlike <c>latent-indigo batch</c>
+    /// (which refines whenever no degradation is known): with refinement the last bits follow libtorch's thread count
+    /// (docs/architecture.md), so workers on different machines could write different bytes for one image, and an image
+    /// restored again after a failover must get the same bytes (the idempotent write refuses others).
+    /// </summary>
+    [Id(6)] public bool Blind { get; init; }
+
     /// <summary>The <see cref="RestoreOptions"/> these settings stand for.</summary>
     public RestoreOptions ToRestoreOptions() => RestoreOptions.Default with
     {
@@ -38,5 +46,6 @@ public sealed record ClusterRestoreSettings
         Seed = Seed,
         LatentTileSize = LatentTileSize,
         LatentTileOverlap = LatentTileSize / 2 / 8 * 8,
+        Blind = Blind,
     };
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Recorded run for docs/benchmarks.md ("Batch throughput"): latent-indigo batch over the same images with
-# --concurrency 1 and 2, side by side, alternating, on stand-in models (cost none: the pixel INN guidance dominates). Prints wall seconds,
-# images/min and peak RSS per run. Usage: tools/batch-throughput.sh [images] [repeats]
+# --concurrency 1 and 2, side by side, alternating, without blind refinement (as the recorded runs were, and as cluster
+# jobs run), on stand-in models (cost none: the pixel INN guidance dominates). Prints wall seconds, images/min and peak
+# RSS per run. Usage: tools/batch-throughput.sh [images] [repeats]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 images=${1:-6}; repeats=${2:-2}
@@ -24,7 +25,7 @@ echo "CPU: $(lscpu | grep 'Model name' | sed 's/.*: *//'); cores: $(nproc); load
 for r in $(seq 1 "$repeats"); do
   for c in 1 2; do
     out="$work/out-$c-$r"
-    /usr/bin/time -f "%e %M" -o "$work/time" "${cli[@]}" batch "$work/in" -o "$out" --stand-in --steps 20 --strength 0.5 --concurrency "$c" >/dev/null
+    /usr/bin/time -f "%e %M" -o "$work/time" "${cli[@]}" batch "$work/in" -o "$out" --stand-in --no-blind --steps 20 --strength 0.5 --concurrency "$c" >/dev/null
     read -r secs kb < "$work/time"
     echo "concurrency $c run $r: ${secs} s wall, $(python3 -c "print(f'{$images*60/$secs:.2f}')") images/min, peak RSS $((kb / 1024)) MiB, load $(cut -d' ' -f1 /proc/loadavg)"
   done

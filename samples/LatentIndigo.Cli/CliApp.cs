@@ -1,4 +1,5 @@
 using LatentIndigo.Cli.Commands;
+using LatentIndigo.Cli.Commands.Cluster;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -42,6 +43,15 @@ public static class CliApp
             config.AddCommand<EvalInnCommand>("eval-inn").WithDescription("PSNR of an INN's coarse band against the true degraded images.");
             config.AddCommand<EvalCommand>("eval").WithDescription("Score restorations against ground truth: PSNR-Y, SSIM-Y, LR consistency, time and memory per image and strategy, with bicubic as the baseline (CSV, Markdown, grids, chart).");
             config.AddCommand<RestoreCommand>("restore").WithDescription("Upscale a low-quality image (INN-only without a Stable Diffusion export: no generative prior).");
+            config.AddBranch("cluster", cluster =>
+            {
+                cluster.SetDescription("Restore collections on an Orleans cluster with PostgreSQL: run silos, submit, watch and cancel jobs (docs/scale-out.md).");
+                cluster.AddCommand<ClusterSiloCommand>("silo").WithDescription("Run a silo until Ctrl+C: a worker hosting a model set (--slots N), or jobs only (--slots 0).");
+                cluster.AddCommand<ClusterSubmitCommand>("submit").WithDescription("Submit a shared folder of images as a job; prints the job id (--watch follows it).");
+                cluster.AddCommand<ClusterWatchCommand>("watch").WithDescription("Follow a job until it ends (Ctrl+C stops watching, not the job).");
+                cluster.AddCommand<ClusterStatusCommand>("status").WithDescription("A job's state now.");
+                cluster.AddCommand<ClusterCancelCommand>("cancel").WithDescription("Cancel a job: nothing more is handed out; running images stop.");
+            });
             config.AddCommand<BatchCommand>("batch").WithDescription("Restore a folder or manifest as a resumable job: a journal in the output folder, --resume after a crash or Ctrl+C, ETA, a final report.");
         });
         try
