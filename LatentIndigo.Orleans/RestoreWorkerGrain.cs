@@ -18,7 +18,6 @@ public sealed class RestoreWorkerGrain(
 {
     private readonly LatentIndigoClusterOptions settings = options.Value;
     private IGrainTimer? timer;
-    private PipelinePool? restorer;
     private int restored;
 
     /// <inheritdoc />
@@ -31,14 +30,6 @@ public sealed class RestoreWorkerGrain(
 
     /// <inheritdoc />
     public Task<int> GetRestoredCountAsync() => Task.FromResult(restored);
-
-    /// <inheritdoc />
-    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
-    {
-        restorer?.Dispose();
-        restorer = null;
-        return Task.CompletedTask;
-    }
 
     private async Task PullAsync(CancellationToken cancellationToken)
     {
@@ -55,7 +46,8 @@ public sealed class RestoreWorkerGrain(
 
     private async Task RestoreAsync(IRestoreJobGrain job, WorkItem item)
     {
-        restorer ??= new PipelinePool([modelSet.CreatePipeline()]);
+        // The silo's one pipeline, shared by its slots (the model set owns it; the silo disposes it when it stops).
+        var restorer = modelSet.Restorer;
         using var stop = new CancellationTokenSource();
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var work = Task.Run(async () =>

@@ -38,7 +38,8 @@ public static class SiloBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(modelSet);
-        builder.Services.AddSingleton(modelSet);
+        // Registered through a factory so that the container disposes it (and the shared pipeline) when the silo stops.
+        builder.Services.AddSingleton(_ => modelSet);
         builder.AddStartupTask(async (services, cancellationToken) =>
         {
             var grains = services.GetRequiredService<IGrainFactory>();

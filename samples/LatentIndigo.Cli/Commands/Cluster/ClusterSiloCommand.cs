@@ -156,7 +156,8 @@ public sealed class ClusterSiloCommand : Command<ClusterSiloCommand.Settings>
                 if (settings.Slots > 0)
                 {
                     silo.AddLatentIndigoWorkers(new WorkerModelSet(
-                        () => PipelineFactory.Create(inn, modelFolder, settings.LatentInn, settings.StandIn, modelOptions, LatentIndigo.Invertible.InnEngine.Auto), settings.Slots));
+                        () => PipelineFactory.Create(inn, modelFolder, settings.LatentInn, settings.StandIn, modelOptions, LatentIndigo.Invertible.InnEngine.Auto,
+                            maxConcurrentRestores: settings.Slots), settings.Slots));
                 }
             })
             .Build();
