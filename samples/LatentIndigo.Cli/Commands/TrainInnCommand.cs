@@ -233,7 +233,7 @@ public sealed class TrainInnCommand : Command<TrainInnCommand.Settings>
         using var validation = settings.Validation.Length > 0 ? InnImageSet.FromPaths(settings.Validation, cancellationToken) : null;
         console.WriteLine(
             $"Training a {(settings.Latent ? "latent" : "pixel")} INN ({inn.Options}; {inn.ParameterCount:N0} parameters" +
-            (inn.Encoder is null ? "" : $", with a degradation encoder of {inn.Encoder.ParameterCount:N0}") + ") to imitate {degradation.Spec} on {training.Count} images" +
+            (inn.Encoder is null ? "" : $", with a degradation encoder of {inn.Encoder.ParameterCount:N0}") + $") to imitate {degradation.Spec} on {training.Count} images" +
             (validation is null ? "" : $", validating on {validation.Count}") + $": {options.Steps} steps, batch {options.BatchSize}, crops {options.CropSize} px, torch threads {torch.get_num_threads()}.");
 
         var trainer = new InnTrainer(inn, degradation, options);
