@@ -65,6 +65,7 @@ public class InnCommandTests
         Assert.True(code == 0, console.Output);
         Assert.Contains("validation", console.Output);
         Assert.Equal(encoder, console.Output.Contains("degradation encoder"));
+        Assert.Contains("to imitate area:x4 on 2 images", console.Output);
         using (var inn = LiftingInn.Load(weights))
         {
             Assert.Equal("area:x4", inn.Metadata["degradation"]);
