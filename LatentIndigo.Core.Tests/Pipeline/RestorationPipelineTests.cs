@@ -335,6 +335,28 @@ public class RestorationPipelineTests(PipelineFixture fixture) : IClassFixture<P
     }
 
     [Fact]
+    public void Stage_times_cover_every_stage_run_the_finish_included_and_add_up_to_at_most_the_total()
+    {
+        // The result is built inside the finishing stage; its times were once taken before that stage ended, so the
+        // finish was missing from StageTimes (the CLI's stage table showed only "Preparing" for INN-only restores).
+        using var y = LowQuality(16, 16);
+        using var diffusion = fixture.Pipeline.Restore(y, Fast);
+        using var innOnly = fixture.Pipeline.Restore(y, Fast with { Strategy = GuidanceStrategy.InnOnly, KnownDegradation = DegradationSpec.Parse("bicubic:x4") });
+        foreach (var (result, stages) in new[]
+        {
+            (diffusion, new[] { RestoreStage.Preparing, RestoreStage.Encoding, RestoreStage.Sampling, RestoreStage.Decoding, RestoreStage.Finishing }),
+            (innOnly, new[] { RestoreStage.Preparing, RestoreStage.Finishing }),
+        })
+        {
+            Assert.Equal(stages.Order(), result.StageTimes.Keys.Order());
+            Assert.All(result.StageTimes.Values, t => Assert.True(t > TimeSpan.Zero));
+            var sum = result.StageTimes.Values.Aggregate(TimeSpan.Zero, (a, b) => a + b);
+            Assert.True(sum <= result.Total, $"stages {sum} > total {result.Total}");
+        }
+        Assert.True(innOnly.StageTimes[RestoreStage.Finishing] >= innOnly.InnTime * 0.9, "the INN-only work happens in the finishing stage");
+    }
+
+    [Fact]
     public void Inn_only_needs_no_models_back_projects_a_known_degradation_and_falls_back_to_bicubic_otherwise()
     {
         using var pipeline = new RestorationPipeline(null, LatentIndigo.Invertible.BundledInn.Load(LatentIndigo.Invertible.BundledInnWeights.BicubicX4));

@@ -38,10 +38,10 @@ public sealed class RestoreResult : IDisposable
     public int Tiles { get; init; }
 
     /// <summary>Wall time of each stage.</summary>
-    public IReadOnlyDictionary<RestoreStage, TimeSpan> StageTimes { get; init; } = new Dictionary<RestoreStage, TimeSpan>();
+    public IReadOnlyDictionary<RestoreStage, TimeSpan> StageTimes { get; internal set; } = new Dictionary<RestoreStage, TimeSpan>();
 
     /// <summary>Total wall time.</summary>
-    public TimeSpan Total { get; init; }
+    public TimeSpan Total { get; internal set; }
 
     /// <summary>Time inside this restore's UNet runs.</summary>
     public TimeSpan UnetTime { get; init; }

@@ -70,6 +70,9 @@ internal sealed class RestoreRun : IDisposable
                 (decoded, sampled) = recorder.Run(RestoreStage.Decoding, () => Decode(encoded, sampled));
             }
             var result = recorder.Run(RestoreStage.Finishing, () => Finish(estimated, encoded, sampled, decoded));
+            // The result is made inside the finishing stage: its times are completed here, the finish included.
+            result.StageTimes = recorder.StageTimes;
+            result.Total = recorder.Total;
             recorder.Completed();
             return result;
         }
@@ -278,8 +281,6 @@ internal sealed class RestoreRun : IDisposable
             FinalLatent = sampled?.FinalLatent.cpu().MoveToOuterDisposeScope(),
             StepsRun = sampled?.Steps ?? 0,
             Tiles = sampled?.Tiles ?? 0,
-            StageTimes = recorder.StageTimes,
-            Total = recorder.Total,
             UnetTime = worker?.UnetTime ?? TimeSpan.Zero,
             VaeTime = worker?.VaeTime ?? TimeSpan.Zero,
             InnTime = innTime,
