@@ -37,9 +37,7 @@ public class CpuGradientTests
 
     private static (LiftingInn Inn32, LiftingInn Inn64, Tensor X, Tensor Y, Tensor Cond) Setup(string kind, int width, int seed)
     {
-        var options = kind == "pixel" ? LiftingInnOptions.Pixel() : LiftingInnOptions.Latent();
-        options.Width = width;
-        options.ConditionSize = 16;
+        var options = (kind == "pixel" ? LiftingInnOptions.Pixel() : LiftingInnOptions.Latent()) with { Width = width, ConditionSize = 16 };
         var inn32 = RandomInn(options, seed);
         var inn64 = new LiftingInn(options);
         inn64.to(float64);

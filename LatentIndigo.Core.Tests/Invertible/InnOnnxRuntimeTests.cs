@@ -106,9 +106,7 @@ public sealed class InnOnnxRuntimeTests
     [Fact]
     public void In_place_weight_updates_are_seen_without_rebuilding_and_replaced_tensors_are_rebound()
     {
-        var options = LiftingInnOptions.Latent();
-        options.Width = 8;
-        options.ResBlocks = 1;
+        var options = LiftingInnOptions.Latent() with { Width = 8, ResBlocks = 1 };
         using var inn = InnTestHelpers.RandomInn(options, seed: 5);
         inn.Engine = InnEngine.TorchSharp; // inn.Forward is the reference; the runtime under test is separate
         using var runtime = new InnOnnxRuntime(inn);
@@ -144,8 +142,7 @@ public sealed class InnOnnxRuntimeTests
     [Fact]
     public void A_cancelled_token_builds_no_session_and_throws()
     {
-        var options = LiftingInnOptions.Latent();
-        options.Width = 8;
+        var options = LiftingInnOptions.Latent() with { Width = 8 };
         using var inn = InnTestHelpers.RandomInn(options, seed: 6);
         using var runtime = new InnOnnxRuntime(inn);
         using var x = randn(1, 4, 8, 8);

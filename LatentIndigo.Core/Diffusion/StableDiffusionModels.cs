@@ -141,6 +141,7 @@ public sealed class StableDiffusionModels : IDisposable
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(folder);
         options ??= new DiffusionModelOptions();
+        options.Validate();
         logger ??= NullLogger.Instance;
         if (!Directory.Exists(folder))
         {

@@ -4,71 +4,71 @@ namespace LatentIndigo.Invertible;
 /// Settings of <see cref="InnTrainer"/>. Defaults suit a CPU: 128-pixel crops, batch 8, Adam with a short warm-up and a
 /// cosine decay. The INDIGO+-style recipe (algorithm.md §3) used lr 1e-5, betas (0.9, 0.99), weight decay 1e-3.
 /// </summary>
-public sealed class InnTrainingOptions
+public sealed record InnTrainingOptions
 {
     /// <summary>Optimiser steps to train for (in total, counting steps done before a resume).</summary>
-    public int Steps { get; set; } = 2000;
+    public int Steps { get; init; } = 2000;
 
     /// <summary>Crops per step.</summary>
-    public int BatchSize { get; set; } = 8;
+    public int BatchSize { get; init; } = 8;
 
     /// <summary>Side of the square high-quality crops; must be a multiple of the INN's and the degradation's factor.</summary>
-    public int CropSize { get; set; } = 128;
+    public int CropSize { get; init; } = 128;
 
     /// <summary>Peak Adam learning rate.</summary>
-    public double LearningRate { get; set; } = 5e-4;
+    public double LearningRate { get; init; } = 5e-4;
 
     /// <summary>Learning rate at the end of the cosine decay.</summary>
-    public double MinLearningRate { get; set; } = 1e-5;
+    public double MinLearningRate { get; init; } = 1e-5;
 
     /// <summary>Steps of linear warm-up from 0 to <see cref="LearningRate"/>.</summary>
-    public int WarmupSteps { get; set; } = 50;
+    public int WarmupSteps { get; init; } = 50;
 
     /// <summary>Adam β1.</summary>
-    public double Beta1 { get; set; } = 0.9;
+    public double Beta1 { get; init; } = 0.9;
 
     /// <summary>Adam β2.</summary>
-    public double Beta2 { get; set; } = 0.99;
+    public double Beta2 { get; init; } = 0.99;
 
     /// <summary>Adam weight decay (L2, PyTorch's Adam convention).</summary>
-    public double WeightDecay { get; set; }
+    public double WeightDecay { get; init; }
 
     /// <summary>
     /// The learning rate of an attached degradation encoder (<see cref="LiftingInn.Encoder"/>) as a multiple of the
     /// INN's (default 10). The encoder starts at γ = 1 with a zero last layer, so at the INN's rate its effect on γ
     /// grows too slowly to matter in a fine-tuning run (measured: 120 steps at 2e-4 gave the same losses as without it).
     /// </summary>
-    public double EncoderLearningRateScale { get; set; } = 10;
+    public double EncoderLearningRateScale { get; init; } = 10;
 
     /// <summary>Random horizontal/vertical flips and 90° rotations of the crops.</summary>
-    public bool Augment { get; set; } = true;
+    public bool Augment { get; init; } = true;
 
     /// <summary>Round the degraded targets to 8-bit levels in [0,1], as a saved low-quality image would be.</summary>
-    public bool QuantizeTargets { get; set; }
+    public bool QuantizeTargets { get; init; }
 
     /// <summary>
     /// When training from scratch, start from the plain polyphase split (zero output convolutions) rather than random
     /// weights: every lifting step starts exact and the loss starts at the aliasing error of plain subsampling.
     /// </summary>
-    public bool StartFromLazyWavelet { get; set; } = true;
+    public bool StartFromLazyWavelet { get; init; } = true;
 
     /// <summary>Run validation every this many steps (and at the end); 0 = only at the end.</summary>
-    public int ValidateEvery { get; set; } = 250;
+    public int ValidateEvery { get; init; } = 250;
 
     /// <summary>Write a checkpoint every this many steps (and at the end) when <see cref="CheckpointPath"/> is set.</summary>
-    public int CheckpointEvery { get; set; } = 250;
+    public int CheckpointEvery { get; init; } = 250;
 
     /// <summary>Checkpoint file (INN in LatentIndigo's format plus <c>.adam</c> beside it with the optimiser state).</summary>
-    public string? CheckpointPath { get; set; }
+    public string? CheckpointPath { get; init; }
 
     /// <summary>Resume from the checkpoint at <see cref="CheckpointPath"/> when it exists.</summary>
-    public bool Resume { get; set; }
+    public bool Resume { get; init; }
 
     /// <summary>Report progress every this many steps.</summary>
-    public int ReportEvery { get; set; } = 10;
+    public int ReportEvery { get; init; } = 10;
 
     /// <summary>Seed for crops, augmentation and random degradations.</summary>
-    public ulong Seed { get; set; } = 1;
+    public ulong Seed { get; init; } = 1;
 
     /// <summary>Throws <see cref="InvalidInnOptionsException"/> naming every value out of range.</summary>
     public void Validate()

@@ -33,7 +33,7 @@ public sealed partial class LiftingInn : nn.Module, IInvertibleTransform
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         TorchCpuSettings.EnsureApplied();
-        this.options = options.Clone();
+        this.options = options;
         lifts = nn.ModuleList(Enumerable.Range(0, LiftingInnOptions.LiftingSteps)
             .Select(_ => new LiftingStep(options.Channels, options.Width, options.ResBlocks, options.ConditionSize))
             .ToArray());
@@ -48,8 +48,7 @@ public sealed partial class LiftingInn : nn.Module, IInvertibleTransform
     /// </summary>
     public LiftingInn Copy(int? levels = null)
     {
-        var copyOptions = options.Clone();
-        copyOptions.Levels = levels ?? options.Levels;
+        var copyOptions = options with { Levels = levels ?? options.Levels };
         var copy = new LiftingInn(copyOptions);
         try
         {
@@ -68,8 +67,8 @@ public sealed partial class LiftingInn : nn.Module, IInvertibleTransform
         }
     }
 
-    /// <summary>A copy of the options this network was built with.</summary>
-    public LiftingInnOptions Options => options.Clone();
+    /// <summary>The options this network was built with.</summary>
+    public LiftingInnOptions Options => options;
 
     /// <inheritdoc />
     public int Channels => options.Channels;

@@ -4,25 +4,25 @@ namespace LatentIndigo.Invertible;
 /// Shape of a <see cref="LiftingInn"/> (algorithm.md §2). The defaults are the INDIGO+ pixel INN: RGB in [0,1],
 /// offset 0.5, two levels (×4), two residual blocks per sub-network, width 32, a 128-d condition.
 /// </summary>
-public sealed class LiftingInnOptions
+public sealed record LiftingInnOptions
 {
     /// <summary>Image channels: 3 for the pixel INN, 4 (or the model's latent channel count) for a latent INN.</summary>
-    public int Channels { get; set; } = 3;
+    public int Channels { get; init; } = 3;
 
     /// <summary>Subtracted before and added back after the transform: 0.5 for images in [0,1], 0 for latents.</summary>
-    public double Offset { get; set; } = 0.5;
+    public double Offset { get; init; } = 0.5;
 
     /// <summary>Number of split levels J; the coarse band is 2^J times smaller than the input in each direction.</summary>
-    public int Levels { get; set; } = 2;
+    public int Levels { get; init; } = 2;
 
     /// <summary>Conditional residual blocks K in every predict/update sub-network (INDIGO+ uses 2).</summary>
-    public int ResBlocks { get; set; } = 2;
+    public int ResBlocks { get; init; } = 2;
 
     /// <summary>Feature channels inside the predict/update sub-networks (INDIGO+ uses 32).</summary>
-    public int Width { get; set; } = 32;
+    public int Width { get; init; } = 32;
 
     /// <summary>Length of the condition vector γ (the degradation embedding; 128 in INDIGO+).</summary>
-    public int ConditionSize { get; set; } = 128;
+    public int ConditionSize { get; init; } = 128;
 
     /// <summary>Lifting steps per scale. Fixed at 4 by the INDIGO+ architecture; not configurable.</summary>
     public const int LiftingSteps = 4;
@@ -47,9 +47,6 @@ public sealed class LiftingInnOptions
         long ResNet(long inChannels, long outChannels) => inChannels * w * 9 + ResBlocks * block + w * outChannels * 9;
         return LiftingSteps * (ResNet(Channels, 3L * Channels) + ResNet(3L * Channels, Channels));
     }
-
-    /// <summary>A copy that later changes to this object do not affect.</summary>
-    public LiftingInnOptions Clone() => (LiftingInnOptions)MemberwiseClone();
 
     /// <summary>Throws <see cref="InvalidInnOptionsException"/> naming every value out of range.</summary>
     public void Validate()

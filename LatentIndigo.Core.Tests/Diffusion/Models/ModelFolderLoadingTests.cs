@@ -10,6 +10,18 @@ namespace LatentIndigo.Tests.Diffusion.Models;
 public class ModelFolderLoadingTests
 {
     [Fact]
+    public void Invalid_model_options_are_refused_before_loading_with_every_problem_listed()
+    {
+        var options = new DiffusionModelOptions { CudaDeviceId = -1, IntraOpNumThreads = 0, CudaMemoryLimitBytes = 0 };
+        var ex = Assert.Throws<LatentIndigoException>(() => StableDiffusionModels.Load("/no/such/folder", options));
+        Assert.Contains("CudaDeviceId = -1", ex.Message);
+        Assert.Contains("IntraOpNumThreads = 0", ex.Message);
+        Assert.Contains("CudaMemoryLimitBytes = 0", ex.Message);
+        Assert.DoesNotContain("does not exist", ex.Message); // the options are checked first
+        new DiffusionModelOptions().Validate(); // the defaults are valid
+    }
+
+    [Fact]
     public void ValidFolder_LoadsAndLogsWhatItFound()
     {
         using var folder = StandInModelBuilder.CreateTemporary();
