@@ -25,6 +25,7 @@ public static class ImageIO
     {
         ArgumentNullException.ThrowIfNull(path);
         options ??= ImageLoadOptions.Default;
+        options.Validate();
         return Decode(ImageFileReader.ReadAllBytes(path, options), path, options);
     }
 
@@ -81,6 +82,7 @@ public static class ImageIO
         ArgumentNullException.ThrowIfNull(image);
         ArgumentNullException.ThrowIfNull(path);
         options ??= ImageSaveOptions.Default;
+        options.Validate();
         var format = options.Format ?? FormatFromExtension(path);
         if (options.SourcePath is not null && !options.AllowOverwriteSource && SameFile(path, options.SourcePath))
         {

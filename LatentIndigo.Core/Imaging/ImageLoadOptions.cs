@@ -17,4 +17,17 @@ public sealed record ImageLoadOptions
 
     /// <summary>Rotate/flip the pixels as the EXIF orientation says, so the tensor is upright. Default true.</summary>
     public bool ApplyExifOrientation { get; init; } = true;
+
+    /// <summary>Checks every setting and lists all problems in one exception.</summary>
+    /// <exception cref="LatentIndigoException">A setting is out of range; the message names each one.</exception>
+    public void Validate()
+    {
+        var problems = new List<string>();
+        if (MaxPixels < 1) problems.Add($"MaxPixels = {MaxPixels} (must be ≥ 1)");
+        if (MaxFileBytes < 1) problems.Add($"MaxFileBytes = {MaxFileBytes} (must be ≥ 1)");
+        if (problems.Count > 0)
+        {
+            throw new LatentIndigoException("Invalid ImageLoadOptions: " + string.Join("; ", problems) + ".");
+        }
+    }
 }

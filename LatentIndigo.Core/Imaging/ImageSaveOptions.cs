@@ -23,4 +23,17 @@ public sealed record ImageSaveOptions
 
     /// <summary>Explicit format; null picks it from the file extension.</summary>
     public ImageFileFormat? Format { get; init; }
+
+    /// <summary>Checks every setting and lists all problems in one exception.</summary>
+    /// <exception cref="LatentIndigoException">A setting is out of range; the message names each one.</exception>
+    public void Validate()
+    {
+        var problems = new List<string>();
+        if (Quality is < 1 or > 100) problems.Add($"Quality = {Quality} (must be 1..100)");
+        if (Format is { } format && !Enum.IsDefined(format)) problems.Add($"Format = {format} (not a known image format)");
+        if (problems.Count > 0)
+        {
+            throw new LatentIndigoException("Invalid ImageSaveOptions: " + string.Join("; ", problems) + ".");
+        }
+    }
 }

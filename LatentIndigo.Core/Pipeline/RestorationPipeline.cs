@@ -97,6 +97,7 @@ public sealed class RestorationPipeline : IDisposable
     public static RestorationPipeline Load(string? modelFolder, RestorationPipelineOptions? options = null, ILogger? logger = null)
     {
         options ??= new RestorationPipelineOptions();
+        options.Validate();
         LiftingInn? pixel = null, latent = null;
         StableDiffusionModels? models = null;
         try

@@ -35,4 +35,26 @@ public sealed record RestorationPipelineOptions
     /// INNs; <see cref="InnEngine.TorchSharp"/> is the fallback. Blind refinement always uses TorchSharp.
     /// </summary>
     public InnEngine InnEngine { get; init; } = InnEngine.Auto;
+
+    /// <summary>Checks every setting and lists all problems in one exception.</summary>
+    /// <exception cref="LatentIndigoException">A setting is out of range; the message names each one.</exception>
+    public void Validate()
+    {
+        var problems = new List<string>();
+        if (MaxConcurrentRestores < 1) problems.Add($"MaxConcurrentRestores = {MaxConcurrentRestores} (must be ≥ 1)");
+        if (!Enum.IsDefined(BundledPixelInn)) problems.Add($"BundledPixelInn = {BundledPixelInn} (not a bundled INN)");
+        if (!Enum.IsDefined(InnEngine)) problems.Add($"InnEngine = {InnEngine} (use Auto, OnnxRuntime or TorchSharp)");
+        try
+        {
+            Models?.Validate();
+        }
+        catch (LatentIndigoException ex)
+        {
+            problems.Add(ex.Message);
+        }
+        if (problems.Count > 0)
+        {
+            throw new LatentIndigoException("Invalid RestorationPipelineOptions: " + string.Join("; ", problems) + ".");
+        }
+    }
 }
