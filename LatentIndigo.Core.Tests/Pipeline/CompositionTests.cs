@@ -95,7 +95,7 @@ public class CompositionTests(PipelineFixture fixture) : IClassFixture<PipelineF
         using var estimate = MatlabBicubic.UpscaleEstimate(y, 4);
         Assert.True(unknown.Image.equal(estimate).all().item<bool>());
         using var known = fixture.Pipeline.Restore(y, options with { KnownDegradation = DegradationSpec.Parse("bicubic:x4") });
-        using var direct = InnBackProjection.Apply(fixture.Pipeline.PixelInn, y, estimate, new InnTiling(64 * 8), null, 0, clampToUnitRange: true, out int corrections);
+        using var direct = InnBackProjection.Apply(fixture.PixelLifting, y, estimate, new InnTiling(64 * 8), null, 0, clampToUnitRange: true, out int corrections);
         Assert.True(corrections > 0);
         Assert.True(known.Image.equal(direct).all().item<bool>());
     }
@@ -167,6 +167,67 @@ public class CompositionTests(PipelineFixture fixture) : IClassFixture<PipelineF
     }
 
     /// <summary>A guidance that changes nothing and records what it was given.</summary>
+    [Fact]
+    public void Any_invertible_transform_can_be_the_pipelines_inn()
+    {
+        // A transform of the caller's own (here a wrapper that is not a LiftingInn) runs guidance and INN-only through the
+        // interface alone: the same sums as the LiftingInn it wraps, when that one also computes in TorchSharp.
+        using var inner = fixture.PixelLifting.Copy();
+        inner.Engine = InnEngine.TorchSharp;
+        var custom = new DelegatingTransform(inner);
+        using var models = StableDiffusionModels.Load(fixture.ModelFolder);
+        using var direct = new RestorationPipeline(models, inner, ownsComponents: false);
+        using var wrapped = new RestorationPipeline(models, custom, ownsComponents: false);
+        using var y = LowQuality(16, 16);
+        foreach (var options in new[]
+        {
+            Fast with { Blind = false },
+            Fast with { Strategy = GuidanceStrategy.InnOnly, KnownDegradation = DegradationSpec.Parse("bicubic:x4") },
+        })
+        {
+            using var a = direct.Restore(y, options);
+            using var b = wrapped.Restore(y, options);
+            Assert.True(a.Image.equal(b.Image).all().item<bool>(), $"{options.Strategy}: the wrapped transform restored otherwise");
+        }
+        Assert.True(custom.ForwardCalls > 0 && custom.InverseCalls > 0);
+
+        // What needs a LiftingInn says so: training the weights (blind refinement) and re-levelling for another factor.
+        var blind = Assert.Throws<LatentIndigoException>(() => wrapped.Restore(y, Fast with { Blind = true }));
+        Assert.Contains("Blind = false", blind.Message);
+        var scale = Assert.Throws<LatentIndigoException>(() => wrapped.Restore(y, Fast with { Blind = false, ScaleFactor = 2 }));
+        Assert.Contains("×4 only", scale.Message);
+        // Unset Blind with an unknown degradation: the custom transform runs unrefined instead of failing.
+        using var unrefined = wrapped.Restore(y, Fast);
+        using var noBlind = wrapped.Restore(y, Fast with { Blind = false });
+        Assert.True(unrefined.Image.equal(noBlind.Image).all().item<bool>());
+    }
+
+    private sealed class DelegatingTransform(LiftingInn inner) : IInvertibleTransform
+    {
+        public int ForwardCalls;
+        public int InverseCalls;
+
+        public int Channels => inner.Channels;
+
+        public int Levels => inner.Levels;
+
+        public int ScaleFactor => inner.ScaleFactor;
+
+        public int ConditionSize => inner.ConditionSize;
+
+        public InnDecomposition Forward(Tensor x, Tensor? condition)
+        {
+            Interlocked.Increment(ref ForwardCalls);
+            return inner.Forward(x, condition);
+        }
+
+        public Tensor Inverse(Tensor coarse, IReadOnlyList<IReadOnlyList<Tensor>> details, Tensor? condition)
+        {
+            Interlocked.Increment(ref InverseCalls);
+            return inner.Inverse(coarse, details, condition);
+        }
+    }
+
     private sealed class IdentityGuidanceFactory : ILatentGuidanceFactory
     {
         public int Created;

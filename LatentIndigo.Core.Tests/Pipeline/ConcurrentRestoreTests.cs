@@ -24,14 +24,14 @@ public class ConcurrentRestoreTests(PipelineFixture fixture) : IClassFixture<Pip
 
     /// <summary>A second pipeline over the fixture's stand-in export and INNs (not owned), allowing 4 restores at once.</summary>
     private RestorationPipeline Shared(int maxConcurrent) =>
-        new(StableDiffusionModels.Load(fixture.ModelFolder), fixture.Pipeline.PixelInn, fixture.Pipeline.LatentInn,
+        new(StableDiffusionModels.Load(fixture.ModelFolder), fixture.PixelLifting, fixture.LatentLifting,
             ownsComponents: false, maxConcurrentRestores: maxConcurrent);
 
     [Fact]
     public async Task Parallel_restores_on_one_pipeline_equal_sequential_ones()
     {
         var models = StableDiffusionModels.Load(fixture.ModelFolder);
-        using var pipeline = new RestorationPipeline(models, fixture.Pipeline.PixelInn, fixture.Pipeline.LatentInn, ownsComponents: false,
+        using var pipeline = new RestorationPipeline(models, fixture.PixelLifting, fixture.LatentLifting, ownsComponents: false,
             maxConcurrentRestores: 4);
         try
         {
@@ -68,7 +68,7 @@ public class ConcurrentRestoreTests(PipelineFixture fixture) : IClassFixture<Pip
     public async Task Calls_beyond_the_limit_wait_in_line_instead_of_failing()
     {
         var models = StableDiffusionModels.Load(fixture.ModelFolder);
-        using var pipeline = new RestorationPipeline(models, fixture.Pipeline.PixelInn, null, ownsComponents: false, maxConcurrentRestores: 1);
+        using var pipeline = new RestorationPipeline(models, fixture.PixelLifting, null, ownsComponents: false, maxConcurrentRestores: 1);
         try
         {
             using var y = LowQuality(12, 12, 0);
@@ -132,7 +132,7 @@ public class ConcurrentRestoreTests(PipelineFixture fixture) : IClassFixture<Pip
         Assert.Equal(0, Volatile.Read(ref eventsAfterDispose));
         Assert.Throws<ObjectDisposedException>(() => pipeline.Restore(y, Fast));
         // The shared INNs were not owned: they still work.
-        using var decomposition = fixture.Pipeline.PixelInn.Forward(torch.rand(1, 3, 16, 16), null);
+        using var decomposition = fixture.PixelLifting.Forward(torch.rand(1, 3, 16, 16), null);
         pipeline.Models!.Dispose();
     }
 
@@ -140,8 +140,8 @@ public class ConcurrentRestoreTests(PipelineFixture fixture) : IClassFixture<Pip
     public async Task Blind_restores_never_change_the_shared_inns()
     {
         using var pipeline = Shared(maxConcurrent: 2);
-        var pixelBefore = Snapshot(fixture.Pipeline.PixelInn);
-        var latentBefore = Snapshot(fixture.Pipeline.LatentInn!);
+        var pixelBefore = Snapshot(fixture.PixelLifting);
+        var latentBefore = Snapshot(fixture.LatentLifting);
         using var y = LowQuality(16, 16, 0);
         var blind = Fast with { Blind = true, RefinementLearningRate = 1e-2 };
         var results = await Task.WhenAll(
@@ -151,8 +151,8 @@ public class ConcurrentRestoreTests(PipelineFixture fixture) : IClassFixture<Pip
         // Refinement did run (the blind result differs from the non-blind one) ...
         Assert.False(results[0].Image.equal(nonBlind.Image).all().item<bool>(), "blind refinement changed nothing");
         // ... on private copies: the shared weights are bit-identical afterwards.
-        AssertSame(pixelBefore, fixture.Pipeline.PixelInn);
-        AssertSame(latentBefore, fixture.Pipeline.LatentInn!);
+        AssertSame(pixelBefore, fixture.PixelLifting);
+        AssertSame(latentBefore, fixture.LatentLifting);
         foreach (var r in results)
         {
             r.Dispose();

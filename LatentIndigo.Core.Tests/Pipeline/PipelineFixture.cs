@@ -24,6 +24,12 @@ public sealed class PipelineFixture : IDisposable
 
     public RestorationPipeline Pipeline { get; }
 
+    /// <summary>The pipeline's pixel INN as the <see cref="LatentIndigo.Invertible.LiftingInn"/> the fixture gave it.</summary>
+    public LatentIndigo.Invertible.LiftingInn PixelLifting => (LatentIndigo.Invertible.LiftingInn)Pipeline.PixelInn;
+
+    /// <summary>The pipeline's latent INN as a <see cref="LatentIndigo.Invertible.LiftingInn"/>.</summary>
+    public LatentIndigo.Invertible.LiftingInn LatentLifting => (LatentIndigo.Invertible.LiftingInn)Pipeline.LatentInn!;
+
 
     public string ModelFolder => folder.Path;
 

@@ -62,7 +62,7 @@ public class RestorationPipelineTests(PipelineFixture fixture) : IClassFixture<P
         // amplifies float32 rounding most); 60 dB leaves more than 10 dB of margin below the smallest measured value.
         using var y = LowQuality(16, 24);
         var options = Fast with { Strategy = strategy };
-        var inns = new[] { fixture.Pipeline.PixelInn, fixture.Pipeline.LatentInn! };
+        var inns = new[] { fixture.PixelLifting, fixture.LatentLifting };
         try
         {
             foreach (var inn in inns)
@@ -95,7 +95,7 @@ public class RestorationPipelineTests(PipelineFixture fixture) : IClassFixture<P
         var options = Fast with { KnownDegradation = DegradationSpec.Parse("bicubic:x4") };
         using var result = fixture.Pipeline.Restore(y, options);
         // Recompute independently of the pipeline's own figure.
-        using var decomposition = fixture.Pipeline.PixelInn.Forward(result.Image, null);
+        using var decomposition = fixture.PixelLifting.Forward(result.Image, null);
         double psnr = Psnr(decomposition.Coarse, y);
         Assert.True(psnr >= 40, $"coarse-band PSNR {psnr:F1} dB");
         Assert.Equal(psnr, result.CoarsePsnr!.Value, 1);
@@ -122,7 +122,7 @@ public class RestorationPipelineTests(PipelineFixture fixture) : IClassFixture<P
         using var observed = fixture.Pipeline.Models!.Vae.Encode(y);
         double LatentPsnr(RestoreResult r)
         {
-            using var decomposition = fixture.Pipeline.LatentInn!.Forward(r.FinalLatent!, null);
+            using var decomposition = fixture.LatentLifting.Forward(r.FinalLatent!, null);
             double mse = (decomposition.Coarse - observed).pow(2).mean().item<float>();
             return 10 * Math.Log10(4 / mse); // latents span roughly [-1, 1]: peak-to-peak 2
         }
@@ -272,9 +272,9 @@ public class RestorationPipelineTests(PipelineFixture fixture) : IClassFixture<P
     public void Blind_refinement_leaves_the_inn_weights_as_they_were()
     {
         using var y = LowQuality(16, 16);
-        var before = fixture.Pipeline.PixelInn.parameters().Select(p => p.clone()).ToList();
+        var before = fixture.PixelLifting.parameters().Select(p => p.clone()).ToList();
         using var result = fixture.Pipeline.Restore(y, Fast with { Blind = true, RefinementLearningRate = 1e-3 });
-        var after = fixture.Pipeline.PixelInn.parameters().ToList();
+        var after = fixture.PixelLifting.parameters().ToList();
         Assert.All(before.Zip(after), pair => Assert.True(pair.First.equal(pair.Second).all().item<bool>()));
         using var plain = fixture.Pipeline.Restore(y, Fast);
         Assert.False(result.Image.equal(plain.Image).all().item<bool>()); // refinement changed the guidance
@@ -307,7 +307,7 @@ public class RestorationPipelineTests(PipelineFixture fixture) : IClassFixture<P
         // ones: recomputing it with the restored weights gives a different value when refinement moved them.
         using var y = LowQuality(16, 16);
         using var result = fixture.Pipeline.Restore(y, Fast with { Blind = true, RefinementLearningRate = 1e-2 });
-        using var decomposition = fixture.Pipeline.PixelInn.Forward(result.Image, null); // restored weights
+        using var decomposition = fixture.PixelLifting.Forward(result.Image, null); // restored weights
         double withRestored = Psnr(decomposition.Coarse, y);
         Assert.NotEqual(withRestored, result.CoarsePsnr!.Value, 3);
     }

@@ -50,7 +50,7 @@ internal static class InnBackProjection
     /// <param name="corrections">How many corrections were applied (0: the estimate already fit within the noise).</param>
     /// <param name="maxIterations">Upper bound on corrections.</param>
     /// <param name="cancellationToken">Checked between corrections and INN windows.</param>
-    public static Tensor Apply(LiftingInn inn, Tensor observation, Tensor estimate, InnTiling tiling, Tensor? condition,
+    public static Tensor Apply(IInvertibleTransform inn, Tensor observation, Tensor estimate, InnTiling tiling, Tensor? condition,
         double noiseSigma, bool clampToUnitRange, out int corrections, int maxIterations = DefaultMaxIterations,
         CancellationToken cancellationToken = default)
     {

@@ -48,7 +48,7 @@ internal sealed class InnTiling
     /// </summary>
     /// <exception cref="InnInputException">The image does not fit the network.</exception>
     /// <exception cref="OperationCanceledException">Cancelled between windows.</exception>
-    public Tensor Coarse(LiftingInn inn, Tensor x, Tensor? condition = null, CancellationToken cancellationToken = default)
+    public Tensor Coarse(IInvertibleTransform inn, Tensor x, Tensor? condition = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(inn);
         ArgumentNullException.ThrowIfNull(x);
@@ -66,7 +66,7 @@ internal sealed class InnTiling
     /// </summary>
     /// <exception cref="InnInputException">The shapes do not fit the network or each other.</exception>
     /// <exception cref="OperationCanceledException">Cancelled between windows.</exception>
-    public Tensor Project(LiftingInn inn, Tensor observation, Tensor estimate, Tensor? condition = null,
+    public Tensor Project(IInvertibleTransform inn, Tensor observation, Tensor estimate, Tensor? condition = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(inn);
@@ -93,7 +93,7 @@ internal sealed class InnTiling
     /// Applies <paramref name="pass"/> to overlapping windows of <paramref name="x"/> and assembles the cores of its
     /// results (which are 1/<paramref name="outputScale"/> the window's size) into one tensor.
     /// </summary>
-    private Tensor Map(LiftingInn inn, Tensor x, int outputScale, Func<Window, Tensor> pass, CancellationToken cancellationToken)
+    private Tensor Map(IInvertibleTransform inn, Tensor x, int outputScale, Func<Window, Tensor> pass, CancellationToken cancellationToken)
     {
         int s = inn.ScaleFactor;
         if (x.dim() != 4 || x.shape[2] % s != 0 || x.shape[3] % s != 0)

@@ -32,8 +32,8 @@ namespace LatentIndigo.Pipeline;
 public sealed class RestorationPipeline : IDisposable
 {
     private readonly StableDiffusionModels? models;
-    private readonly LiftingInn pixelInn;
-    private readonly LiftingInn? latentInn;
+    private readonly IInvertibleTransform pixelInn;
+    private readonly IInvertibleTransform? latentInn;
     private readonly bool ownsComponents;
     private readonly ILogger logger;
     private readonly Dictionary<(bool Latent, int Scale), LiftingInn> rescaledInns = new();
@@ -53,13 +53,19 @@ public sealed class RestorationPipeline : IDisposable
 
     /// <summary>Creates a pipeline from loaded components.</summary>
     /// <param name="models">The Stable Diffusion model set, or null for <see cref="GuidanceStrategy.InnOnly"/> only.</param>
-    /// <param name="pixelInn">The pixel INN (3 channels).</param>
-    /// <param name="latentInn">A latent INN trained for the export's VAE (needed for <see cref="GuidanceStrategy.LatentInn"/>).</param>
+    /// <param name="pixelInn">
+    /// The pixel INN (3 channels): a <see cref="LiftingInn"/>, or any other <see cref="IInvertibleTransform"/>. A custom
+    /// transform must be on the models' device already and serves only its own scale factor; blind refinement, a
+    /// degradation encoder and the ONNX Runtime engine need a <see cref="LiftingInn"/> (a custom transform restores with
+    /// <see cref="RestoreOptions.Blind"/> unset as without refinement, and refuses <c>Blind = true</c>).
+    /// </param>
+    /// <param name="latentInn">A latent INN trained for the export's VAE (needed for <see cref="GuidanceStrategy.LatentInn"/>);
+    /// a <see cref="LiftingInn"/> or another <see cref="IInvertibleTransform"/>, as for <paramref name="pixelInn"/>.</param>
     /// <param name="logger">Optional logger: stage timings at Information level.</param>
     /// <param name="ownsComponents">Dispose the models and INNs with the pipeline (default true).</param>
     /// <param name="maxConcurrentRestores">Restores that run at once; more wait in line (default 1). Each running
     /// restore holds its own working memory (<see cref="RestoreOptions.EstimatePeakMemoryBytes"/>, less the weights).</param>
-    public RestorationPipeline(StableDiffusionModels? models, LiftingInn pixelInn, LiftingInn? latentInn = null,
+    public RestorationPipeline(StableDiffusionModels? models, IInvertibleTransform pixelInn, IInvertibleTransform? latentInn = null,
         ILogger? logger = null, bool ownsComponents = true, int maxConcurrentRestores = 1)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxConcurrentRestores, 1);
@@ -82,12 +88,13 @@ public sealed class RestorationPipeline : IDisposable
         this.logger = logger ?? NullLogger.Instance;
         // The whole loop runs where the models' buffers are (the GPU with the CUDA provider), so the INNs go there too.
         Device = models?.Device ?? torch.CPU;
-        pixelInn.to(Device);
-        latentInn?.to(Device);
         // The INNs' ONNX Runtime passes run on the models' execution provider (CUDA graphs on a GPU).
         var innSessions = InnSessionOptions.For(models, Device);
-        pixelInn.ConfigureOnnxRuntime(innSessions);
-        latentInn?.ConfigureOnnxRuntime(innSessions);
+        foreach (var lifting in new[] { pixelInn as LiftingInn, latentInn as LiftingInn })
+        {
+            lifting?.to(Device);
+            lifting?.ConfigureOnnxRuntime(innSessions);
+        }
     }
 
     /// <summary>
@@ -128,7 +135,7 @@ public sealed class RestorationPipeline : IDisposable
     public StableDiffusionModels? Models => models;
 
     /// <summary>The pixel INN.</summary>
-    public LiftingInn PixelInn => pixelInn;
+    public IInvertibleTransform PixelInn => pixelInn;
 
     /// <summary>
     /// Where restorations run: the models' device (<see cref="StableDiffusionModels.Device"/>), or the CPU without
@@ -137,7 +144,7 @@ public sealed class RestorationPipeline : IDisposable
     public Device Device { get; }
 
     /// <summary>The latent INN, if any.</summary>
-    public LiftingInn? LatentInn => latentInn;
+    public IInvertibleTransform? LatentInn => latentInn;
 
     /// <summary>
     /// Restores a low-quality image <c>[1,3,h,w]</c> float32 in [0,1] (CPU) to <c>[1,3,h·s,w·s]</c>.
@@ -265,8 +272,8 @@ public sealed class RestorationPipeline : IDisposable
         if (ownsComponents)
         {
             models?.Dispose();
-            pixelInn.Dispose();
-            latentInn?.Dispose();
+            (pixelInn as IDisposable)?.Dispose();
+            (latentInn as IDisposable)?.Dispose();
         }
     }
 
@@ -381,19 +388,25 @@ public sealed class RestorationPipeline : IDisposable
     /// The INN for a scale factor. The lifting weights are shared across levels, so an INN trained for ×4 (J = 2) serves
     /// ×2 (J = 1), ×8 (J = 3) and same-size restoration (J = 0) with the same weights and a different number of levels.
     /// </summary>
-    internal LiftingInn InnForScale(bool latent, int scale)
+    internal IInvertibleTransform InnForScale(bool latent, int scale)
     {
         var inn = latent ? latentInn! : pixelInn;
         if (inn.ScaleFactor == scale)
         {
             return inn;
         }
+        if (inn is not LiftingInn lifting)
+        {
+            throw new LatentIndigoException(
+                $"The {(latent ? "latent" : "pixel")} transform ({inn.GetType().Name}) restores ×{inn.ScaleFactor} only; ×{scale} was asked. "
+                + "Only a LiftingInn serves other factors (with its weights at another number of levels): ask for ×" + inn.ScaleFactor + " or pass one for ×" + scale + ".");
+        }
         lock (rescaledInns)
         {
             if (!rescaledInns.TryGetValue((latent, scale), out var rescaled))
             {
                 int levels = System.Numerics.BitOperations.Log2((uint)scale);
-                rescaled = inn.Copy(levels);
+                rescaled = lifting.Copy(levels);
                 rescaledInns[(latent, scale)] = rescaled;
                 logger.LogInformation("Using the {Kind} INN (trained for ×{Trained}) with {Levels} level(s) for ×{Scale}.",
                     latent ? "latent" : "pixel", inn.ScaleFactor, levels, scale);

@@ -106,11 +106,11 @@ internal sealed class RestoreRun : IDisposable
         options.TileBatchSize ?? (options.Strategy == GuidanceStrategy.LatentInn && device.type != DeviceType.CPU ? 8 : 1);
 
     /// <summary>The padded input on the device, the estimate, and the pixel INN for the restore's scale.</summary>
-    private sealed record Estimated(PaddedImage Padded, Tensor Y, Tensor Estimate, LiftingInn PixelInn);
+    private sealed record Estimated(PaddedImage Padded, Tensor Y, Tensor Estimate, IInvertibleTransform PixelInn);
 
     /// <summary>What sampling starts from: the encoded estimate, the observation the guidance compares against, the parts.</summary>
     internal sealed record Encoded(Tensor StartLatent, Tensor Observation, int PixelsPerLatent, TextConditioning Conditioning,
-        ILatentGuidance? Guidance, InnRefiner? Refiner, LiftingInn PixelInn, LiftingInn? LatentInn, Tensor? ObservedLatent, VaeTiling VaeTiling);
+        ILatentGuidance? Guidance, InnRefiner? Refiner, IInvertibleTransform PixelInn, IInvertibleTransform? LatentInn, Tensor? ObservedLatent, VaeTiling VaeTiling);
 
     /// <summary>The outcome of sampling: ẑ0 of the last step, the steps run and the tiles per step.</summary>
     internal sealed record Sampled(Tensor FinalLatent, int Steps, int Tiles, double? LatentCoarsePsnr = null);
@@ -131,7 +131,7 @@ internal sealed class RestoreRun : IDisposable
         var y = padded.Image.to(pipeline.Device);
         var pixelInn = pipeline.InnForScale(latent: false, options.ScaleFactor);
         // One γ for the whole image, so every tile and window of this restore is conditioned alike.
-        pixelCondition = pixelInn.ConditionFor(y);
+        pixelCondition = (pixelInn as LiftingInn)?.ConditionFor(y);
         return new Estimated(padded, y, estimate.clamp(0f, 1f).to(pipeline.Device), pixelInn);
     }
 
@@ -156,14 +156,27 @@ internal sealed class RestoreRun : IDisposable
         InnRefiner? pixelRefiner = null, latentRefiner = null;
         if (options.EffectiveBlind && guidanceFactory is not null)
         {
-            // Blind refinement trains the forward model: on private copies, never on the pipeline's shared INNs.
-            pixelInn = Own(pixelInn.Copy());
-            pixelRefiner = Own(new InnRefiner(pixelInn, options.RefinementLearningRate));
-            Own(pixelRefiner.BeginImage());
-            if (latentInn is not null)
+            // Refinement trains a LiftingInn's weights; another IInvertibleTransform has none the library can train. Asked
+            // for explicitly, that is an error; by default (unknown degradation) such a transform just runs unrefined.
+            var guided = guidanceFactory.Observation == GuidanceObservation.Latent ? latentInn : pixelInn;
+            if (options.Blind == true && guided is not null and not LiftingInn)
             {
-                latentInn = Own(latentInn.Copy());
-                latentRefiner = Own(new InnRefiner(latentInn, options.RefinementLearningRate));
+                throw new LatentIndigoException(
+                    $"Blind refinement trains the INN's weights, which needs a LiftingInn; the guided transform is a {guided.GetType().Name}. Restore with Blind = false.");
+            }
+            // Blind refinement trains the forward model: on private copies, never on the pipeline's shared INNs.
+            if (pixelInn is LiftingInn pixelLifting)
+            {
+                var copy = Own(pixelLifting.Copy());
+                pixelInn = copy;
+                pixelRefiner = Own(new InnRefiner(copy, options.RefinementLearningRate));
+                Own(pixelRefiner.BeginImage());
+            }
+            if (latentInn is LiftingInn latentLifting)
+            {
+                var copy = Own(latentLifting.Copy());
+                latentInn = copy;
+                latentRefiner = Own(new InnRefiner(copy, options.RefinementLearningRate));
                 Own(latentRefiner.BeginImage());
             }
         }
@@ -175,7 +188,7 @@ internal sealed class RestoreRun : IDisposable
             guidance = guidanceFactory.Create(new GuidanceContext(vae, pixelInn, latentInn, settings, pipeline.Device, pixelRefiner, latentRefiner)
             {
                 PixelCondition = pixelCondition,
-                LatentCondition = observedLatent is not null ? latentInn?.ConditionFor(observedLatent) : null,
+                LatentCondition = observedLatent is not null ? (latentInn as LiftingInn)?.ConditionFor(observedLatent) : null,
             });
             if (guidance is IDisposable disposable)
             {
@@ -197,7 +210,7 @@ internal sealed class RestoreRun : IDisposable
         if (options.Strategy == GuidanceStrategy.LatentInn && encoded.LatentInn is { } latentInn)
         {
             var observed = encoded.ObservedLatent!;
-            using var latentCondition = latentInn.ConditionFor(observed);
+            using var latentCondition = (latentInn as LiftingInn)?.ConditionFor(observed);
             (finalLatent, latentCoarsePsnr) = InnTimed(() =>
             {
                 var finished = finalLatent;
@@ -320,7 +333,7 @@ internal sealed class RestoreRun : IDisposable
     /// Replaces the exact projection g⁻¹(y, d(x)), which turns any misfit of the INN into a grid pattern. The INN passes
     /// run in pixel windows, so memory is bounded by the tile size.
     /// </summary>
-    private Tensor BackProjectImage(LiftingInn inn, Tensor observation, Tensor estimate)
+    private Tensor BackProjectImage(IInvertibleTransform inn, Tensor observation, Tensor estimate)
     {
         noiseSigma ??= NoiseLevel(estimate);
         var result = InnBackProjection.Apply(inn, observation, estimate, pixelTiling, pixelCondition, noiseSigma.Value, clampToUnitRange: true,

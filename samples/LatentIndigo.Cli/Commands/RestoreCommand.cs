@@ -353,7 +353,7 @@ public sealed class RestoreCommand : Command<RestoreCommand.Settings>
         }
         console.Write(stages);
         string provider = pipeline.Models is null
-            ? $"none (INN only, on the CPU; INN passes in {(pipeline.PixelInn.Engine == LatentIndigo.Invertible.InnEngine.TorchSharp ? "TorchSharp" : "ONNX Runtime")})"
+            ? $"none (INN only, on the CPU; INN passes in {((pipeline.PixelInn as LatentIndigo.Invertible.LiftingInn)?.Engine == LatentIndigo.Invertible.InnEngine.TorchSharp ? "TorchSharp" : "ONNX Runtime")})"
             : $"{pipeline.Models.ExecutionProvider} (ONNX Runtime)" + (pipeline.Models.IsStandIn ? ", STAND-IN models with random weights" : "");
         var first = results[0].Result;
         console.MarkupLineInterpolated($"Diffusion provider: {provider}. Steps per tile: {first.StepsRun}, tiles: {Math.Max(1, first.Tiles)}. Coarse PSNR: how well the output re-degrades to the input under the INN.");

@@ -37,7 +37,7 @@ internal static class RestoreReport
             ["device"] = pipeline.Device.ToString(),
             ["executionProvider"] = pipeline.Models?.ExecutionProvider.ToString() ?? "none",
             ["standInModels"] = pipeline.Models?.IsStandIn ?? false,
-            ["innEngine"] = pipeline.PixelInn.Engine.ToString(),
+            ["innEngine"] = (pipeline.PixelInn as LatentIndigo.Invertible.LiftingInn)?.Engine.ToString() ?? pipeline.PixelInn.GetType().Name,
             ["images"] = results.Select(r => new Dictionary<string, object?>
             {
                 ["input"] = Path.GetFullPath(r.Input),
