@@ -49,11 +49,15 @@ public sealed partial class LiftingInn
             return null;
         }
         using var noGrad = no_grad();
-        var first = encoder.parameters().First();
-        if (first.dtype != DType || first.device.type != Device.type || first.device.index != Device.index)
+        lock (encoder)
         {
-            // The network was moved (to a GPU, to float64) after the encoder was attached: the encoder follows it.
-            encoder.to(DType).to(Device);
+            // The network was moved (to a GPU, to float64) after the encoder was attached: the encoder follows it, once,
+            // under a lock because concurrent restores of one pipeline call this at the same time.
+            var first = encoder.parameters().First();
+            if (first.dtype != DType || first.device.type != Device.type || first.device.index != Device.index)
+            {
+                encoder.to(DType).to(Device);
+            }
         }
         using var input = y.to(DType).to(Device);
         return encoder.forward(input);

@@ -165,19 +165,10 @@ internal sealed class RestoreRun : IDisposable
                     $"Blind refinement trains the INN's weights, which needs a LiftingInn; the guided transform is a {guided.GetType().Name}. Restore with Blind = false.");
             }
             // Blind refinement trains the forward model: on private copies, never on the pipeline's shared INNs.
-            if (pixelInn is LiftingInn pixelLifting)
+            (pixelInn, pixelRefiner) = RefinedCopy(pixelInn);
+            if (latentInn is not null)
             {
-                var copy = Own(pixelLifting.Copy());
-                pixelInn = copy;
-                pixelRefiner = Own(new InnRefiner(copy, options.RefinementLearningRate));
-                Own(pixelRefiner.BeginImage());
-            }
-            if (latentInn is LiftingInn latentLifting)
-            {
-                var copy = Own(latentLifting.Copy());
-                latentInn = copy;
-                latentRefiner = Own(new InnRefiner(copy, options.RefinementLearningRate));
-                Own(latentRefiner.BeginImage());
+                (latentInn, latentRefiner) = RefinedCopy(latentInn);
             }
         }
         ILatentGuidance? guidance = null;
@@ -200,6 +191,19 @@ internal sealed class RestoreRun : IDisposable
         int pixelsPerLatent = latentObservation ? 1 : 8;
         var refiner = guidanceFactory?.Observation == GuidanceObservation.Latent ? latentRefiner : pixelRefiner;
         return new Encoded(startLatent, observation, pixelsPerLatent, conditioning, guidance, refiner, pixelInn, latentInn, observedLatent, vaeTiling);
+    }
+
+    // A private copy of a LiftingInn with a refiner started for this image; any other transform stays as it is, unrefined.
+    private (IInvertibleTransform Inn, InnRefiner? Refiner) RefinedCopy(IInvertibleTransform inn)
+    {
+        if (inn is not LiftingInn lifting)
+        {
+            return (inn, null);
+        }
+        var copy = Own(lifting.Copy());
+        var refiner = Own(new InnRefiner(copy, options.RefinementLearningRate));
+        Own(refiner.BeginImage());
+        return (copy, refiner);
     }
 
     // Stage "decode": the latent measurement-consistent finish (latent strategy), then x = D(ẑ0).
