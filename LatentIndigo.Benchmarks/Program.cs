@@ -24,6 +24,12 @@ if (args.Contains(OrtWeightProbe.Flag))
     OrtWeightProbe.Run(int.TryParse(Environment.GetEnvironmentVariable("LATENTINDIGO_BENCH_THREADS"), out int t) && t > 0 ? t : 0);
     return;
 }
+if (args.Contains(ConvRooflineProbe.Flag))
+{
+    // "--conv-roofline": GFLOP/s of one INN convolution per runtime and the guidance graph's per-operator profile.
+    ConvRooflineProbe.Run(int.TryParse(Environment.GetEnvironmentVariable("LATENTINDIGO_BENCH_THREADS"), out int rt) && rt > 0 ? rt : Environment.ProcessorCount);
+    return;
+}
 if (args.Contains(InterleavedRouteProbe.Flag))
 {
     InterleavedRouteProbe.Run();

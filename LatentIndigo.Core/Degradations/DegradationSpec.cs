@@ -116,7 +116,8 @@ public static class DegradationSpec
 
     /// <summary>
     /// Parses a spec into a degradation: a single stage gives that operator, several give a
-    /// <see cref="SequentialDegradation"/>.
+    /// <see cref="SequentialDegradation"/>, and alternatives joined by <c>|</c> give a <see cref="MixtureDegradation"/>
+    /// that draws one of them per image.
     /// </summary>
     /// <param name="spec">The spec string, e.g. <c>gauss:sigma=2&gt;bicubic:x4</c>. Case and spaces are ignored.</param>
     /// <exception cref="DegradationSpecException">Unknown name or key, malformed or out-of-range value.</exception>
@@ -125,6 +126,10 @@ public static class DegradationSpec
         if (string.IsNullOrWhiteSpace(spec))
         {
             throw new DegradationSpecException("The degradation spec is empty. " + Describe());
+        }
+        if (spec.Contains('|'))
+        {
+            return ParseMixture(spec);
         }
         var stages = spec.Split('>').Select(s => s.Trim()).ToArray();
         if (stages.Any(s => s.Length == 0))
@@ -147,10 +152,29 @@ public static class DegradationSpec
         }
     }
 
+    private static MixtureDegradation ParseMixture(string spec)
+    {
+        var alternatives = spec.Split('|').Select(s => s.Trim()).ToArray();
+        if (alternatives.Any(a => a.Length == 0))
+        {
+            throw new DegradationSpecException($"The spec '{spec}' has an empty alternative; separate alternatives with a single '|'.");
+        }
+        var models = alternatives.Select(Parse).ToArray();
+        try
+        {
+            return new MixtureDegradation(models);
+        }
+        catch (DegradationException ex) when (ex is not DegradationSpecException)
+        {
+            // For example alternatives with different scale factors: a problem of the spec text.
+            throw new DegradationSpecException($"The spec '{spec}' is invalid: {ex.Message}");
+        }
+    }
+
     /// <summary>A description of every operator with its parameters and valid ranges (also used in error messages).</summary>
     public static string Describe()
     {
-        var text = new StringBuilder("Valid degradations (chain stages with '>'):");
+        var text = new StringBuilder("Valid degradations (chain stages with '>'; separate alternatives drawn per image with '|'):");
         foreach (var op in Operators)
         {
             text.Append("\n  ").Append(op.Usage).Append("  ").Append(op.Summary);

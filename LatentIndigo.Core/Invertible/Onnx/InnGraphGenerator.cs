@@ -44,10 +44,12 @@ internal static class InnGraphGenerator
     /// <summary>
     /// The serialized model for <paramref name="kind"/> at batch <paramref name="batch"/> and image size height × width.
     /// With <paramref name="sharedCondition"/> the condition input is one row [1, cond] for the whole batch (see
-    /// <see cref="InnGraphWriter.SharedCondition"/>), else [batch, cond].
+    /// <see cref="InnGraphWriter.SharedCondition"/>), else [batch, cond]. With <paramref name="blocked"/> (CPU sessions only)
+    /// the ResNets use ONNX Runtime's blocked-layout convolutions where this CPU and condition allow
+    /// (<see cref="InnGraphWriter.Blocked"/>).
     /// </summary>
     public static byte[] Generate(InnGraphKind kind, LiftingInnOptions options, IReadOnlyDictionary<string, long[]> weightShapes,
-        long batch, long height, long width, bool sharedCondition = false)
+        long batch, long height, long width, bool sharedCondition = false, bool blocked = false)
     {
         int s = options.ScaleFactor;
         if (height % s != 0 || width % s != 0)
@@ -55,7 +57,12 @@ internal static class InnGraphGenerator
             throw new ArgumentException($"The image size {height}×{width} is not divisible by 2^J = {s}.");
         }
         var g = new OnnxGraphBuilder($"lifting_inn_{kind.ToString().ToLowerInvariant()}");
-        var w = new InnGraphWriter(g, options, weightShapes) { SharedCondition = sharedCondition };
+        var w = new InnGraphWriter(g, options, weightShapes)
+        {
+            SharedCondition = sharedCondition,
+            // Blocked convolutions fold the condition's scale into conv2, so they need one γ for the whole batch.
+            Blocked = blocked && sharedCondition && NchwcLayout.Supports(options.Width, [options.Channels, 3L * options.Channels]),
+        };
         w.DeclareWeights();
         g.Input(Condition, TensorProto.Types.DataType.Float, sharedCondition ? 1L : batch, (long)options.ConditionSize);
         var f = TensorProto.Types.DataType.Float;

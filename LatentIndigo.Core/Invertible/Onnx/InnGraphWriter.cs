@@ -13,7 +13,7 @@ namespace LatentIndigo.Invertible;
 /// The gradient rules written out here (derivation: docs/onnx-inn.md):
 /// a 3×3 pad-1 convolution's input VJP is its transposed convolution, i.e. a convolution with the weight's in/out axes
 /// swapped and the kernel flipped (see <see cref="ConvTranspose"/>); a ReLU's VJP multiplies
-/// by its mask, Sign(relu(a)) ∈ {0, 1}, which is 0 at a = 0 as in PyTorch; a residual block h + s·conv2(relu(conv1 h))
+/// by its mask, 1 where relu(a) &gt; 0 and 0 elsewhere (0 at a = 0 as in PyTorch; see <see cref="ReluMask"/>); a residual block h + s·conv2(relu(conv1 h))
 /// passes the cotangent straight through and scales its branch by s before conv2's transpose.
 /// </remarks>
 internal sealed class InnGraphWriter
@@ -90,7 +90,10 @@ internal sealed class InnGraphWriter
     /// col2im): the pixel 512² guidance graph ran 1.1–1.2× faster this way (OrtWeightProbe, 2026-11-27). The flipped
     /// weight is computed once per run from the bound weight, so in-place weight updates still reach it.
     /// </summary>
-    public string ConvTranspose(string x, string weight)
+    public string ConvTranspose(string x, string weight) => Conv(x, Flipped(weight));
+
+    /// <summary>The weight of the transposed convolution: in/out axes swapped, kernel flipped in both spatial axes.</summary>
+    private string Flipped(string weight)
     {
         if (!flipped.TryGetValue(weight, out var w))
         {
@@ -98,8 +101,76 @@ internal sealed class InnGraphWriter
             w = g.Node("Slice", [swapped, g.Constant(-1, -1), g.Constant(long.MinValue, long.MinValue), g.Constant(2, 3), g.Constant(-1, -1)]);
             flipped[weight] = w;
         }
-        return Conv(x, w);
+        return w;
     }
+
+    /// <summary>
+    /// True: the ResNets run on ONNX Runtime's blocked-layout CPU convolutions (<see cref="NchwcLayout"/>), with their
+    /// activations kept blocked from the first convolution to the last and the weights reordered in the graph from the
+    /// bound inputs. Needs <see cref="SharedCondition"/> (a per-image scale would need the blocked channel order) and
+    /// plans for every convolution shape (<see cref="NchwcLayout.Supports"/>): the generator checks both.
+    /// </summary>
+    public bool Blocked { get; set; }
+
+    private readonly Dictionary<(string Tensor, NchwcConvPlan Plan, bool Bias), string> reordered = [];
+    private readonly Dictionary<(NchwcConvPlan Plan, bool Bias), string> reorderIndices = [];
+    private string? zero;
+
+    /// <summary>A weight or bias in the order <paramref name="plan"/> gives, zero-padded: one Gather from the bound tensor.</summary>
+    private string Reordered(string tensor, NchwcConvPlan plan, bool bias)
+    {
+        if (reordered.TryGetValue((tensor, plan, bias), out var r))
+        {
+            return r;
+        }
+        var indices = bias ? plan.BiasIndices! : plan.WeightIndices;
+        if (!reorderIndices.TryGetValue((plan, bias), out var indexName))
+        {
+            indexName = g.Int64s($"nchwc_indices_{reorderIndices.Count}", indices, indices.Length);
+            reorderIndices[(plan, bias)] = indexName;
+        }
+        zero ??= g.Constant([0f], 1);
+        // The index one past the last element picks the appended zero (the padding of a channel count to the block size).
+        var padded = g.Node("Concat", [g.Node("Reshape", [tensor, g.Constant(-1)]), zero], null, OnnxGraphBuilder.Int("axis", 0));
+        var gathered = g.Node("Gather", [padded, indexName], null, OnnxGraphBuilder.Int("axis", 0));
+        r = bias ? gathered : g.Node("Reshape", [gathered, g.Constant(plan.WeightDims)]);
+        reordered[(tensor, plan, bias)] = r;
+        return r;
+    }
+
+    private static NchwcConvPlan PlanOf(long outputs, long inputs, bool bias) =>
+        NchwcLayout.Plan(outputs, inputs, bias) ?? throw new InvalidOperationException(
+            $"No blocked-layout plan for a {inputs} → {outputs} convolution; the generator should have chosen plain convolutions.");
+
+    /// <summary>
+    /// A blocked convolution of <paramref name="x"/> (blocked or NCHW, as <paramref name="plan"/> reads it), with an
+    /// optional fused ReLU, and <paramref name="sum"/> (a blocked residual) added inside the kernel when given.
+    /// </summary>
+    private string BlockedConv(string x, string weight, string? bias, NchwcConvPlan plan, bool relu = false, string? sum = null)
+    {
+        var inputs = new List<string> { x, Reordered(weight, plan, false) };
+        if (bias is not null || sum is not null)
+        {
+            // Optional inputs are positional: an empty name skips the bias.
+            inputs.Add(bias is null ? "" : Reordered(bias, plan, true));
+        }
+        if (sum is not null)
+        {
+            inputs.Add(sum);
+        }
+        var pads = OnnxGraphBuilder.Ints("pads", 1, 1, 1, 1);
+        return relu
+            ? g.Node("Conv", [.. inputs], null, NchwcLayout.Domain, pads, OnnxGraphBuilder.Str("activation", "Relu"))
+            : g.Node("Conv", [.. inputs], null, NchwcLayout.Domain, pads);
+    }
+
+    /// <summary>An NCHW tensor into the first convolution of a ResNet: reordered when the plan reads blocked input.</summary>
+    private string Enter(string x, NchwcConvPlan plan) =>
+        plan.ReorderInput ? g.Node("ReorderInput", [x], null, NchwcLayout.Domain, OnnxGraphBuilder.Int("channels_last", 0)) : x;
+
+    /// <summary>A blocked tensor back to NCHW with <paramref name="channels"/> channels (dropping the padding).</summary>
+    private string Leave(string x, long channels) =>
+        g.Node("ReorderOutput", [x], null, NchwcLayout.Domain, OnnxGraphBuilder.Int("channels", channels), OnnxGraphBuilder.Int("channels_last", 0));
 
     private readonly Dictionary<string, string> flipped = [];
 
@@ -162,6 +233,10 @@ internal sealed class InnGraphWriter
     /// </summary>
     public (string Output, NetEvaluation Evaluation) ResNet(int step, char net, string x)
     {
+        if (Blocked)
+        {
+            return BlockedResNet(step, net, x);
+        }
         var prefix = Net(step, net);
         var h = Conv(x, Weight(prefix + "convin.weight"));
         var relus = new string[options.ResBlocks];
@@ -187,6 +262,10 @@ internal sealed class InnGraphWriter
     /// <summary>The vector-Jacobian product of one ResNet evaluation: the cotangent of its input from that of its output.</summary>
     public string ResNetVjp(NetEvaluation e, string cotangent)
     {
+        if (Blocked)
+        {
+            return BlockedResNetVjp(e, cotangent);
+        }
         var prefix = Net(e.Step, e.Net);
         var outWeight = e.Net == 'p' ? PredictorOutputWeight(e.Step) : Weight(prefix + "convout.weight");
         var gh = ConvTranspose(cotangent, outWeight);
@@ -196,10 +275,63 @@ internal sealed class InnGraphWriter
             var branch = SharedCondition
                 ? ConvTranspose(gh, ScaledConv2(block).Weight)
                 : ConvTranspose(Mul(gh, Scale(block)), Weight(block + "conv2.weight"));
-            var masked = Mul(branch, g.Node("Sign", [e.ReluOutputs[k]]));
+            var masked = Mul(branch, ReluMask(e.ReluOutputs[k]));
             gh = Add(gh, ConvTranspose(masked, Weight(block + "conv1.weight")));
         }
         return ConvTranspose(gh, Weight(prefix + "convin.weight"));
+    }
+
+    /// <summary>
+    /// The ReLU's derivative from its output r ≥ 0: 1 where r &gt; 0, else 0 (as PyTorch's). Written as Ceil(Min(r, 1)),
+    /// exact for every r ≥ 0 including denormals, rather than Sign(r): ONNX Runtime's CPU Sign is not vectorised and took
+    /// 11 % of the pixel 512² guidance graph (2 ms per 256²×32 tensor; ConvRooflineProbe's profile, 2026-11-27).
+    /// </summary>
+    private string ReluMask(string reluOutput) =>
+        g.Node("Ceil", [g.Node("Min", [reluOutput, Scalar(1f)])]);
+
+    /// <summary>Channels of a ResNet's input and output: the predictor maps C to 3C, the updater 3C to C.</summary>
+    private (long In, long Out) Outer(char net) =>
+        net == 'p' ? (options.Channels, 3L * options.Channels) : (3L * options.Channels, options.Channels);
+
+    /// <summary><see cref="ResNet"/> on blocked convolutions (same sums; conv2 always carries the folded scale).</summary>
+    private (string Output, NetEvaluation Evaluation) BlockedResNet(int step, char net, string x)
+    {
+        var prefix = Net(step, net);
+        long width = options.Width;
+        var (cin, cout) = Outer(net);
+        var into = PlanOf(width, cin, false);
+        var h = BlockedConv(Enter(x, into), Weight(prefix + "convin.weight"), null, into);
+        var relus = new string[options.ResBlocks];
+        var withBias = PlanOf(width, width, true);
+        for (int k = 0; k < options.ResBlocks; k++)
+        {
+            var block = $"{prefix}blocks.{k}.";
+            relus[k] = BlockedConv(h, Weight(block + "conv1.weight"), Weight(block + "conv1.bias"), withBias, relu: true);
+            var (w2, b2) = ScaledConv2(block);
+            h = BlockedConv(relus[k], w2, b2, withBias, sum: h); // h + conv2(relu), the add inside the kernel
+        }
+        var outWeight = net == 'p' ? PredictorOutputWeight(step) : Weight(prefix + "convout.weight");
+        return (Leave(BlockedConv(h, outWeight, null, PlanOf(cout, width, false)), cout), new NetEvaluation(step, net, relus));
+    }
+
+    /// <summary><see cref="ResNetVjp"/> on blocked convolutions; the ReLU outputs it masks with are blocked too.</summary>
+    private string BlockedResNetVjp(NetEvaluation e, string cotangent)
+    {
+        var prefix = Net(e.Step, e.Net);
+        long width = options.Width;
+        var (cin, cout) = Outer(e.Net);
+        var outWeight = e.Net == 'p' ? PredictorOutputWeight(e.Step) : Weight(prefix + "convout.weight");
+        var into = PlanOf(width, cout, false);
+        var gh = BlockedConv(Enter(cotangent, into), Flipped(outWeight), null, into);
+        var inner = PlanOf(width, width, false);
+        for (int k = options.ResBlocks - 1; k >= 0; k--)
+        {
+            var block = $"{prefix}blocks.{k}.";
+            var branch = BlockedConv(gh, Flipped(ScaledConv2(block).Weight), null, inner);
+            var masked = Mul(branch, ReluMask(e.ReluOutputs[k]));
+            gh = BlockedConv(masked, Flipped(Weight(block + "conv1.weight")), null, inner, sum: gh);
+        }
+        return Leave(BlockedConv(gh, Flipped(Weight(prefix + "convin.weight")), null, PlanOf(cin, width, false)), cin);
     }
 
     /// <summary>

@@ -23,7 +23,8 @@ internal sealed partial class InnOnnxRuntime
             Batch = batch;
             Height = height;
             Width = width;
-            var model = InnGraphGenerator.Generate(kind, owner.options, owner.weightShapes, batch, height, width, sharedCondition);
+            var model = InnGraphGenerator.Generate(kind, owner.options, owner.weightShapes, batch, height, width, sharedCondition,
+                blocked: owner.device.type == DeviceType.CPU && owner.BlockedLayout);
             using var so = owner.sessionOptions();
             // Only the guidance graph (one tile shape, run every step) keeps ONNX Runtime's memory arena between runs; the
             // forward/inverse graphs (several window shapes, a few runs per restore) give their memory back after each

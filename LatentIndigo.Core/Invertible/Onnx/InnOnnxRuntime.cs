@@ -60,6 +60,34 @@ internal sealed partial class InnOnnxRuntime : IDisposable
     }
 
     /// <summary>
+    /// Whether CPU graphs use ONNX Runtime's blocked-layout convolutions where it has them (default true; see
+    /// <see cref="NchwcLayout"/>). False gives the plain-convolution graphs (for comparisons). Changing it drops the cached
+    /// sessions.
+    /// </summary>
+    public bool BlockedLayout
+    {
+        get => blockedLayout;
+        set
+        {
+            lock (gate)
+            {
+                if (value == blockedLayout)
+                {
+                    return;
+                }
+                blockedLayout = value;
+                foreach (var s in cache)
+                {
+                    s.Dispose();
+                }
+                cache.Clear();
+            }
+        }
+    }
+
+    private bool blockedLayout = true;
+
+    /// <summary>
     /// CPU sessions: all graph optimizations, and no spinning workers after a run (TorchSharp works between runs and
     /// spinning threads would take its cores, as for the diffusion models).
     /// </summary>
