@@ -13,7 +13,7 @@ namespace LatentIndigo.Invertible;
 /// The gradient rules written out here (derivation: docs/onnx-inn.md):
 /// a 3×3 pad-1 convolution's input VJP is its transposed convolution, i.e. a convolution with the weight's in/out axes
 /// swapped and the kernel flipped (see <see cref="ConvTranspose"/>); a ReLU's VJP multiplies
-/// by its mask, 1 where relu(a) &gt; 0 and 0 elsewhere (0 at a = 0 as in PyTorch; see <see cref="ReluMask"/>); a residual block h + s·conv2(relu(conv1 h))
+/// by its mask, 1 where relu(a) &gt; 0 and 0 elsewhere (0 at a = 0 as in PyTorch; see <see cref="MaskedByRelu"/>); a residual block h + s·conv2(relu(conv1 h))
 /// passes the cotangent straight through and scales its branch by s before conv2's transpose.
 /// </remarks>
 internal sealed class InnGraphWriter
@@ -275,19 +275,20 @@ internal sealed class InnGraphWriter
             var branch = SharedCondition
                 ? ConvTranspose(gh, ScaledConv2(block).Weight)
                 : ConvTranspose(Mul(gh, Scale(block)), Weight(block + "conv2.weight"));
-            var masked = Mul(branch, ReluMask(e.ReluOutputs[k]));
+            var masked = MaskedByRelu(branch, e.ReluOutputs[k]);
             gh = Add(gh, ConvTranspose(masked, Weight(block + "conv1.weight")));
         }
         return ConvTranspose(gh, Weight(prefix + "convin.weight"));
     }
 
     /// <summary>
-    /// The ReLU's derivative from its output r ≥ 0: 1 where r &gt; 0, else 0 (as PyTorch's). Written as Ceil(Min(r, 1)),
-    /// exact for every r ≥ 0 including denormals, rather than Sign(r): ONNX Runtime's CPU Sign is not vectorised and took
-    /// 11 % of the pixel 512² guidance graph (2 ms per 256²×32 tensor; ConvRooflineProbe's profile, 2026-11-27).
+    /// A ReLU's VJP: the cotangent where the ReLU's output r is &gt; 0, else 0 (0 at r = 0, as in PyTorch), written as
+    /// Where(r &gt; 0, cotangent, 0). ONNX Runtime's CPU Sign is not vectorised: Mul by Sign(r) took 11 % of the pixel
+    /// 512² guidance graph, Mul by Ceil(Min(r, 1)) 14 % of the blocked one, Where about 9 % (ConvRooflineProbe's
+    /// per-operator profile, 2026-11-27).
     /// </summary>
-    private string ReluMask(string reluOutput) =>
-        g.Node("Ceil", [g.Node("Min", [reluOutput, Scalar(1f)])]);
+        private string MaskedByRelu(string cotangent, string reluOutput) =>
+        g.Node("Where", [g.Node("Greater", [reluOutput, Scalar(0f)]), cotangent, Scalar(0f)]);
 
     /// <summary>Channels of a ResNet's input and output: the predictor maps C to 3C, the updater 3C to C.</summary>
     private (long In, long Out) Outer(char net) =>
@@ -328,7 +329,7 @@ internal sealed class InnGraphWriter
         {
             var block = $"{prefix}blocks.{k}.";
             var branch = BlockedConv(gh, Flipped(ScaledConv2(block).Weight), null, inner);
-            var masked = Mul(branch, ReluMask(e.ReluOutputs[k]));
+            var masked = MaskedByRelu(branch, e.ReluOutputs[k]);
             gh = BlockedConv(masked, Flipped(Weight(block + "conv1.weight")), null, inner, sum: gh);
         }
         return Leave(BlockedConv(gh, Flipped(Weight(prefix + "convin.weight")), null, PlanOf(cin, width, false)), cin);
