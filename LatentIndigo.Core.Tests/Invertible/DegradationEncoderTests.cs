@@ -21,14 +21,21 @@ public class DegradationEncoderTests(PipelineFixture fixture) : IClassFixture<Pi
     }
 
     /// <summary>
-    /// The encoder's layers written out with libtorch's functional ops in float64 from its state dict: conv, leaky ReLU,
-    /// 2× average pooling (ceil), global mean, two linear layers, 1 + tanh.
+    /// The encoder's layers written out with libtorch's functional ops in float64 from its state dict: the high-pass
+    /// residual (y minus the mean of its 3×3 neighbourhood inside the image, here as a box-filter sum over a count of
+    /// valid neighbours), conv, leaky ReLU, 2× average pooling (ceil), global mean, two linear layers, 1 + tanh.
     /// </summary>
     private static Tensor ReferenceGamma(DegradationEncoder encoder, Tensor y)
     {
         var w = encoder.state_dict().ToDictionary(p => p.Key, p => p.Value.detach().to(float64));
         Tensor Conv(Tensor h, string name) => nn.functional.conv2d(h, w[name + ".weight"], w[name + ".bias"], padding: [1, 1]);
-        var h = nn.functional.leaky_relu(Conv(y.to(float64), "conv1"), 0.1);
+        var y64 = y.to(float64);
+        long c = y64.shape[1];
+        var box = ones(c, 1, 3, 3, dtype: float64);
+        var sums = nn.functional.conv2d(y64, box, padding: [1, 1], groups: c);
+        var counts = nn.functional.conv2d(ones_like(y64), box, padding: [1, 1], groups: c);
+        var residual = (y64 - sums / counts) * DegradationEncoder.HighPassGain;
+        var h = nn.functional.leaky_relu(Conv(residual, "conv1"), 0.1);
         h = nn.functional.avg_pool2d(h, 2, ceil_mode: true);
         h = nn.functional.leaky_relu(Conv(h, "conv2"), 0.1);
         h = nn.functional.avg_pool2d(h, 2, ceil_mode: true);

@@ -19,6 +19,9 @@ namespace LatentIndigo.Invertible;
 /// </remarks>
 public sealed class DegradationEncoder : nn.Module<Tensor, Tensor>
 {
+    /// <summary>Scale of the high-pass residual the first layer sees (a noise level of 2/255 then gives values near 0.1).</summary>
+    internal const double HighPassGain = 8;
+
     /// <summary>The default feature width w (about 80 k parameters for RGB input and a 128-d condition).</summary>
     public const int DefaultWidth = 32;
 
@@ -93,18 +96,36 @@ public sealed class DegradationEncoder : nn.Module<Tensor, Tensor>
             throw new InnInputException($"y is {y.dtype} on {y.device} but the encoder is {weight.dtype} on {weight.device}.");
         }
         using var scope = NewDisposeScope();
-        var h = nn.functional.leaky_relu(InnConvolution.Apply(y, conv1), 0.1);
+        // γ = 1 + tanh(·) ∈ (0, 2): ones at the start, and bounded, so a high encoder learning rate cannot blow the
+        // residual blocks' scales up (unbounded, 100× the INN's rate diverged within 40 steps).
+        var gamma = fc2.forward(Embedding(y)).tanh() + 1; // not in place: tanh's backward reads its output
+        return gamma.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The 2w-d embedding γ is read from (the output of fc1 and its LeakyReLU): what <see cref="InnTrainer.PretrainEncoder"/>
+    /// makes tell degradations apart. Checked input, as <see cref="forward"/>.
+    /// </summary>
+    internal Tensor Embedding(Tensor y)
+    {
+        using var scope = NewDisposeScope();
+        // The encoder sees y's high-pass residual (y minus its 3×3 local mean), scaled up: noise, JPEG blocking and
+        // sharpness live there, while the image content's low frequencies, which say nothing about the degradation and
+        // dominate y itself, are removed.
+        var local = nn.functional.avg_pool2d(y, 3, stride: 1, padding: 1, count_include_pad: false);
+        var h = nn.functional.leaky_relu(InnConvolution.Apply((y - local) * HighPassGain, conv1), 0.1);
         h = nn.functional.avg_pool2d(h, 2, ceil_mode: true);
         h = nn.functional.leaky_relu(InnConvolution.Apply(h, conv2), 0.1);
         h = nn.functional.avg_pool2d(h, 2, ceil_mode: true);
         h = nn.functional.leaky_relu(InnConvolution.Apply(h, conv3), 0.1);
         h = nn.functional.leaky_relu(InnConvolution.Apply(h, conv4), 0.1);
         var pooled = h.mean([2L, 3L]);
-        // γ = 1 + tanh(·) ∈ (0, 2): ones at the start, and bounded, so a high encoder learning rate cannot blow the
-        // residual blocks' scales up (unbounded, 100× the INN's rate diverged within 40 steps).
-        var gamma = fc2.forward(nn.functional.leaky_relu(fc1.forward(pooled), 0.1)).tanh() + 1; // not in place: tanh's backward reads its output
-        return gamma.MoveToOuterDisposeScope();
+        return nn.functional.leaky_relu(fc1.forward(pooled), 0.1).MoveToOuterDisposeScope();
     }
+
+    /// <summary>The parameters of the layers below γ's last one (what pre-training trains).</summary>
+    internal IEnumerable<Parameter> EmbeddingParameters() =>
+        new nn.Module[] { conv1, conv2, conv3, conv4, fc1 }.SelectMany(m => m.parameters());
 
     /// <summary>A new encoder with this one's sizes, weights, dtype and device.</summary>
     public DegradationEncoder Copy()

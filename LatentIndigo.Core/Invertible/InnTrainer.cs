@@ -15,7 +15,7 @@ namespace LatentIndigo.Invertible;
 /// MSE(coarse(x), y) plus optional extra terms, optimised with Adam under a warm-up + cosine schedule. Validation
 /// reports the PSNR of the coarse band against the true degraded image on held-out images.
 /// </summary>
-public sealed class InnTrainer
+public sealed partial class InnTrainer
 {
     private readonly LiftingInn inn;
     private readonly IDegradationModel degradation;
@@ -82,14 +82,7 @@ public sealed class InnTrainer
             throw new ArgumentException(
                 $"CropSize {options.CropSize} must be a multiple of {multiple} (2^J × the representation's downscale {RepresentationDownscale}).");
         }
-        var usable = Enumerable.Range(0, training.Count)
-            .Where(i => training.Images[i].shape[1] >= options.CropSize && training.Images[i].shape[2] >= options.CropSize)
-            .ToArray();
-        if (usable.Length == 0)
-        {
-            throw new LatentIndigoException(
-                $"None of the {training.Count} training images is at least {options.CropSize}×{options.CropSize}: lower CropSize or add larger images.");
-        }
+        var usable = UsableImages(training);
         if (usable.Length < training.Count)
         {
             logger.LogWarning("{Skipped} training images are smaller than the crop size {Crop} and are skipped.", training.Count - usable.Length, options.CropSize);
@@ -188,18 +181,7 @@ public sealed class InnTrainer
         var crops = new Tensor[options.BatchSize];
         for (int b = 0; b < options.BatchSize; b++)
         {
-            var image = training.Images[usable[random.Next(usable.Length)]];
-            int top = random.Next((int)image.shape[1] - options.CropSize + 1);
-            int left = random.Next((int)image.shape[2] - options.CropSize + 1);
-            var crop = image.narrow(1, top, options.CropSize).narrow(2, left, options.CropSize);
-            if (options.Augment)
-            {
-                if (random.Next(2) == 1) crop = crop.flip(2);
-                if (random.Next(2) == 1) crop = crop.flip(1);
-                int turns = random.Next(4);
-                if (turns > 0) crop = crop.rot90(turns, (1, 2));
-            }
-            crops[b] = crop;
+            crops[b] = RandomCrop(training, usable, random);
         }
         var x = stack(crops).to(device);
         Tensor y;
@@ -241,6 +223,37 @@ public sealed class InnTrainer
         loss.backward();
         adam.step();
         return loss.ToDouble();
+    }
+
+    /// <summary>A random crop [C, CropSize, CropSize] of a random usable image, flipped and rotated when augmenting.</summary>
+    private Tensor RandomCrop(InnImageSet training, int[] usable, Random random)
+    {
+        var image = training.Images[usable[random.Next(usable.Length)]];
+        int top = random.Next((int)image.shape[1] - options.CropSize + 1);
+        int left = random.Next((int)image.shape[2] - options.CropSize + 1);
+        var crop = image.narrow(1, top, options.CropSize).narrow(2, left, options.CropSize);
+        if (options.Augment)
+        {
+            if (random.Next(2) == 1) crop = crop.flip(2);
+            if (random.Next(2) == 1) crop = crop.flip(1);
+            int turns = random.Next(4);
+            if (turns > 0) crop = crop.rot90(turns, (1, 2));
+        }
+        return crop;
+    }
+
+    /// <summary>The training images at least CropSize on both sides; throws when there are none.</summary>
+    private int[] UsableImages(InnImageSet training)
+    {
+        var usable = Enumerable.Range(0, training.Count)
+            .Where(i => training.Images[i].shape[1] >= options.CropSize && training.Images[i].shape[2] >= options.CropSize)
+            .ToArray();
+        if (usable.Length == 0)
+        {
+            throw new LatentIndigoException(
+                $"None of the {training.Count} training images is at least {options.CropSize}×{options.CropSize}: lower CropSize or add larger images.");
+        }
+        return usable;
     }
 
     private void SaveCheckpoint(string path, optim.Optimizer adam, int step, double? psnr)

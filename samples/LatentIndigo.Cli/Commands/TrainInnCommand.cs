@@ -112,6 +112,11 @@ public sealed class TrainInnCommand : Command<TrainInnCommand.Settings>
         [DefaultValue(10.0)]
         public double EncoderLearningRateScale { get; init; } = 10;
 
+        /// <summary>Contrastive pre-training steps for the encoder.</summary>
+        [CommandOption("--encoder-pretrain <STEPS>")]
+        [Description("With --encoder: first pre-train the encoder for this many contrastive steps, so that its embedding tells degradations apart before joint training (docs/inn-training.md). Skipped with --resume. Default 0.")]
+        public int EncoderPretrain { get; init; }
+
         /// <summary>Initial weights.</summary>
         [CommandOption("--init <INN>")]
         [Description("Start from these weights (a .inn/.pth file or a bundled name) instead of the plain polyphase split.")]
@@ -152,6 +157,7 @@ public sealed class TrainInnCommand : Command<TrainInnCommand.Settings>
             if (string.IsNullOrWhiteSpace(Degradation)) return ValidationResult.Error("--degradation is required, e.g. bicubic:x4.");
             if (string.IsNullOrWhiteSpace(Out)) return ValidationResult.Error("--out is required (the weights file to write).");
             if (Steps < 1) return ValidationResult.Error("--steps must be at least 1.");
+            if (EncoderPretrain < 0) return ValidationResult.Error("--encoder-pretrain must be 0 or more steps.");
             if (Threads is < 1 or > 1024) return ValidationResult.Error("--threads must be at least 1.");
             return ValidationResult.Success();
         }
@@ -261,6 +267,19 @@ public sealed class TrainInnCommand : Command<TrainInnCommand.Settings>
             }
             console.WriteLine(line);
         });
+        if (settings.EncoderPretrain > 0 && !settings.Resume)
+        {
+            if (inn.Encoder is null)
+            {
+                throw new CliUserException("--encoder-pretrain needs a degradation encoder: add --encoder (or --init a network that has one).");
+            }
+            console.WriteLine($"Pre-training the degradation encoder: {settings.EncoderPretrain} contrastive steps.");
+            double matched = trainer.PretrainEncoder(training, settings.EncoderPretrain, new InlineProgress(p =>
+                console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"encoder step {p.Step}/{p.TotalSteps}  contrastive loss {p.Loss:F3}  {p.Elapsed:hh\\:mm\\:ss}"))), cancellationToken);
+            inn.Metadata["encoder.pretrain.steps"] = settings.EncoderPretrain.ToString(CultureInfo.InvariantCulture);
+            console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Encoder pre-trained: in the last step, {matched:P0} of the pairs found their partner."));
+        }
         var result = trainer.Train(training, validation, progress, cancellationToken);
 
         inn.Metadata["degradation"] = degradation.Spec;
