@@ -23,6 +23,11 @@ internal static class ConvRooflineProbe
 
     public static void Run(int threads)
     {
+        if (Environment.GetEnvironmentVariable("LATENTINDIGO_PROBE_ALLOCATION") == "1")
+        {
+            Allocation();
+            return;
+        }
         torch.set_num_threads(threads);
         double flops = 2.0 * 9 * Width * Width * Side * Side;
         Console.WriteLine($"threads {threads}; one conv = {flops / 1e9:F3} GFLOP; median of {Repeats}");
@@ -111,6 +116,31 @@ internal static class ConvRooflineProbe
         finally
         {
             TorchCpuSettings.ConvolutionGradient = ConvolutionGradientRoute.ForwardConvolutions;
+        }
+    }
+
+    /// <summary>Managed bytes per guidance step on ONNX Runtime, blocked and plain graphs (latent 64², after warm-up).</summary>
+    private static void Allocation()
+    {
+        foreach (bool blocked in new[] { true, false })
+        {
+            using var inn = new LiftingInn(LiftingInnOptions.Latent()) { Engine = InnEngine.OnnxRuntime };
+            inn.OnnxRuntimeEngine()!.BlockedLayout = blocked;
+            var step = new Guidance.InnGuidanceStep(inn, 1.0, 1.0);
+            var x = torch.randn(1, 4, 64, 64);
+            var y = torch.randn(1, 4, 16, 16);
+            for (int i = 0; i < 3; i++)
+            {
+                using var r = step.Apply(x, y, null, 0.0);
+            }
+            const int runs = 20;
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < runs; i++)
+            {
+                using var r = step.Apply(x, y, null, 0.0);
+            }
+            long bytes = (GC.GetAllocatedBytesForCurrentThread() - before) / runs;
+            Console.WriteLine($"guidance step, {(blocked ? "blocked" : "plain")} graphs: {bytes} managed bytes per step");
         }
     }
 

@@ -13,7 +13,8 @@ namespace LatentIndigo.Benchmarks.Invertible;
 /// <list type="bullet">
 /// <item>TorchSharp with libtorch's own convolution backward (oneDNN: the fast route, wrong on some AVX-512 AMD CPUs),</item>
 /// <item>TorchSharp with the library's forward-convolution backward (the default TorchSharp route, docs/cpu.md),</item>
-/// <item>ONNX Runtime (CPU provider) running the generated graphs (<see cref="InnEngine.OnnxRuntime"/>).</item>
+/// <item>ONNX Runtime (CPU provider) running the generated graphs (<see cref="InnEngine.OnnxRuntime"/>), with the
+/// blocked-layout convolutions (the default, docs/onnx-inn.md) and, as "ORT CPU plain", without them.</item>
 /// </list>
 /// Forward and inverse do not differentiate, so the two TorchSharp rows differ only by noise there. The memory
 /// diagnoser gives the managed allocation per operation (the ≤ 1 KB goal is for the guidance step).
@@ -32,7 +33,7 @@ public class InnEngineBenchmarks
     public string Shape { get; set; } = "";
 
     /// <summary>Which engine (and, for TorchSharp, which convolution backward) computes the passes.</summary>
-    [Params("TorchSharp oneDNN", "TorchSharp fwd-conv", "ORT CPU")]
+    [Params("TorchSharp oneDNN", "TorchSharp fwd-conv", "ORT CPU", "ORT CPU plain")]
     public string Engine { get; set; } = "";
 
     [GlobalSetup]
@@ -43,7 +44,7 @@ public class InnEngineBenchmarks
             : ConvolutionGradientRoute.ForwardConvolutions;
         bool pixel = Shape.StartsWith("pixel", StringComparison.Ordinal);
         inn = new LiftingInn(pixel ? LiftingInnOptions.Pixel() : LiftingInnOptions.Latent());
-        inn.Engine = Engine == "ORT CPU" ? InnEngine.OnnxRuntime : InnEngine.TorchSharp;
+        inn.Engine = Engine.StartsWith("ORT", StringComparison.Ordinal) ? InnEngine.OnnxRuntime : InnEngine.TorchSharp;
         // LATENTINDIGO_BENCH_THREADS pins both engines' intra-op threads (libtorch and ONNX Runtime), e.g. 1 on a shared
         // machine, where libtorch's OpenMP threads suffer far more from other processes than ONNX Runtime's do.
         if (int.TryParse(Environment.GetEnvironmentVariable("LATENTINDIGO_BENCH_THREADS"), out int threads) && threads > 0)
@@ -55,6 +56,10 @@ public class InnEngineBenchmarks
                 o.IntraOpNumThreads = threads;
                 return o;
             });
+        }
+        if (Engine == "ORT CPU plain")
+        {
+            inn.OnnxRuntimeEngine()!.BlockedLayout = false;
         }
         using var g = new Generator(1);
         x = pixel ? rand(1, 3, 512, 512, generator: g) : randn(1, 4, 64, 64, generator: g);

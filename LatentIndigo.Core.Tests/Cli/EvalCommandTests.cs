@@ -42,8 +42,10 @@ public class EvalCommandTests
             using var restored = ImageIO.Load(image);
             using var truth = LatentIndigo.Evaluation.ImageEvaluator.ModCrop(ImageIO.Load(Path.Combine(hr, row[0] + ".png")), 4);
             Assert.Equal(truth.shape, restored.shape);
-            Assert.Equal(ImageQuality.PsnrY(restored, truth, 4), double.Parse(row[2], CultureInfo.InvariantCulture), 3);
-            Assert.Equal(ImageQuality.SsimY(restored, truth, 4), double.Parse(row[3], CultureInfo.InvariantCulture), 5);
+            // The CSV rounds PSNR to 4 and SSIM to 6 decimals: compare within that rounding (a 5-place comparison of the
+            // rounded value failed when the true value sat next to a rounding boundary, 0.7406453 vs 0.740645).
+            Assert.Equal(ImageQuality.PsnrY(restored, truth, 4), double.Parse(row[2], CultureInfo.InvariantCulture), 0.5e-4 + 1e-9);
+            Assert.Equal(ImageQuality.SsimY(restored, truth, 4), double.Parse(row[3], CultureInfo.InvariantCulture), 0.5e-6 + 1e-9);
             Assert.InRange(double.Parse(row[2], CultureInfo.InvariantCulture), 15, 50);
             Assert.True(double.Parse(row[6], CultureInfo.InvariantCulture) >= 0);
             Assert.True(double.Parse(row[7], CultureInfo.InvariantCulture) > 0); // peak memory measured

@@ -13,6 +13,9 @@ namespace LatentIndigo.Cli.Commands;
 /// </summary>
 public sealed class TrainInnCommand : Command<TrainInnCommand.Settings>
 {
+    /// <summary>Contrastive pre-training steps for a new encoder (the shipped realworld-x4's recipe, docs/inn-training.md).</summary>
+    private const int DefaultEncoderPretrainSteps = 400;
+
     /// <summary>Options of <c>train-inn</c>.</summary>
     public sealed class Settings : CommandSettings
     {
@@ -108,14 +111,14 @@ public sealed class TrainInnCommand : Command<TrainInnCommand.Settings>
 
         /// <summary>Encoder learning-rate multiple.</summary>
         [CommandOption("--encoder-lr-scale <X>")]
-        [Description("With --encoder: the encoder's learning rate as a multiple of --lr (default 10).")]
-        [DefaultValue(10.0)]
-        public double EncoderLearningRateScale { get; init; } = 10;
+        [Description("With --encoder: the encoder's learning rate as a multiple of --lr (default 3).")]
+        [DefaultValue(3.0)]
+        public double EncoderLearningRateScale { get; init; } = 3;
 
         /// <summary>Contrastive pre-training steps for the encoder.</summary>
         [CommandOption("--encoder-pretrain <STEPS>")]
-        [Description("With --encoder: first pre-train the encoder for this many contrastive steps, so that its embedding tells degradations apart before joint training (docs/inn-training.md). Skipped with --resume. Default 0.")]
-        public int EncoderPretrain { get; init; }
+        [Description("First pre-train the degradation encoder for this many contrastive steps, so that its embedding tells degradations apart before joint training (docs/inn-training.md). Default: 400 for an encoder new in this run (--encoder), else 0. Skipped with --resume.")]
+        public int? EncoderPretrain { get; init; }
 
         /// <summary>Initial weights.</summary>
         [CommandOption("--init <INN>")]
@@ -148,16 +151,22 @@ public sealed class TrainInnCommand : Command<TrainInnCommand.Settings>
         [Description("Stable Diffusion ONNX export folder whose VAE encoder maps images to latents (with --latent).")]
         public string? Vae { get; init; }
 
+        /// <summary>Train the latent INN for the generated stand-in models' VAE.</summary>
+        [CommandOption("--stand-in")]
+        [Description("With --latent: use the VAE of the generated stand-in models (random weights, the CLI's --stand-in demo) instead of --vae. Good only for that demo.")]
+        public bool StandIn { get; init; }
+
         /// <inheritdoc />
         public override ValidationResult Validate()
         {
-            if (Latent && string.IsNullOrWhiteSpace(Vae)) return ValidationResult.Error("--latent needs --vae <export folder>: the latent space is that VAE's.");
+            if (StandIn && (!Latent || Vae is not null)) return ValidationResult.Error("--stand-in goes with --latent and replaces --vae.");
+            if (Latent && !StandIn && string.IsNullOrWhiteSpace(Vae)) return ValidationResult.Error("--latent needs --vae <export folder> (or --stand-in): the latent space is that VAE's.");
             if (!Latent && Vae is not null) return ValidationResult.Error("--vae only applies with --latent.");
             if (Images.Length == 0) return ValidationResult.Error("--images is required (a folder or file of training images).");
             if (string.IsNullOrWhiteSpace(Degradation)) return ValidationResult.Error("--degradation is required, e.g. bicubic:x4.");
             if (string.IsNullOrWhiteSpace(Out)) return ValidationResult.Error("--out is required (the weights file to write).");
             if (Steps < 1) return ValidationResult.Error("--steps must be at least 1.");
-            if (EncoderPretrain < 0) return ValidationResult.Error("--encoder-pretrain must be 0 or more steps.");
+            if (EncoderPretrain is < 0 or > 1_000_000) return ValidationResult.Error("--encoder-pretrain must be 0 or more steps.");
             if (Threads is < 1 or > 1024) return ValidationResult.Error("--threads must be at least 1.");
             return ValidationResult.Success();
         }
@@ -221,7 +230,8 @@ public sealed class TrainInnCommand : Command<TrainInnCommand.Settings>
 
         // A latent INN learns in the export's latent space: both the clean crops and their degraded versions go through
         // the VAE encoder (scaled mean) first, so its coarse band imitates E(y) from E(x) (algorithm.md §3.2, §4.4).
-        using var models = settings.Latent ? Diffusion.StableDiffusionModels.Load(settings.Vae!) : null;
+        using var standIn = settings.StandIn ? PipelineFactory.CreateStandIn("none") : null;
+        using var models = settings.Latent ? Diffusion.StableDiffusionModels.Load(standIn?.Path ?? settings.Vae!) : null;
         int channels = models?.LatentChannels ?? 3;
         using var inn = settings.Init is null
             ? new LiftingInn(new LiftingInnOptions { Channels = channels, Offset = settings.Latent ? 0 : 0.5, Levels = levels, ResBlocks = settings.ResBlocks })
@@ -230,10 +240,13 @@ public sealed class TrainInnCommand : Command<TrainInnCommand.Settings>
         {
             throw new CliUserException($"The INN has {inn.Channels} channels but the {(settings.Latent ? "latent space" : "images")} have {channels}.");
         }
+        bool newEncoder = settings.Encoder && inn.Encoder is null && !settings.Resume;
         if (settings.Encoder && inn.Encoder is null)
         {
             inn.Encoder = new DegradationEncoder(inn.Channels, inn.ConditionSize);
         }
+        // A new encoder trained only jointly learned a γ that ignored its input (docs/inn-training.md): pre-train it.
+        int pretrainSteps = settings.EncoderPretrain ?? (newEncoder ? DefaultEncoderPretrainSteps : 0);
         var console = CliApp.Console;
         using var training = InnImageSet.FromPaths(settings.Images, cancellationToken);
         using var validation = settings.Validation.Length > 0 ? InnImageSet.FromPaths(settings.Validation, cancellationToken) : null;
@@ -249,7 +262,7 @@ public sealed class TrainInnCommand : Command<TrainInnCommand.Settings>
             trainer.Representation = x => vae.Encode(x.clamp(0, 1), cancellationToken: cancellationToken);
             trainer.RepresentationDownscale = vae.DownscaleFactor;
             inn.Metadata["space"] = "latent";
-            inn.Metadata["vae"] = Path.GetFileName(Path.GetFullPath(settings.Vae!).TrimEnd(Path.DirectorySeparatorChar));
+            inn.Metadata["vae"] = standIn is not null ? "stand-in" : Path.GetFileName(Path.GetFullPath(settings.Vae!).TrimEnd(Path.DirectorySeparatorChar));
             inn.Metadata["vae.scaling_factor"] = vae.ScalingFactor.ToString("R", CultureInfo.InvariantCulture);
             if (models.IsStandIn)
             {
@@ -267,17 +280,17 @@ public sealed class TrainInnCommand : Command<TrainInnCommand.Settings>
             }
             console.WriteLine(line);
         });
-        if (settings.EncoderPretrain > 0 && !settings.Resume)
+        if (pretrainSteps > 0 && !settings.Resume)
         {
             if (inn.Encoder is null)
             {
                 throw new CliUserException("--encoder-pretrain needs a degradation encoder: add --encoder (or --init a network that has one).");
             }
-            console.WriteLine($"Pre-training the degradation encoder: {settings.EncoderPretrain} contrastive steps.");
-            double matched = trainer.PretrainEncoder(training, settings.EncoderPretrain, new InlineProgress(p =>
+            console.WriteLine($"Pre-training the degradation encoder: {pretrainSteps} contrastive steps.");
+            double matched = trainer.PretrainEncoder(training, pretrainSteps, new InlineProgress(p =>
                 console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"encoder step {p.Step}/{p.TotalSteps}  contrastive loss {p.Loss:F3}  {p.Elapsed:hh\\:mm\\:ss}"))), cancellationToken);
-            inn.Metadata["encoder.pretrain.steps"] = settings.EncoderPretrain.ToString(CultureInfo.InvariantCulture);
+            inn.Metadata["encoder.pretrain.steps"] = pretrainSteps.ToString(CultureInfo.InvariantCulture);
             console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Encoder pre-trained: in the last step, {matched:P0} of the pairs found their partner."));
         }
         var result = trainer.Train(training, validation, progress, cancellationToken);
