@@ -19,6 +19,9 @@ namespace LatentIndigo.Invertible;
 /// </remarks>
 public sealed class DegradationEncoder : nn.Module<Tensor, Tensor>
 {
+    /// <summary>Channels of an encoder that looks at RGB images (allowed on any INN, see <see cref="LiftingInn.EncoderSeesImages"/>).</summary>
+    public const int ImageChannels = 3;
+
     /// <summary>Scale of the high-pass residual the first layer sees (a noise level of 2/255 then gives values near 0.1).</summary>
     internal const double HighPassGain = 8;
 

@@ -49,13 +49,15 @@ public static class InnEvaluation
                 using var generator = new Generator(10_000UL + (ulong)i, inn.Device);
                 var y = degradation.Apply(x, generator);
                 var condition = conditionFromLowQuality?.Invoke(y);
+                var observedImage = y;
                 if (representation is not null)
                 {
                     x = representation(x);
                     y = representation(y);
                 }
-                // Without an explicit condition, the network's own degradation encoder sees y in the network's space.
-                condition ??= inn.ConditionFor(y);
+                // Without an explicit condition, the network's own degradation encoder sees y in the network's space (or
+                // the image, for an encoder that sees images).
+                condition ??= inn.ConditionFor(inn.EncoderSeesImages ? observedImage : y);
                 using var decomposition = inn.Forward(x, condition);
                 if (!decomposition.Coarse.shape.SequenceEqual(y.shape))
                 {

@@ -97,6 +97,6 @@ public sealed partial class InnTrainer
         {
             y = y.clamp(0, 1).mul(255).round().div(255);
         }
-        return Representation is null ? y : Representation(y);
+        return Representation is null || inn.EncoderSeesImages ? y : Representation(y);
     }
 }

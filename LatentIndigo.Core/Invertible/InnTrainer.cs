@@ -194,6 +194,7 @@ public sealed partial class InnTrainer
             }
         }
         var condition = ConditionFromLowQuality?.Invoke(y);
+        var image = y; // what an encoder that sees images (LiftingInn.EncoderSeesImages) gets
         if (Representation is not null)
         {
             using (no_grad())
@@ -207,7 +208,7 @@ public sealed partial class InnTrainer
         {
             // With gradients: the loss reaches the encoder through γ.
             encoder.train();
-            condition = encoder.forward(y);
+            condition = encoder.forward(inn.EncoderSeesImages ? image : y);
         }
         using var decomposition = inn.Forward(x, condition);
         if (!decomposition.Coarse.shape.SequenceEqual(y.shape))

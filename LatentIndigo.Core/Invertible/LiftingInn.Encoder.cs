@@ -24,10 +24,10 @@ public sealed partial class LiftingInn
             {
                 return;
             }
-            if (value is not null && (value.Channels != Channels || value.ConditionSize != ConditionSize))
+            if (value is not null && ((value.Channels != Channels && value.Channels != DegradationEncoder.ImageChannels) || value.ConditionSize != ConditionSize))
             {
                 throw new InnInputException(
-                    $"The encoder takes {value.Channels} channels and gives a {value.ConditionSize}-d condition; this INN needs {Channels} and {ConditionSize}.");
+                    $"The encoder takes {value.Channels} channels and gives a {value.ConditionSize}-d condition; this INN needs {Channels} (its own space) or {DegradationEncoder.ImageChannels} (RGB images) and {ConditionSize}.");
             }
             encoder?.Dispose();
             encoder = value;
@@ -35,12 +35,21 @@ public sealed partial class LiftingInn
     }
 
     /// <summary>
+    /// True when the <see cref="Encoder"/> looks at the low-quality RGB image rather than at this network's own space:
+    /// a latent INN's encoder can see the image y instead of E(y), where a VAE's 8× encoder keeps little of the noise
+    /// and JPEG blocking that tell degradations apart (measured on the stand-in VAE: noise σ = 15 changed E(y)'s
+    /// high-pass energy by 1 %). Callers then pass y to <see cref="ConditionFor"/>.
+    /// </summary>
+    public bool EncoderSeesImages => encoder is not null && encoder.Channels != Channels;
+
+    /// <summary>
     /// The condition for restoring <paramref name="y"/>: γ = F(y) <c>[1, ConditionSize]</c> per image of the batch
     /// (<c>[B, ConditionSize]</c>) when this network has an <see cref="Encoder"/>, else null (ones). Computed without
     /// gradients, on this network's device and dtype; the caller owns the result.
     /// </summary>
-    /// <param name="y">The observed image (or latent) <c>[B,C,h,w]</c>: the whole input, not a tile, so that every tile
-    /// of one restore is conditioned alike.</param>
+    /// <param name="y">The observed input <c>[B,C,h,w]</c> in the encoder's space: this network's own (the image for a
+    /// pixel INN, E(y) for a latent INN), or the RGB image when <see cref="EncoderSeesImages"/>. The whole input, not a
+    /// tile, so that every tile of one restore is conditioned alike.</param>
     public Tensor? ConditionFor(Tensor y)
     {
         ArgumentNullException.ThrowIfNull(y);

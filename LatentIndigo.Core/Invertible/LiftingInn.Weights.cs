@@ -107,6 +107,8 @@ public sealed partial class LiftingInn
             Width = options.Width,
             ConditionSize = options.ConditionSize,
             EncoderWidth = encoder?.Width,
+            // Only written when the encoder sees RGB images rather than the network's own space (a latent INN's).
+            EncoderChannels = encoder is not null && encoder.Channels != options.Channels ? encoder.Channels : null,
             Metadata = new Dictionary<string, string>(Metadata),
         };
         using var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
@@ -266,7 +268,11 @@ public sealed partial class LiftingInn
                 {
                     throw new InnWeightsException($"'{sourceName}' declares a degradation encoder of width {encoderWidth} (must be 1..1024).");
                 }
-                var loaded = new DegradationEncoder(options.Channels, options.ConditionSize, encoderWidth);
+                if (header.EncoderChannels is { } encoderChannels && encoderChannels != DegradationEncoder.ImageChannels)
+                {
+                    throw new InnWeightsException($"'{sourceName}' declares a degradation encoder of {encoderChannels} channels (must be the network's {options.Channels} or 3 for RGB images).");
+                }
+                var loaded = new DegradationEncoder(header.EncoderChannels ?? options.Channels, options.ConditionSize, encoderWidth);
                 inn.Encoder = loaded;
                 try
                 {
@@ -418,6 +424,7 @@ public sealed partial class LiftingInn
         public int Width { get; set; }
         public int ConditionSize { get; set; }
         public int? EncoderWidth { get; set; }
+        public int? EncoderChannels { get; set; }
         public Dictionary<string, string>? Metadata { get; set; }
     }
 }

@@ -110,7 +110,8 @@ internal sealed class RestoreRun : IDisposable
 
     /// <summary>What sampling starts from: the encoded estimate, the observation the guidance compares against, the parts.</summary>
     internal sealed record Encoded(Tensor StartLatent, Tensor Observation, int PixelsPerLatent, TextConditioning Conditioning,
-        ILatentGuidance? Guidance, InnRefiner? Refiner, IInvertibleTransform PixelInn, IInvertibleTransform? LatentInn, Tensor? ObservedLatent, VaeTiling VaeTiling);
+        ILatentGuidance? Guidance, InnRefiner? Refiner, IInvertibleTransform PixelInn, IInvertibleTransform? LatentInn, Tensor? ObservedLatent, VaeTiling VaeTiling,
+        Tensor? LatentCondition);
 
     /// <summary>The outcome of sampling: ẑ0 of the last step, the steps run and the tiles per step.</summary>
     internal sealed record Sampled(Tensor FinalLatent, int Steps, int Tiles, double? LatentCoarsePsnr = null);
@@ -171,6 +172,12 @@ internal sealed class RestoreRun : IDisposable
                 (latentInn, latentRefiner) = RefinedCopy(latentInn);
             }
         }
+        // The latent INN's γ, once per restore: from E(y), or from y itself when its encoder looks at images.
+        Tensor? latentCondition = null;
+        if (observedLatent is not null && latentInn is LiftingInn latentLifting && latentLifting.Encoder is not null)
+        {
+            latentCondition = Own(latentLifting.ConditionFor(latentLifting.EncoderSeesImages ? estimated.Y : observedLatent)!);
+        }
         ILatentGuidance? guidance = null;
         if (guidanceFactory is not null)
         {
@@ -179,7 +186,7 @@ internal sealed class RestoreRun : IDisposable
             guidance = guidanceFactory.Create(new GuidanceContext(vae, pixelInn, latentInn, settings, pipeline.Device, pixelRefiner, latentRefiner)
             {
                 PixelCondition = pixelCondition,
-                LatentCondition = observedLatent is not null ? (latentInn as LiftingInn)?.ConditionFor(observedLatent) : null,
+                LatentCondition = latentCondition,
             });
             if (guidance is IDisposable disposable)
             {
@@ -190,7 +197,8 @@ internal sealed class RestoreRun : IDisposable
         // A latent pixel covers 8 image pixels: 8/s low-quality pixels, or 1/s latent pixels of E(y).
         int pixelsPerLatent = latentObservation ? 1 : 8;
         var refiner = guidanceFactory?.Observation == GuidanceObservation.Latent ? latentRefiner : pixelRefiner;
-        return new Encoded(startLatent, observation, pixelsPerLatent, conditioning, guidance, refiner, pixelInn, latentInn, observedLatent, vaeTiling);
+        return new Encoded(startLatent, observation, pixelsPerLatent, conditioning, guidance, refiner, pixelInn, latentInn, observedLatent, vaeTiling,
+            latentCondition);
     }
 
     // A private copy of a LiftingInn with a refiner started for this image; any other transform stays as it is, unrefined.
@@ -214,7 +222,7 @@ internal sealed class RestoreRun : IDisposable
         if (options.Strategy == GuidanceStrategy.LatentInn && encoded.LatentInn is { } latentInn)
         {
             var observed = encoded.ObservedLatent!;
-            using var latentCondition = (latentInn as LiftingInn)?.ConditionFor(observed);
+            var latentCondition = encoded.LatentCondition; // owned by the run
             (finalLatent, latentCoarsePsnr) = InnTimed(() =>
             {
                 var finished = finalLatent;

@@ -243,7 +243,9 @@ public sealed class TrainInnCommand : Command<TrainInnCommand.Settings>
         bool newEncoder = settings.Encoder && inn.Encoder is null && !settings.Resume;
         if (settings.Encoder && inn.Encoder is null)
         {
-            inn.Encoder = new DegradationEncoder(inn.Channels, inn.ConditionSize);
+            // A latent INN's encoder looks at the low-quality image itself: the VAE's 8× encoding keeps little of the
+            // noise and blocking that tell degradations apart (LiftingInn.EncoderSeesImages).
+            inn.Encoder = new DegradationEncoder(settings.Latent ? DegradationEncoder.ImageChannels : inn.Channels, inn.ConditionSize);
         }
         // A new encoder trained only jointly learned a γ that ignored its input (docs/inn-training.md): pre-train it.
         int pretrainSteps = settings.EncoderPretrain ?? (newEncoder ? DefaultEncoderPretrainSteps : 0);
