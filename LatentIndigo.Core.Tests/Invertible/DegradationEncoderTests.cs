@@ -221,17 +221,38 @@ public class DegradationEncoderTests(PipelineFixture fixture) : IClassFixture<Pi
         Assert.False(capture.PixelCondition.eq(1).all().item<bool>());
     }
 
-    private sealed class CapturingFactory : ILatentGuidanceFactory
+    [Fact]
+    public void A_latent_inns_image_encoder_gets_the_input_image_not_its_latent()
+    {
+        using var pixelInn = LatentIndigo.Invertible.BundledInn.Load(LatentIndigo.Invertible.BundledInnWeights.BicubicX4);
+        var latentInn = new LiftingInn(LiftingInnOptions.Latent() with { Width = 8, ResBlocks = 1, Levels = 1 });
+        latentInn.Encoder = RandomEncoder(DegradationEncoder.ImageChannels, seed: 19);
+        var capture = new CapturingFactory(GuidanceObservation.Latent);
+        using var pipeline = new RestorationPipeline(StableDiffusionModels.Load(fixture.ModelFolder), pixelInn.Copy(), latentInn, ownsComponents: true);
+        using var y = rand(1, 3, 32, 32, generator: new Generator(20));
+        using var result = pipeline.Restore(y, RestoreOptions.Default with
+        {
+            Steps = 4, Strength = 0.5, Blind = false, Guidance = capture, Strategy = GuidanceStrategy.LatentInn, ScaleFactor = 2,
+        });
+        Assert.NotNull(capture.LatentCondition);
+        using var expected = latentInn.Encoder.forward(y);
+        Assert.True(capture.LatentCondition!.equal(expected).all().item<bool>(), "the latent guidance got another γ than F(y) of the image");
+    }
+
+    private sealed class CapturingFactory(GuidanceObservation observation = GuidanceObservation.Image) : ILatentGuidanceFactory
     {
         public Tensor? PixelCondition;
 
+        public Tensor? LatentCondition;
+
         public string Name => "capture";
 
-        public GuidanceObservation Observation => GuidanceObservation.Image;
+        public GuidanceObservation Observation => observation;
 
         public ILatentGuidance Create(GuidanceContext context)
         {
             PixelCondition = context.ClonePixelCondition()?.DetachFromDisposeScope(); // ours: outlives the restore's scope
+            LatentCondition = context.CloneLatentCondition()?.DetachFromDisposeScope();
             return new PassThrough();
         }
 
