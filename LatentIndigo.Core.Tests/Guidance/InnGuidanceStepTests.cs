@@ -133,8 +133,10 @@ public class InnGuidanceStepTests
         double error = (actual - expected).norm().item<float>() / expected.norm().item<float>();
         Console.WriteLine($"ONNX Runtime vs TorchSharp guidance step: relative L2 difference {error:E2}");
         Assert.True(error < 1e-5, $"relative difference {error:E2}");
-        Assert.Equal(torchSharp.CoarseDistance, onnx.CoarseDistance, 3);
-        Assert.Equal(torchSharp.Consistency, onnx.Consistency, 3);
+        // The loss terms are float32 sums of thousands (3,073 here): compare relatively, with the bound (3 decimal
+        // places absolute is 7 significant digits, float32's own precision, and failed by 1e-3 on 3,072.84).
+        Assert.InRange(Math.Abs(torchSharp.CoarseDistance - onnx.CoarseDistance) / Math.Abs(torchSharp.CoarseDistance), 0, 1e-5);
+        Assert.InRange(Math.Abs(torchSharp.Consistency - onnx.Consistency) / Math.Abs(torchSharp.Consistency), 0, 1e-5);
     }
 
     [Fact]

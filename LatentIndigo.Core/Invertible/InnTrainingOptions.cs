@@ -35,11 +35,12 @@ public sealed record InnTrainingOptions
 
     /// <summary>
     /// The learning rate of an attached degradation encoder (<see cref="LiftingInn.Encoder"/>) as a multiple of the
-    /// INN's (default 3), in joint training and in <see cref="InnTrainer.PretrainEncoder"/>. Measured on the 700-step
-    /// mixture recipe of docs/inn-training.md, after pre-training: 3× gained 0.2–1.2 dB over no encoder on every test
-    /// degradation; 10× drove γ's tanh into saturation and gained nothing.
+    /// INN's (default 1), in joint training and in <see cref="InnTrainer.PretrainEncoder"/>. Measured on the 700-step
+    /// mixture recipe of docs/inn-training.md, after pre-training, two seeds each: 1× gained in both (most under
+    /// Real-ESRGAN degradations, +0.7 and +1.1 dB); 3× gained more in one seed and nothing in the other, where γ's tanh
+    /// saturated; 10× saturated and gained nothing.
     /// </summary>
-    public double EncoderLearningRateScale { get; init; } = 3;
+    public double EncoderLearningRateScale { get; init; } = 1;
 
     /// <summary>Random horizontal/vertical flips and 90° rotations of the crops.</summary>
     public bool Augment { get; init; } = true;

@@ -111,9 +111,9 @@ public sealed class TrainInnCommand : Command<TrainInnCommand.Settings>
 
         /// <summary>Encoder learning-rate multiple.</summary>
         [CommandOption("--encoder-lr-scale <X>")]
-        [Description("With --encoder: the encoder's learning rate as a multiple of --lr (default 3).")]
-        [DefaultValue(3.0)]
-        public double EncoderLearningRateScale { get; init; } = 3;
+        [Description("With --encoder: the encoder's learning rate as a multiple of --lr (default 1; 3 and more can saturate γ, docs/inn-training.md).")]
+        [DefaultValue(1.0)]
+        public double EncoderLearningRateScale { get; init; } = 1;
 
         /// <summary>Contrastive pre-training steps for the encoder.</summary>
         [CommandOption("--encoder-pretrain <STEPS>")]
