@@ -119,28 +119,28 @@ internal static class ConvRooflineProbe
         }
     }
 
-    /// <summary>Managed bytes per guidance step on ONNX Runtime, blocked and plain graphs (latent 64², after warm-up).</summary>
+    /// <summary>Managed bytes per guidance step on ONNX Runtime, blocked and plain graphs (latent 64², pixel 512², after warm-up).</summary>
     private static void Allocation()
     {
-        foreach (bool blocked in new[] { true, false })
+        foreach (var (pixel, blocked) in new[] { (false, true), (false, false), (true, true), (true, false) })
         {
-            using var inn = new LiftingInn(LiftingInnOptions.Latent()) { Engine = InnEngine.OnnxRuntime };
+            using var inn = new LiftingInn(pixel ? LiftingInnOptions.Pixel() : LiftingInnOptions.Latent()) { Engine = InnEngine.OnnxRuntime };
             inn.OnnxRuntimeEngine()!.BlockedLayout = blocked;
             var step = new Guidance.InnGuidanceStep(inn, 1.0, 1.0);
-            var x = torch.randn(1, 4, 64, 64);
-            var y = torch.randn(1, 4, 16, 16);
+            var x = pixel ? torch.rand(1, 3, 512, 512) : torch.randn(1, 4, 64, 64);
+            var y = pixel ? torch.rand(1, 3, 128, 128) : torch.randn(1, 4, 16, 16);
             for (int i = 0; i < 3; i++)
             {
                 using var r = step.Apply(x, y, null, 0.0);
             }
-            const int runs = 20;
+            int runs = pixel ? 6 : 20;
             long before = GC.GetAllocatedBytesForCurrentThread();
             for (int i = 0; i < runs; i++)
             {
                 using var r = step.Apply(x, y, null, 0.0);
             }
             long bytes = (GC.GetAllocatedBytesForCurrentThread() - before) / runs;
-            Console.WriteLine($"guidance step, {(blocked ? "blocked" : "plain")} graphs: {bytes} managed bytes per step");
+            Console.WriteLine($"guidance step, {(pixel ? "pixel 512²" : "latent 64²")}, {(blocked ? "blocked" : "plain")} graphs: {bytes} managed bytes per step");
         }
     }
 
