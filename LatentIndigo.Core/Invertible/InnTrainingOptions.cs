@@ -36,9 +36,9 @@ public sealed record InnTrainingOptions
     /// <summary>
     /// The learning rate of an attached degradation encoder (<see cref="LiftingInn.Encoder"/>) as a multiple of the
     /// INN's (default 1), in joint training and in <see cref="InnTrainer.PretrainEncoder"/>. Measured on the 700-step
-    /// mixture recipe of docs/inn-training.md, after pre-training, two seeds each: 1× gained in both (most under
-    /// Real-ESRGAN degradations, +0.7 and +1.1 dB); 3× gained more in one seed and nothing in the other, where γ's tanh
-    /// saturated; 10× saturated and gained nothing.
+    /// mixture recipe of docs/inn-training.md, after pre-training: 1× gained in all three seeds tried (most steadily
+    /// under Real-ESRGAN degradations, +0.7 to +1.1 dB); 3× gained in one of two seeds and nothing in the other, where
+    /// γ's tanh saturated; 10× saturated and gained nothing.
     /// </summary>
     public double EncoderLearningRateScale { get; init; } = 1;
 
