@@ -32,6 +32,9 @@ internal sealed class SdImportSource : IDisposable
     /// <summary>A CLIP tokenizer folder of the source, or null.</summary>
     public string? TokenizerFolder { get; init; }
 
+    /// <summary>What owns the weight sources when they are views (a single file), disposed with this.</summary>
+    public IDisposable? Owner { get; init; }
+
     /// <summary>What was found and chosen, one line each, for the log.</summary>
     public List<string> Notes { get; } = [];
 
@@ -42,5 +45,6 @@ internal sealed class SdImportSource : IDisposable
         {
             source.Dispose();
         }
+        Owner?.Dispose();
     }
 }

@@ -6,7 +6,8 @@ namespace LatentIndigo.Diffusion;
 
 /// <summary>
 /// Converts Stable Diffusion 1.x/2.x weights as the model hubs distribute them — a diffusers pipeline folder
-/// (safetensors or <c>.bin</c>, fp32/fp16/bf16, the <c>fp16</c> variant) — into the ONNX export folder the library
+/// (safetensors or <c>.bin</c>, fp32/fp16/bf16, the <c>fp16</c> variant) or a single-file checkpoint in the original
+/// CompVis/LDM layout (<c>.safetensors</c>, <c>.ckpt</c>) — into the ONNX export folder the library
 /// loads, in .NET, without Python. Tensors are converted and written one at a time; the output is written into a
 /// temporary folder beside <c>outputFolder</c> and moved into place only when complete, so a failure or cancellation
 /// leaves nothing behind.
@@ -24,10 +25,11 @@ public static class StableDiffusionImport
         Convert(source, outputFolder, options, null);
 
     /// <summary>
-    /// Converts <paramref name="source"/> (a diffusers pipeline folder) into an export folder at
+    /// Converts <paramref name="source"/> (a diffusers pipeline folder or a single-file checkpoint) into an export folder at
     /// <paramref name="outputFolder"/>, reporting progress per tensor.
     /// </summary>
-    /// <param name="source">A diffusers pipeline folder (model_index.json, unet/, vae/, text_encoder/, tokenizer/, scheduler/).</param>
+    /// <param name="source">A diffusers pipeline folder (model_index.json, unet/, vae/, text_encoder/, tokenizer/, scheduler/), or a
+    /// single-file checkpoint in the original CompVis/LDM layout (<c>.safetensors</c> or <c>.ckpt</c>).</param>
     /// <param name="outputFolder">The export folder to create (refused if it exists, unless <see cref="StableDiffusionImportOptions.Force"/>).</param>
     /// <param name="options">Precision, prediction type, overwrite, configs, tokenizer, logger.</param>
     /// <param name="progress">Receives the parameters written so far; null for none.</param>
@@ -52,8 +54,50 @@ public static class StableDiffusionImport
         return Write(input, output, options, progress, cancellationToken);
     }
 
-    /// <summary>Whether <paramref name="path"/> is something <see cref="Convert(string, string)"/> reads (a diffusers pipeline folder).</summary>
-    public static bool IsImportSource(string path) => DiffusersFolder.Is(path);
+    /// <summary>
+    /// Converts <paramref name="source"/> once into a cache folder and returns that folder; later calls with the same
+    /// source content and settings return it at once. The cache is <see cref="StableDiffusionImportOptions.CacheFolder"/>,
+    /// else <see cref="DefaultCacheFolder"/>; <see cref="StableDiffusionImportOptions.Force"/> converts again.
+    /// </summary>
+    /// <inheritdoc cref="Convert(string, string, StableDiffusionImportOptions, IProgress{StableDiffusionImportProgress}?, CancellationToken)"/>
+    public static string ConvertCached(string source, StableDiffusionImportOptions? options = null,
+        IProgress<StableDiffusionImportProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        options ??= new StableDiffusionImportOptions();
+        options.Validate();
+        if (!IsImportSource(source))
+        {
+            throw new LatentIndigoException(Directory.Exists(source) || File.Exists(source)
+                ? $"'{source}' is neither an ONNX export folder, a diffusers pipeline folder (model_index.json, unet/, vae/, text_encoder/) nor a single-file checkpoint (.safetensors, .ckpt)."
+                : $"'{source}' does not exist.");
+        }
+        var entry = ImportCache.EntryFor(source, options, options.CacheFolder ?? DefaultCacheFolder);
+        // An entry exists only complete: Convert moves it into place when done.
+        if (!options.Force && File.Exists(Path.Combine(entry, "model_index.json")))
+        {
+            options.Logger?.LogInformation("import: reusing the conversion of '{Source}' in '{Entry}'", source, entry);
+            return entry;
+        }
+        options.Logger?.LogInformation("import: converting '{Source}' into '{Entry}' (once; later loads reuse it)", source, entry);
+        Convert(source, entry, options with { Force = true }, progress, cancellationToken);
+        return entry;
+    }
+
+    /// <summary>
+    /// Where <see cref="ConvertCached"/> keeps conversions by default: the folder named by the
+    /// <c>LATENTINDIGO_IMPORT_CACHE</c> environment variable, else <c>LatentIndigo/imports</c> in the user's local
+    /// application data folder (<c>~/.local/share</c> on Linux, <c>%LOCALAPPDATA%</c> on Windows).
+    /// </summary>
+    public static string DefaultCacheFolder => ImportCache.DefaultFolder;
+
+    /// <summary>
+    /// Whether <paramref name="path"/> is something <see cref="Convert(string, string)"/> reads: a diffusers pipeline
+    /// folder, or a <c>.safetensors</c> / <c>.ckpt</c> / <c>.pt</c> / <c>.pth</c> / <c>.bin</c> file (read as a single-file checkpoint).
+    /// </summary>
+    public static bool IsImportSource(string path) =>
+        DiffusersFolder.Is(path)
+        || (File.Exists(path) && Path.GetExtension(path).ToLowerInvariant() is ".safetensors" or ".ckpt" or ".pt" or ".pth" or ".bin");
 
     private static SdImportSource Open(string source, StableDiffusionImportOptions options)
     {
@@ -61,12 +105,16 @@ public static class StableDiffusionImport
         {
             return DiffusersFolder.Open(source, options);
         }
+        if (File.Exists(source))
+        {
+            return SingleFileSource.Open(source, options);
+        }
         if (Directory.Exists(source) && File.Exists(Path.Combine(source, "unet", "model.onnx")))
         {
             throw new LatentIndigoException($"'{source}' is already an ONNX export folder: load it directly, there is nothing to import.");
         }
         throw new LatentIndigoException(Directory.Exists(source) || File.Exists(source)
-            ? $"'{source}' is not a diffusers pipeline folder (model_index.json with unet/, vae/, text_encoder/)."
+            ? $"'{source}' is not a diffusers pipeline folder (model_index.json with unet/, vae/, text_encoder/) nor a single-file checkpoint."
             : $"'{source}' does not exist.");
     }
 

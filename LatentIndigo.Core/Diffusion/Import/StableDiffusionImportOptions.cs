@@ -36,6 +36,9 @@ public sealed record StableDiffusionImportOptions
     /// </summary>
     public string? TokenizerFolder { get; init; }
 
+    /// <summary>Where <see cref="StableDiffusionImport.ConvertCached"/> keeps conversions; null: <see cref="StableDiffusionImport.DefaultCacheFolder"/>.</summary>
+    public string? CacheFolder { get; init; }
+
     /// <summary>Where notes go (what was found, inferred, chosen); null logs nothing.</summary>
     public ILogger? Logger { get; init; }
 
