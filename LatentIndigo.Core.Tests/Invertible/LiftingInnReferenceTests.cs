@@ -1,6 +1,5 @@
 using LatentIndigo.Invertible;
 using TorchSharp;
-using TorchSharp.PyBridge;
 using Xunit;
 using static LatentIndigo.Tests.Invertible.InnTestHelpers;
 using static TorchSharp.torch;
@@ -24,8 +23,7 @@ public class LiftingInnReferenceTests
         using var inn = RandomInn(options, seed: 21);
         var path = TempPath(".pth");
         inn.SavePyTorchStateDict(path);
-        var sd = PyTorchUnpickler.UnpickleStateDict(path).Cast<System.Collections.DictionaryEntry>()
-            .ToDictionary(e => (string)e.Key, e => ((Tensor)e.Value!).to(float64));
+        var sd = StateDictFile.Read(path, out _).ToDictionary(e => e.Key, e => e.Value.to(float64));
         File.Delete(path);
 
         using var g = new Generator(77);

@@ -1,6 +1,5 @@
 using LatentIndigo.Invertible;
 using TorchSharp;
-using TorchSharp.PyBridge;
 using Xunit;
 using static LatentIndigo.Tests.Invertible.InnTestHelpers;
 using static TorchSharp.torch;
@@ -17,7 +16,7 @@ public class LiftingInnWeightsTests
         var path = TempPath(".pth");
         source.SavePyTorchStateDict(path);
 
-        var keys = PyTorchUnpickler.UnpickleStateDict(path).Keys.Cast<string>().ToList();
+        var keys = StateDictFile.Read(path, out _).Keys.ToList();
         Assert.Equal(source.named_parameters().Count(), keys.Count);
         Assert.All(keys, k => Assert.StartsWith("transform_net.inn.lifts.", k));
         Assert.Contains("transform_net.inn.lifts.3.u.net.blocks.1.fc.2.bias", keys);
@@ -44,7 +43,7 @@ public class LiftingInnWeightsTests
         }
         dict["net_kdsr.E.0.weight"] = zeros(4); // stored beside the INN in INDIGO+; not part of it
         var path = TempPath(".pth");
-        PyTorchPickler.PickleStateDict(path, dict);
+        StateDictFile.Write(path, dict);
         using var target = new LiftingInn(LiftingInnOptions.Latent());
         target.LoadPyTorchStateDict(path);
         File.Delete(path);
@@ -69,7 +68,7 @@ public class LiftingInnWeightsTests
         dict["transform_net.inn.lifts.4.p.net.convin.weight"] = zeros(32, 3, 3, 3);
         dict["transform_net.inn.lifts.1.u.net.blocks.0.fc.0.weight"] = zeros(64, 64);
         var path = TempPath(".pth");
-        PyTorchPickler.PickleStateDict(path, dict);
+        StateDictFile.Write(path, dict);
 
         using var target = new LiftingInn(LiftingInnOptions.Pixel());
         var before = target.state_dict()["lifts.0.p.net.convin.weight"].clone();

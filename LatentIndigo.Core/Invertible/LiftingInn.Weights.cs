@@ -1,8 +1,7 @@
-using System.Collections;
 using System.Text;
 using System.Text.Json;
 using TorchSharp;
-using TorchSharp.PyBridge;
+using LatentIndigo.Weights;
 using static TorchSharp.torch;
 
 namespace LatentIndigo.Invertible;
@@ -33,20 +32,25 @@ public sealed partial class LiftingInn
         {
             throw new InnWeightsException($"INN weights file '{path}' does not exist.");
         }
-        Hashtable table;
+        Dictionary<string, Tensor> entries;
+        IReadOnlyList<string> notFloat;
         try
         {
-            table = PyTorchUnpickler.UnpickleStateDict(path);
+            entries = StateDictFile.Read(path, out notFloat);
         }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
+        catch (WeightFileException ex)
         {
             throw new InnWeightsException(
                 $"Could not read '{path}' as a PyTorch state dict ({ex.Message}). Save it in Python with torch.save(model.state_dict(), path) (zip format, PyTorch ≥ 1.6).", ex);
         }
-        var entries = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         try
         {
-            Flatten(table, "", entries);
+            var unexpected = notFloat.Where(k => !k.Contains("kdsr", StringComparison.OrdinalIgnoreCase)).ToList();
+            if (unexpected.Count > 0)
+            {
+                throw new InnWeightsException(
+                    $"The state dict in '{path}' holds non-floating-point tensors the INN does not have: {string.Join(", ", unexpected)}.");
+            }
             LoadStateDictEntries(entries, path);
         }
         finally
@@ -69,19 +73,9 @@ public sealed partial class LiftingInn
         var dict = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         foreach (var (key, value) in state_dict())
         {
-            dict[OfficialKeyPrefix + key] = value.detach().cpu().contiguous();
+            dict[OfficialKeyPrefix + key] = value;
         }
-        try
-        {
-            WriteAtomically(path, stream => PyTorchPickler.PickleStateDict(stream, dict, leaveOpen: true));
-        }
-        finally
-        {
-            foreach (var t in dict.Values)
-            {
-                t.Dispose();
-            }
-        }
+        WriteAtomically(path, stream => StateDictFile.Write(stream, dict));
     }
 
     /// <summary>
@@ -384,24 +378,6 @@ public sealed partial class LiftingInn
             throw new InnWeightsException(
                 $"'{sourceName}' holds NaN or infinite weights in {bad.Count} tensor(s): {string.Join(", ", bad.Take(5))}" +
                 (bad.Count > 5 ? ", ..." : "") + ". The file is damaged or its training diverged: retrain it or use another file.");
-        }
-    }
-
-    private static void Flatten(Hashtable table, string prefix, Dictionary<string, Tensor> into)
-    {
-        foreach (DictionaryEntry entry in table)
-        {
-            var key = prefix + entry.Key;
-            switch (entry.Value)
-            {
-                case Tensor t:
-                    into[key] = t;
-                    break;
-                case Hashtable nested:
-                    // Wrapped state dicts such as {"params": {...}} or {"state_dict": {...}}.
-                    Flatten(nested, key + ".", into);
-                    break;
-            }
         }
     }
 

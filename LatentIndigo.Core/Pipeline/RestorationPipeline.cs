@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using LatentIndigo.Diffusion;
+using LatentIndigo.Diffusion.Import;
 using LatentIndigo.Guidance;
 using LatentIndigo.Imaging;
 using LatentIndigo.Invertible;
@@ -99,7 +100,9 @@ public sealed class RestorationPipeline : IDisposable
 
     /// <summary>
     /// Loads a pipeline: the Stable Diffusion export in <paramref name="modelFolder"/> (null: INN-only), the pixel INN
-    /// (bundled by default) and the optional latent INN.
+    /// (bundled by default) and the optional latent INN. <paramref name="modelFolder"/> may also be a diffusers pipeline
+    /// folder or a single-file checkpoint: it is converted once into the import cache
+    /// (<see cref="StableDiffusionImport.ConvertCached"/>, logged with its progress) and the conversion is reused.
     /// </summary>
     public static RestorationPipeline Load(string? modelFolder, RestorationPipelineOptions? options = null, ILogger? logger = null)
     {
@@ -111,6 +114,11 @@ public sealed class RestorationPipeline : IDisposable
         {
             pixel = options.PixelInnPath is null ? BundledInn.Load(options.BundledPixelInn) : LoadInn(options.PixelInnPath);
             latent = options.LatentInnPath is null ? null : LoadInn(options.LatentInnPath);
+            if (modelFolder is not null && StableDiffusionImport.IsImportSource(modelFolder))
+            {
+                modelFolder = StableDiffusionImport.ConvertCached(modelFolder, new StableDiffusionImportOptions { Logger = logger },
+                    logger is null ? null : new ImportProgressLog(logger));
+            }
             models = modelFolder is null ? null : StableDiffusionModels.Load(modelFolder, options.Models, logger);
             pixel.Engine = options.InnEngine;
             if (latent is not null)

@@ -37,6 +37,7 @@ public static class CliApp
             // One line per command; each command lives in Commands/<Name>Command.cs.
             config.AddCommand<InfoCommand>("info").WithDescription("Library, TorchSharp/libtorch and ONNX Runtime versions, providers and threads.");
             config.AddCommand<SdCheckCommand>("sd-check").WithDescription("Validate a Stable Diffusion ONNX export folder and run one VAE + UNet step on it (or on stand-ins).");
+            config.AddCommand<ImportSdCommand>("import-sd").WithDescription("Convert a diffusers folder or a single-file SD 1.x/2.x checkpoint (.safetensors, .ckpt) into an ONNX export folder, in .NET (no Python).");
             config.AddCommand<ConvertCommand>("convert").WithDescription("Convert an image between PNG, JPEG, WebP and BMP (EXIF orientation applied).");
             config.AddCommand<DegradeCommand>("degrade").WithDescription("Make LQ/HQ pairs with a degradation spec (bicubic:x4, gauss:sigma=2>jpeg:q=40, realesrgan:x4, ...), with a JSON sidecar of the drawn parameters.");
             config.AddCommand<TrainInnCommand>("train-inn").WithDescription("Train a pixel INN to imitate a degradation (random crops, validation PSNR, checkpoints).");

@@ -16,9 +16,13 @@ internal sealed partial class ClipTokenizer
 
     private readonly BpeTokenizer bpe;
 
-    private ClipTokenizer(BpeTokenizer bpe, int bos, int eos, int pad)
+    // Set for the tokenizer an import writes when the checkpoint carries none (see Import/ImportedFolderWriter).
+    private readonly string? emptyPromptOnlyFolder;
+
+    private ClipTokenizer(BpeTokenizer bpe, int bos, int eos, int pad, string? emptyPromptOnlyFolder = null)
     {
         this.bpe = bpe;
+        this.emptyPromptOnlyFolder = emptyPromptOnlyFolder;
         StartOfTextId = bos;
         EndOfTextId = eos;
         PadId = pad;
@@ -69,7 +73,7 @@ internal sealed partial class ClipTokenizer
         };
         try
         {
-            return new ClipTokenizer(BpeTokenizer.Create(options), bos, eos, pad);
+            return new ClipTokenizer(BpeTokenizer.Create(options), bos, eos, pad, IsEmptyPromptOnly(tokenizerFolder) ? tokenizerFolder : null);
         }
         catch (Exception e) when (e is not LatentIndigoException)
         {
@@ -89,6 +93,13 @@ internal sealed partial class ClipTokenizer
         ids[0] = StartOfTextId;
         int n = 1;
         var clean = Whitespace().Replace(prompt, " ").Trim();
+        if (clean.Length > 0 && emptyPromptOnlyFolder is not null)
+        {
+            throw new LatentIndigoException(
+                $"This model has no real tokenizer ('{emptyPromptOnlyFolder}' was written by import-sd for a single-file checkpoint, which carries none): "
+                + "it encodes only the empty prompt. To use a prompt, copy a CLIP tokenizer folder (vocab.json, merges.txt, e.g. the tokenizer/ of a "
+                + "diffusers pipeline of the same family: SD 1.x or SD 2.x) over it, or import again with --tokenizer <folder>.");
+        }
         if (clean.Length > 0)
         {
             foreach (var id in bpe.EncodeToIds(clean))
@@ -102,6 +113,21 @@ internal sealed partial class ClipTokenizer
         }
         ids[n] = EndOfTextId;
         return ids;
+    }
+
+    private static bool IsEmptyPromptOnly(string folder)
+    {
+        var path = Path.Combine(folder, "tokenizer_config.json");
+        try
+        {
+            using var doc = File.Exists(path) ? JsonDocument.Parse(File.ReadAllText(path)) : null;
+            return doc is { RootElement.ValueKind: JsonValueKind.Object }
+                && doc.RootElement.TryGetProperty(Import.ImportedFolderWriter.EmptyPromptOnlyKey, out var flag) && flag.ValueKind == JsonValueKind.True;
+        }
+        catch (JsonException)
+        {
+            return false; // an unreadable optional file: a normal tokenizer
+        }
     }
 
     private static string? ReadPadToken(string folder)

@@ -40,6 +40,8 @@ internal static class PipelineFactory
             {
                 throw new CliUserException($"The INN '{innName}' works on {pixelInn.Channels} channels; restoring needs a pixel (RGB) INN.");
             }
+            // A diffusers folder or a single file is converted once into the import cache, then loaded from there.
+            modelFolder = ImportSdCommand.ResolveModel(modelFolder);
             models = modelFolder is null ? null : StableDiffusionModels.Load(modelFolder, modelOptions);
             if (latentInnPath is not null)
             {

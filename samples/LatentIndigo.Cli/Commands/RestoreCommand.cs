@@ -30,7 +30,7 @@ public sealed class RestoreCommand : Command<RestoreCommand.Settings>
 
         /// <summary>Stable Diffusion export folder.</summary>
         [CommandOption("--model <FOLDER>")]
-        [Description("Stable Diffusion 1.x/2.x ONNX export folder (diffusers or optimum layout). Without it: INN-only.")]
+        [Description("Stable Diffusion 1.x/2.x ONNX export folder (diffusers or optimum layout), or a diffusers pipeline folder or single-file checkpoint (.safetensors, .ckpt), converted once into the import cache. Without it: INN-only.")]
         public string? Model { get; init; }
 
         /// <summary>Use stand-in models.</summary>
