@@ -6,7 +6,7 @@ namespace LatentIndigo.Batch;
 
 /// <summary>
 /// The settings a job's outputs depend on, as sorted <c>name=value</c> pairs: every <see cref="RestoreOptions"/>
-/// property (the degradation by its spec, the initial estimator by its type) and the restorer's description. Stored in
+/// property (the degradation by its spec, the initial estimator by its ToString: its type unless it says more) and the restorer's description. Stored in
 /// the journal; a resume compares them, so a job never mixes outputs of two settings.
 /// </summary>
 internal static class BatchSettings
@@ -31,7 +31,7 @@ internal static class BatchSettings
             {
                 null => "null",
                 Degradations.IDegradationModel d => d.Spec,
-                IInitialEstimator e => e.GetType().FullName ?? e.GetType().Name,
+                IInitialEstimator e => e.ToString() ?? e.GetType().Name, // the type name unless it describes itself (OnnxUpscaleEstimator: name, hash, tiling)
                 IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
                 _ => value.ToString() ?? "",
             };

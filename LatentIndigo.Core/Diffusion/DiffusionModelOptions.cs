@@ -12,7 +12,7 @@ public enum ExecutionProviderKind
     Cuda,
 }
 
-/// <summary>The four networks of a Stable Diffusion export.</summary>
+/// <summary>The four networks of a Stable Diffusion export, and the optional super-resolution estimator.</summary>
 public enum DiffusionModelKind
 {
     /// <summary><c>unet/model.onnx</c>.</summary>
@@ -26,6 +26,9 @@ public enum DiffusionModelKind
 
     /// <summary><c>text_encoder/model.onnx</c>.</summary>
     TextEncoder,
+
+    /// <summary>A super-resolution network run as the initial estimator (<c>OnnxUpscaleEstimator</c>), not part of the export.</summary>
+    Upscaler,
 }
 
 /// <summary>How <see cref="StableDiffusionModels.Load"/> creates its ONNX Runtime sessions.</summary>

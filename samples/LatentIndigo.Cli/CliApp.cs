@@ -39,6 +39,7 @@ public static class CliApp
             config.AddCommand<SdCheckCommand>("sd-check").WithDescription("Validate a Stable Diffusion ONNX export folder and run one VAE + UNet step on it (or on stand-ins).");
             config.AddCommand<ImportSdCommand>("import-sd").WithDescription("Convert a diffusers folder or a single-file SD 1.x/2.x checkpoint (.safetensors, .ckpt) into an ONNX export folder, in .NET (no Python).");
             config.AddCommand<ConvertCommand>("convert").WithDescription("Convert an image between PNG, JPEG, WebP and BMP (EXIF orientation applied).");
+            config.AddCommand<ConvertTfjsCommand>("convert-tfjs").WithDescription("Convert a TF.js layers super-resolution model (UpscalerJS ESRGAN) to ONNX for --estimator.");
             config.AddCommand<DegradeCommand>("degrade").WithDescription("Make LQ/HQ pairs with a degradation spec (bicubic:x4, gauss:sigma=2>jpeg:q=40, realesrgan:x4, ...), with a JSON sidecar of the drawn parameters.");
             config.AddCommand<TrainInnCommand>("train-inn").WithDescription("Train a pixel INN to imitate a degradation (random crops, validation PSNR, checkpoints).");
             config.AddCommand<EvalInnCommand>("eval-inn").WithDescription("PSNR of an INN's coarse band against the true degraded images.");

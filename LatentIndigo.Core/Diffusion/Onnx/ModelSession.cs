@@ -58,6 +58,7 @@ internal sealed class ModelSession : IDisposable
         DiffusionModelKind.Unet => "unet",
         DiffusionModelKind.VaeEncoder => "vae_encoder",
         DiffusionModelKind.VaeDecoder => "vae_decoder",
+        DiffusionModelKind.Upscaler => "upscaler",
         _ => "text_encoder",
     };
 

@@ -203,6 +203,9 @@ public sealed class BatchCommand : Command<BatchCommand.Settings>
         {
             throw new CliUserException(CliErrors.ForCli(ex.Message));
         }
+        // Loaded before the journal opens: the options (and so the journal's settings) name the exact network.
+        using var estimator = EstimatorSupport.Load(settings.Estimator, options.ScaleFactor, settings.ModelOptions());
+        options = options with { InitialEstimator = estimator };
         string inn = settings.Inn ?? PipelineFactory.DefaultInn;
         var images = Inputs(settings);
         var batchOptions = new RestoreBatchOptions

@@ -41,7 +41,7 @@ public sealed class EvalCommand : Command<EvalCommand.Settings>
 
         /// <summary>Strategies.</summary>
         [CommandOption("--strategies <LIST>")]
-        [Description("Comma-separated: bicubic, inn-only, pixel, latent, none; add +blind to refine the INN on the input (e.g. pixel+blind). Default bicubic,inn-only.")]
+        [Description("Comma-separated: bicubic, inn-only, pixel, latent, none; add +blind to refine the INN on the input (e.g. pixel+blind); a learned estimator alone (esrgan-slim-x4, esrgan-slim-x2 or a file.onnx) or back-projected through the INN (esrgan-slim-x4+inn, file.onnx+inn). Default bicubic,inn-only.")]
         [DefaultValue("bicubic,inn-only")]
         public string Strategies { get; init; } = "bicubic,inn-only";
 
@@ -185,6 +185,12 @@ public sealed class EvalCommand : Command<EvalCommand.Settings>
         string settingsText = Fingerprint(settings, degradation, scale, perceptual);
         var records = Resume(output, settingsText, settings.Force);
 
+        // One loaded network per estimator named (strategies and --estimator), on the models' provider.
+        using var estimators = new EstimatorSet();
+        foreach (var name in strategies.Select(s => s.Estimator).Append(EstimatorSupport.IsBicubic(settings.Estimator) ? null : settings.Estimator).OfType<string>().Distinct())
+        {
+            estimators.Add(name, EstimatorSupport.Load(name, scale, settings.ModelOptions())!);
+        }
         bool needsPipeline = strategies.Any(s => s.Guidance is not null);
         using var standIn = settings.StandIn && strategies.Any(s => s.NeedsDiffusion) ? PipelineFactory.CreateStandIn("none") : null;
         using var pipeline = needsPipeline
@@ -217,7 +223,7 @@ public sealed class EvalCommand : Command<EvalCommand.Settings>
                         continue;
                     }
                     records.RemoveAll(r => r.Image == pair.Name && todo.Any(s => s.Name == r.Strategy));
-                    EvaluateImage(pair, settings.Seed + i, todo, strategies, degradation, scale, options, pipeline, perceptual, output, records,
+                    EvaluateImage(pair, settings.Seed + i, todo, strategies, degradation, scale, options, pipeline, estimators, settings.Estimator, perceptual, output, records,
                         name => task.Description = Markup.Escape($"{pair.Name} {name}"), () => task.Increment(1), cancellationToken);
                     WriteReports(output, records, strategies, settingsText);
                 }
@@ -234,7 +240,7 @@ public sealed class EvalCommand : Command<EvalCommand.Settings>
     }
 
     private static void EvaluateImage(EvaluationPair pair, long seed, List<EvalStrategy> todo, IReadOnlyList<EvalStrategy> all,
-        IDegradationModel? degradation, int scale, RestoreOptions options, RestorationPipeline? pipeline, IPerceptualMetric? perceptual,
+        IDegradationModel? degradation, int scale, RestoreOptions options, RestorationPipeline? pipeline, EstimatorSet estimators, string? defaultEstimator, IPerceptualMetric? perceptual,
         string output, List<EvaluationRecord> records, Action<string> describe, Action advance, CancellationToken cancellationToken)
     {
         using var scope = torch.NewDisposeScope();
@@ -252,13 +258,19 @@ public sealed class EvalCommand : Command<EvalCommand.Settings>
             if (strategy.Guidance is { } guidance)
             {
                 // +blind treats the degradation as unknown (refinement on, no finish); without it the library's defaults apply.
-                var run = options with { Strategy = guidance, Blind = strategy.Blind ? true : null, KnownDegradation = strategy.Blind ? null : options.KnownDegradation };
+                var run = options with
+                {
+                    Strategy = guidance,
+                    Blind = strategy.Blind ? true : null,
+                    KnownDegradation = strategy.Blind ? null : options.KnownDegradation,
+                    InitialEstimator = estimators.Find(strategy.Estimator ?? defaultEstimator),
+                };
                 using var result = pipeline!.Restore(lq, run, null, cancellationToken);
                 restored = result.Image.to(DeviceType.CPU).clone();
             }
             else
             {
-                restored = BicubicUpscaleEstimator.Instance.Estimate(lq, scale, cancellationToken);
+                restored = (estimators.Find(strategy.Estimator) ?? (IInitialEstimator)BicubicUpscaleEstimator.Instance).Estimate(lq, scale, cancellationToken);
             }
             clock.Stop();
             long peak = memory.PeakBytes;
@@ -313,6 +325,7 @@ public sealed class EvalCommand : Command<EvalCommand.Settings>
             $"seed={settings.Seed}",
             $"models={(settings.StandIn ? "stand-in" : settings.Model is null ? "" : Path.GetFullPath(settings.Model))}",
             $"inn={settings.Inn}",
+            $"estimator={settings.Estimator}",
             $"latent-inn={settings.LatentInn}",
             $"steps={settings.Steps}",
             $"strength={settings.Strength.ToString(System.Globalization.CultureInfo.InvariantCulture)}",

@@ -14,6 +14,11 @@ public abstract class PipelineSettings : ProviderSettings
     [DefaultValue("auto")]
     public string InnEngine { get; init; } = "auto";
 
+    /// <summary>bicubic, a bundled network or an ONNX file.</summary>
+    [CommandOption("--estimator <NAME>")]
+    [Description("The initial estimate the restore starts from (INN-only and diffusion): bicubic (default), esrgan-slim-x4 / esrgan-slim-x2 (bundled ESRGAN, UpscalerJS, MIT) or any ONNX super-resolution model file (NCHW or NHWC; range from its metadata or a sidecar model.onnx.json, see docs/usage.md).")]
+    public string? Estimator { get; init; }
+
     /// <summary>The INN engine these settings ask for (validated by <see cref="Validate"/>).</summary>
     internal InnEngine InnEngineKind() => ParseInnEngine(InnEngine) ?? Invertible.InnEngine.Auto;
 
@@ -28,5 +33,7 @@ public abstract class PipelineSettings : ProviderSettings
     /// <inheritdoc />
     public override ValidationResult Validate() => ParseInnEngine(InnEngine) is null
         ? ValidationResult.Error($"--inn-engine must be auto, onnxruntime or torchsharp; got '{InnEngine}'.")
-        : base.Validate();
+        : EstimatorSupport.Check(Estimator, "--estimator") is { } problem
+            ? ValidationResult.Error(problem)
+            : base.Validate();
 }

@@ -250,7 +250,9 @@ public sealed class RestoreCommand : Command<RestoreCommand.Settings>
         using var standIn = settings.StandIn ? PipelineFactory.CreateStandIn(settings.StandInCost) : null;
         using var pipeline = PipelineFactory.Create(settings.Inn ?? PipelineFactory.DefaultInn,
             settings.Model ?? standIn?.Path, settings.LatentInn, strategy == GuidanceStrategy.LatentInn && settings.StandIn, settings.ModelOptions(), settings.InnEngineKind());
-        PrintBanner(console, settings, pipeline, strategy);
+        using var estimator = EstimatorSupport.Load(settings.Estimator, options.ScaleFactor, settings.ModelOptions());
+        options = options with { InitialEstimator = estimator };
+        PrintBanner(console, settings, pipeline, strategy, Markup.Escape(estimator?.Name ?? EstimatorSupport.Bicubic));
 
         var results = new List<(string Input, string Output, RestoreResult Result)>();
         try
@@ -290,7 +292,7 @@ public sealed class RestoreCommand : Command<RestoreCommand.Settings>
         return 0;
     }
 
-    private static void PrintBanner(IAnsiConsole console, Settings settings, RestorationPipeline pipeline, GuidanceStrategy strategy)
+    private static void PrintBanner(IAnsiConsole console, Settings settings, RestorationPipeline pipeline, GuidanceStrategy strategy, string estimator)
     {
         if (settings.StandIn)
         {
@@ -300,10 +302,10 @@ public sealed class RestoreCommand : Command<RestoreCommand.Settings>
         if (strategy == GuidanceStrategy.InnOnly)
         {
             console.MarkupLine(settings.Degradation is null
-                ? "[yellow]No generative prior was used[/]: INN-only restoration with an unknown degradation returns the bicubic estimate " +
+                ? $"[yellow]No generative prior was used[/]: INN-only restoration with an unknown degradation returns the {estimator} estimate " +
                   "(no forward model to trust). Give [bold]--degradation <spec>[/] when you know it (e.g. bicubic:x4) to back-project through the INN."
-                : "[yellow]No generative prior was used[/]: INN-only restoration (a bicubic estimate back-projected onto the input " +
-                  "through the INN's model of the degradation) sharpens, but adds no new detail.");
+                : $"[yellow]No generative prior was used[/]: INN-only restoration (the {estimator} estimate back-projected onto the input " +
+                  "through the INN's model of the degradation).");
             if (pipeline.Models is null)
             {
                 console.MarkupLine("For diffusion-based restoration pass [bold]--model <folder>[/] with a Stable Diffusion 2.1-base (or 1.5) ONNX " +
