@@ -44,8 +44,21 @@ public sealed class JobStore(IOptions<DemoSettings> options, TimeProvider time, 
         }
     }
 
-    /// <summary>The job of an id, or null (never existed, expired or deleted).</summary>
-    public RestoreJob? Find(string id) => jobs.TryGetValue(id, out var job) ? job : null;
+    /// <summary>The job of an id, or null (never existed, expired or deleted). Expiry is exact: a job past its lifetime
+    /// is gone even before the next sweep of <see cref="JobExpiryService"/>.</summary>
+    public RestoreJob? Find(string id)
+    {
+        if (!jobs.TryGetValue(id, out var job))
+        {
+            return null;
+        }
+        if (job.Finished is { } finished && finished < time.GetUtcNow() - TimeSpan.FromSeconds(settings.ResultLifetimeSeconds))
+        {
+            Remove(job);
+            return null;
+        }
+        return job;
+    }
 
     /// <summary>Forgets a job and drops its result.</summary>
     public void Remove(RestoreJob job)
@@ -56,12 +69,15 @@ public sealed class JobStore(IOptions<DemoSettings> options, TimeProvider time, 
         }
     }
 
-    /// <summary>Called when a job stored its result: drops the oldest finished results while over the byte budget.</summary>
-    public void ResultStored(RestoreJob job)
+    /// <summary>
+    /// Makes room for a result of <paramref name="bytes"/> about to be stored by <paramref name="job"/>: drops the oldest
+    /// finished results while the total would exceed the budget (the newest result is always kept).
+    /// </summary>
+    public void MakeRoom(RestoreJob job, long bytes)
     {
         lock (gate)
         {
-            long total = jobs.Values.Sum(j => (long)(j.Result?.Length ?? 0));
+            long total = jobs.Values.Sum(j => (long)(j.Result?.Length ?? 0)) + bytes;
             while (total > settings.MaxStoredResultBytes)
             {
                 var oldest = jobs.Values.Where(j => j.IsFinished && j.Result is not null && j != job).MinBy(j => j.Finished);

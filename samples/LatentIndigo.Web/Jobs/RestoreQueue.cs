@@ -116,8 +116,9 @@ public sealed class RestoreQueue(PipelineHost host, JobStore store, IOptions<Dem
             using var input = ImageIO.Decode(job.TakeInput(), job.SourceName, LoadOptions);
             using var result = await host.Pipeline.RestoreAsync(input, job.Options, new JobProgress(job), job.CancellationToken);
             var png = ImageIO.Encode(result.Image, ImageFileFormat.Png);
+            // Room first, then the result: when the client hears "done", older results are already gone.
+            store.MakeRoom(job, png.Length);
             job.Complete(png, RestoreSummary.From(result, job.InputWidth, job.InputHeight), time.GetUtcNow());
-            store.ResultStored(job);
             logger.LogInformation("Job {JobId} done in {Seconds:F2} s: {Width}x{Height}", job.Id, result.Total.TotalSeconds, result.Image.shape[3], result.Image.shape[2]);
         }
         catch (OperationCanceledException) when (job.CancellationToken.IsCancellationRequested)
