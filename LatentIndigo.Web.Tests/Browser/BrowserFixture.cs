@@ -56,7 +56,7 @@ public sealed class BrowserFixture : IAsyncLifetime
                 "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                 "--disable-component-update", "--disable-sync",
             ],
-            ViewportSize = new ViewportSize { Width = 1280, Height = 1000 },
+            ViewportSize = new ViewportSize { Width = 1100, Height = 900 },
         });
     }
 
