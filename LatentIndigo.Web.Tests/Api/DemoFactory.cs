@@ -44,13 +44,25 @@ public class DemoFactory : WebApplicationFactory<Program>
     internal DemoClient Client() => new(CreateClient());
 }
 
-/// <summary>An INN-only demo (no models) whose results expire after 60 s of its clock and whose result budget holds one PNG.</summary>
+/// <summary>
+/// An INN-only demo (no models) whose results expire after 60 s of its clock, whose result budget holds one PNG, and
+/// whose Evaluation view opens <see cref="EvalFolder"/>.
+/// </summary>
 public sealed class InnOnlyFactory : DemoFactory
 {
+    /// <summary>An eval output folder as <c>latent-indigo eval</c> writes it.</summary>
+    public EvalFolderFixture EvalFolder { get; } = new();
+
     protected override bool StandIn => false;
 
     protected override IEnumerable<(string Key, string Value)> Settings =>
-        [.. base.Settings, ("Demo:ResultLifetimeSeconds", "60"), ("Demo:MaxStoredResultBytes", "1")];
+        [.. base.Settings, ("Demo:ResultLifetimeSeconds", "60"), ("Demo:MaxStoredResultBytes", "1"), ("Demo:EvalFolder", EvalFolder.Path)];
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        EvalFolder.Dispose();
+    }
 }
 
 /// <summary>A clock the tests move by hand (timers still run in real time).</summary>

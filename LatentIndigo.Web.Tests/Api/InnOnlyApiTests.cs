@@ -29,6 +29,28 @@ public sealed class InnOnlyApiTests(InnOnlyFactory factory) : IClassFixture<InnO
     }
 
     [Fact]
+    public async Task The_evaluation_view_reads_the_eval_folder_and_serves_its_listed_images_only()
+    {
+        var view = JsonDocument.Parse(await client.Http.GetStringAsync("/api/eval")).RootElement;
+        Assert.Equal(4, view.GetProperty("rows").GetArrayLength());
+        // Means per strategy, by hand from the fixture's rows: inn-only (26 + 31) / 2, bicubic (24 + 28) / 2.
+        var means = view.GetProperty("means").EnumerateArray().ToDictionary(m => m.GetProperty("strategy").GetString()!, m => m);
+        Assert.Equal(28.5, means["inn-only"].GetProperty("psnrY").GetDouble(), 9);
+        Assert.Equal(26.0, means["bicubic"].GetProperty("psnrY").GetDouble(), 9);
+        Assert.Equal(0.83, means["inn-only"].GetProperty("ssimY").GetDouble(), 9);
+        Assert.Equal(2, means["bicubic"].GetProperty("images").GetInt32());
+        var images = view.GetProperty("images").EnumerateArray().Select(i => (Index: i.GetProperty("index").GetInt32(), Kind: i.GetProperty("kind").GetString(), Name: i.GetProperty("name").GetString())).ToList();
+        Assert.Equal([(0, "chart", "chart.png"), (1, "grid", "a.png"), (2, "output", "inn-only/a.png")], images);
+
+        var grid = await client.Http.GetByteArrayAsync("/api/eval/images/1");
+        Assert.Equal((60, 20), TestImages.PngSize(grid));
+        using var beyond = await client.Http.GetAsync("/api/eval/images/3");
+        Assert.Equal(HttpStatusCode.NotFound, beyond.StatusCode);
+        using var path = await client.Http.GetAsync("/api/eval/images/..%2Fresults.csv");
+        Assert.Equal(HttpStatusCode.NotFound, path.StatusCode);
+    }
+
+    [Fact]
     public async Task A_result_expires_after_its_lifetime()
     {
         string id = await client.StartAsync(TestImages.Chelsea, Known);

@@ -26,6 +26,7 @@ public sealed class BrowserFixture : IAsyncLifetime
     private IPlaywright? playwright;
     private IBrowserContext? browser;
     private string? profile;
+    private readonly EvalFolderFixture evalFolder = new();
 
     public string BaseUrl { get; private set; } = "";
 
@@ -39,7 +40,7 @@ public sealed class BrowserFixture : IAsyncLifetime
         }
         app = DemoApp.Build(
         [
-            "--stand-in", "--urls", "http://127.0.0.1:0",
+            "--stand-in", "--urls", "http://127.0.0.1:0", "--eval", evalFolder.Path,
             "--Demo:MaxUploadBytes=100000", "--Demo:MaxInputMegapixels=0.05", "--Demo:MaxOutputMegapixels=0.2",
             "--Demo:MaxRestoreMemoryMiB=2048", "--Logging:LogLevel:Default=Warning",
         ]);
@@ -97,6 +98,7 @@ public sealed class BrowserFixture : IAsyncLifetime
         {
             Directory.Delete(profile, recursive: true);
         }
+        evalFolder.Dispose();
     }
 }
 

@@ -117,6 +117,23 @@ public sealed class PageTests(BrowserFixture fixture)
         await page.CloseAsync();
     }
 
+    [Fact]
+    public async Task The_evaluation_view_shows_the_eval_folders_table_and_images()
+    {
+        var page = await fixture.OpenPageAsync();
+        await page.ClickAsync("#tab-evaluation");
+        await page.WaitForSelectorAsync("#evaluation table");
+        Assert.True(await page.IsHiddenAsync("#input-panel"));
+        var tables = await page.QuerySelectorAllAsync("#evaluation table");
+        Assert.Equal(2, tables.Count);
+        // The means table: inn-only (26 + 31) / 2 = 28.50 dB over 2 images.
+        Assert.Contains("inn-only228.50", (await tables[0].TextContentAsync())!.Replace(" ", ""));
+        Assert.Equal(5, (await tables[1].QuerySelectorAllAsync("tr")).Count); // header + 4 rows
+        await page.WaitForFunctionAsync("() => [...document.querySelectorAll('.eval-images img')].filter(i => i.complete && i.naturalWidth > 0).length === 2");
+        Assert.Equal(["chart: chart.png", "grid: a.png"], (await page.Locator(".eval-images figcaption").AllTextContentsAsync()).ToArray());
+        await page.CloseAsync();
+    }
+
     public static TheoryData<string, string> Limits => new()
     {
         { "bytes", "the file is" },
