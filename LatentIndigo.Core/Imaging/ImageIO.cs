@@ -63,11 +63,20 @@ public static class ImageIO
     public static (ImageFileFormat Format, int Width, int Height) Identify(string path, ImageLoadOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(path);
-        var data = ImageFileReader.ReadAllBytes(path, options ?? ImageLoadOptions.Default);
-        var format = Sniff(data, path);
-        CheckDeclaredSize(data, format, path);
+        return Identify(ImageFileReader.ReadAllBytes(path, options ?? ImageLoadOptions.Default), path);
+    }
+
+    /// <summary>Format and stored width/height of encoded image bytes, from the header alone (nothing is decoded).</summary>
+    internal static (ImageFileFormat Format, int Width, int Height) Identify(byte[] data, string source)
+    {
+        if (data.Length == 0)
+        {
+            throw new EmptyImageException(source);
+        }
+        var format = Sniff(data, source);
+        CheckDeclaredSize(data, format, source);
         using var skData = SKData.CreateCopy(data);
-        using var codec = SKCodec.Create(skData) ?? throw new CorruptImageException(path, "the header could not be parsed");
+        using var codec = SKCodec.Create(skData) ?? throw new CorruptImageException(source, "the header could not be parsed");
         return (format, codec.Info.Width, codec.Info.Height);
     }
 

@@ -251,6 +251,39 @@ public sealed class RestorationPipeline : IDisposable
         return (width, height);
     }
 
+    /// <summary>
+    /// Checks encoded image bytes (an upload, say) against the limits of <paramref name="options"/> and
+    /// <paramref name="loadOptions"/> like <see cref="CheckInputFile"/>, from the header alone, without decoding: at most
+    /// <see cref="ImageLoadOptions.MaxFileBytes"/> bytes, a supported format, at most <see cref="ImageLoadOptions.MaxPixels"/>
+    /// input pixels and at most <see cref="RestoreOptions.MaxOutputPixels"/> output pixels.
+    /// </summary>
+    /// <param name="data">The encoded image (PNG, JPEG, WebP or BMP).</param>
+    /// <param name="options">The options the image will be restored with (scale factor, output limit).</param>
+    /// <param name="loadOptions">The byte and pixel limits (default <see cref="ImageLoadOptions.Default"/>); decode with the same.</param>
+    /// <param name="sourceName">What the messages call the image (default <c>&lt;bytes&gt;</c>); it is never opened as a path.</param>
+    /// <returns>The stored width and height of the image.</returns>
+    /// <exception cref="ImageLoadException">The bytes are empty, too many, not a supported image, or have too many pixels.</exception>
+    /// <exception cref="InvalidRestoreInputException">The output would have more than <see cref="RestoreOptions.MaxOutputPixels"/> pixels.</exception>
+    public static (int Width, int Height) CheckInput(byte[] data, RestoreOptions options, ImageLoadOptions? loadOptions = null, string? sourceName = null)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(options);
+        loadOptions ??= ImageLoadOptions.Default;
+        loadOptions.Validate();
+        string source = sourceName ?? "<bytes>";
+        if (data.Length > loadOptions.MaxFileBytes)
+        {
+            throw new ImageFileTooLargeException(source, data.Length, loadOptions.MaxFileBytes);
+        }
+        var (_, width, height) = ImageIO.Identify(data, source);
+        if ((long)width * height > loadOptions.MaxPixels)
+        {
+            throw new ImageTooLargeException(source, width, height, loadOptions.MaxPixels);
+        }
+        CheckOutputSize(width, height, options, $"'{source}'");
+        return (width, height);
+    }
+
     /// <summary>Cancels running and waiting restores, waits for them to stop, then frees what the pipeline owns.</summary>
     public void Dispose()
     {

@@ -188,14 +188,18 @@ public sealed class RestoreCommand : Command<RestoreCommand.Settings>
         }
     }
 
-    internal static GuidanceStrategy? ParseStrategy(string name) => name.ToLowerInvariant() switch
+    /// <summary>A strategy name (the library's vocabulary, <see cref="GuidanceStrategyNames"/>), or null when unknown.</summary>
+    internal static GuidanceStrategy? ParseStrategy(string name)
     {
-        "pixel" or "pixel-inn" => GuidanceStrategy.PixelInn,
-        "latent" or "latent-inn" => GuidanceStrategy.LatentInn,
-        "none" => GuidanceStrategy.None,
-        "inn-only" or "inn" => GuidanceStrategy.InnOnly,
-        _ => null,
-    };
+        try
+        {
+            return GuidanceStrategyNames.Parse(name);
+        }
+        catch (ArgumentException)
+        {
+            return null;
+        }
+    }
 
     /// <inheritdoc />
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
