@@ -19,7 +19,8 @@ internal static class BatchSettings
 
     public static SortedDictionary<string, string> Describe(RestoreOptions options, string restorer)
     {
-        var pairs = new SortedDictionary<string, string>(StringComparer.Ordinal) { ["restorer"] = restorer };
+        // restorer: null from a caller that ignored the nullable annotation (Models = null for INN-only) is "no models".
+        var pairs = new SortedDictionary<string, string>(StringComparer.Ordinal) { ["restorer"] = restorer ?? "" };
         foreach (var property in typeof(RestoreOptions).GetProperties(BindingFlags.Public | BindingFlags.Instance))
         {
             if (Ignored.Contains(property.Name) || property.GetIndexParameters().Length > 0)

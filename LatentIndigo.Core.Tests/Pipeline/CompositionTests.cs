@@ -30,7 +30,7 @@ public class CompositionTests(PipelineFixture fixture) : IClassFixture<PipelineF
         using var byName = fixture.Pipeline.Restore(y, Fast);
         using var byPart = fixture.Pipeline.Restore(y, Fast with { Guidance = PixelInnGuidance.Factory });
         Assert.True(byName.Image.equal(byPart.Image).all().item<bool>());
-        Assert.Equal("PixelInn", byPart.Guidance);
+        Assert.Equal("PixelInn", byPart.GuidanceName);
     }
 
     [Fact]
@@ -47,7 +47,7 @@ public class CompositionTests(PipelineFixture fixture) : IClassFixture<PipelineF
         Assert.Equal(1, identity.Created);
         Assert.Equal(GuidanceObservation.Image, identity.LastObservationKind);
         Assert.Equal(new long[] { 1, 3, 16, 16 }, identity.LastObservationShape);
-        Assert.Equal("identity", custom.Guidance);
+        Assert.Equal("identity", custom.GuidanceName);
     }
 
     [Fact]

@@ -97,7 +97,7 @@ public static class ImageIO
         {
             throw new ImageOverwriteException(path);
         }
-        if (!options.Overwrite && File.Exists(path))
+        if (options.Overwrite == false && File.Exists(path))
         {
             throw new ImageSaveException(path, "the file exists. Choose another path or allow overwriting.");
         }

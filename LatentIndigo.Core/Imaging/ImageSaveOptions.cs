@@ -3,7 +3,7 @@ namespace LatentIndigo.Imaging;
 /// <summary>Options for <see cref="ImageIO.Save"/>.</summary>
 public sealed record ImageSaveOptions
 {
-    /// <summary>The default options (quality 95, overwrite allowed except the source).</summary>
+    /// <summary>The default options (quality 95; <see cref="ImageIO.Save"/> may replace any file but the source).</summary>
     public static ImageSaveOptions Default { get; } = new();
 
     /// <summary>JPEG/WebP quality, 0–100. Ignored for PNG. Default 95.</summary>
@@ -18,8 +18,12 @@ public sealed record ImageSaveOptions
     /// <summary>Allow saving over <see cref="SourcePath"/>. Default false.</summary>
     public bool AllowOverwriteSource { get; init; }
 
-    /// <summary>Allow replacing an existing file other than the source. Default true.</summary>
-    public bool Overwrite { get; init; } = true;
+    /// <summary>
+    /// Whether an existing file other than the source may be replaced: true allows it, false refuses it. Null (the
+    /// default) leaves it to the caller: <see cref="ImageIO.Save"/> replaces the file, while
+    /// <see cref="Pipeline.RestorationPipeline.RestoreFile"/> refuses it before any work unless this is true.
+    /// </summary>
+    public bool? Overwrite { get; init; }
 
     /// <summary>Explicit format; null picks it from the file extension.</summary>
     public ImageFileFormat? Format { get; init; }

@@ -199,8 +199,9 @@ public sealed class RestorationPipeline : IDisposable
 
     /// <summary>
     /// Restores an image file into <paramref name="outputPath"/> (format from the extension), written atomically. The
-    /// input is never overwritten: an output path equal to the input throws <see cref="ImageOverwriteException"/>
-    /// before any work is done.
+    /// output is checked before any work is done: an output path equal to the input throws
+    /// <see cref="ImageOverwriteException"/>, a missing output folder or an existing output file throws
+    /// <see cref="ImageSaveException"/> (replace an existing file with <c>new ImageSaveOptions { Overwrite = true }</c>).
     /// </summary>
     public RestoreResult RestoreFile(string inputPath, string outputPath, RestoreOptions? options = null,
         IProgress<RestoreProgress>? progress = null, ImageSaveOptions? saveOptions = null, CancellationToken cancellationToken = default)
@@ -213,6 +214,8 @@ public sealed class RestorationPipeline : IDisposable
             throw new ImageOverwriteException(outputPath);
         }
         ImageIO.FormatFromExtension(outputPath);
+        save = save with { Overwrite = save.Overwrite ?? false };
+        CheckOutputPath(outputPath, save);
         var o = (options ?? RestoreOptions.Default).Validate();
         CheckInputFile(inputPath, o);
         using var input = ImageIO.Load(inputPath, ImageLoadOptions.Default);
@@ -226,6 +229,20 @@ public sealed class RestorationPipeline : IDisposable
         {
             result.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>The output's folder exists and the file does not, unless overwriting was asked for: before any work.</summary>
+    private static void CheckOutputPath(string outputPath, ImageSaveOptions save)
+    {
+        string? folder = Path.GetDirectoryName(Path.GetFullPath(outputPath));
+        if (folder is not null && !Directory.Exists(folder))
+        {
+            throw new ImageSaveException(outputPath, $"the folder '{folder}' does not exist. Create it first.");
+        }
+        if (save.Overwrite != true && File.Exists(outputPath))
+        {
+            throw new ImageSaveException(outputPath, "the file exists. Choose another path, or pass new ImageSaveOptions { Overwrite = true } to replace it.");
         }
     }
 
@@ -329,6 +346,14 @@ public sealed class RestorationPipeline : IDisposable
         var o = (options ?? RestoreOptions.Default).ForExport(models?.DefaultLatentTileSize).Validate();
         CheckInput(lowQuality, o);
         CheckComponents(o);
+        if (o.Strategy == GuidanceStrategy.InnOnly && o.KnownDegradation is null)
+        {
+            // Not an error (algorithm.md §5: without a trusted forward model the estimate is the answer), but a caller
+            // who expected the INN to do something should learn why the output equals the estimate.
+            logger.LogInformation(
+                "INN-only without RestoreOptions.KnownDegradation: the initial estimator's output ({Estimator}) is returned unchanged; set KnownDegradation to back-project it through the INN.",
+                o.InitialEstimator?.GetType().Name ?? nameof(BicubicUpscaleEstimator));
+        }
         return o;
     }
 
@@ -476,7 +501,10 @@ public sealed class RestorationPipeline : IDisposable
         }
         if (image.dtype != ScalarType.Float32)
         {
-            throw new InvalidRestoreInputException($"Expected float32 values in [0,1]; got {image.dtype}. Convert with .to(float32) / 255 or use ImageIO.Load.");
+            string convert = image.is_floating_point()
+                ? "Convert with .to(ScalarType.Float32) (values stay in [0,1]; divide by 255 first only if they are 0..255)"
+                : "Convert with .to(ScalarType.Float32) / 255 (8-bit data)";
+            throw new InvalidRestoreInputException($"Expected float32 values in [0,1]; got {image.dtype}. {convert}, or use ImageIO.Load.");
         }
         if (image.device_type != DeviceType.CPU)
         {

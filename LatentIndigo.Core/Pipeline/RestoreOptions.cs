@@ -184,7 +184,7 @@ public sealed record RestoreOptions
     /// <summary>
     /// A sampler of your own: called once per restore with a copy of the export's scheduler config and disposed after
     /// it (samplers keep per-run state, so a pipeline serving concurrent restores needs one per restore). Overrides
-    /// <see cref="Sampler"/>. Default null.
+    /// <see cref="Sampler"/>. Not allowed with <see cref="GuidanceStrategy.InnOnly"/> (no sampling). Default null.
     /// </summary>
     public Func<SchedulerConfig, ILatentSampler>? SamplerFactory { get; init; }
 
@@ -260,6 +260,8 @@ public sealed record RestoreOptions
         Require(Prompt is not null && NegativePrompt is not null, "Prompt and NegativePrompt must not be null (use \"\").");
         Require(Guidance is null || Strategy is GuidanceStrategy.PixelInn or GuidanceStrategy.LatentInn,
             $"Guidance '{Guidance?.Name}' replaces the guidance of the PixelInn or LatentInn strategy; Strategy is {Strategy}, which runs none.");
+        Require(SamplerFactory is null || Strategy != GuidanceStrategy.InnOnly,
+            "SamplerFactory is set, but Strategy is InnOnly, which runs no diffusion sampler; leave it null or choose a diffusion strategy.");
         Require(Enum.IsDefined(Sampler), $"Sampler must be one of {string.Join(", ", Enum.GetNames<SamplerKind>())}; got {Sampler}.");
         Require(KnownDegradation is null || KnownDegradation.ScaleFactor == ScaleFactor,
             $"KnownDegradation '{KnownDegradation?.Spec}' scales by {KnownDegradation?.ScaleFactor}, but ScaleFactor is {ScaleFactor}.");

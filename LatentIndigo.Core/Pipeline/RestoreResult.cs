@@ -19,8 +19,11 @@ public sealed class RestoreResult : IDisposable
     /// <summary>The strategy that ran.</summary>
     public GuidanceStrategy Strategy { get; init; }
 
-    /// <summary>The name of the guidance that ran (<see cref="Guidance.ILatentGuidanceFactory.Name"/>), "none" without guidance.</summary>
-    public string Guidance { get; init; } = "none";
+    /// <summary>
+    /// The name of the guidance that ran (<see cref="Guidance.ILatentGuidanceFactory.Name"/> of the factory given as
+    /// <see cref="RestoreOptions.Guidance"/> or the strategy's), "none" without guidance.
+    /// </summary>
+    public string GuidanceName { get; init; } = "none";
 
     /// <summary>True when a diffusion model ran (false for <see cref="GuidanceStrategy.InnOnly"/>).</summary>
     public bool UsedGenerativePrior { get; init; }

@@ -299,7 +299,7 @@ internal sealed class RestoreRun : IDisposable
         var result = new RestoreResult(output.MoveToOuterDisposeScope())
         {
             Strategy = options.Strategy,
-            Guidance = Diffusion ? guidanceFactory?.Name ?? "none" : "none (INN only)",
+            GuidanceName = Diffusion ? guidanceFactory?.Name ?? "none" : "none (INN only)",
             UsedGenerativePrior = Diffusion,
             UsedStandInModels = Diffusion && models!.IsStandIn,
             ExecutionProvider = Diffusion ? models!.ExecutionProvider.ToString() : "none (INN only)",

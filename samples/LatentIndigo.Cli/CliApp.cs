@@ -29,6 +29,8 @@ public static class CliApp
         app.Configure(config =>
         {
             config.SetApplicationName("latent-indigo");
+            config.SetApplicationVersion(LibraryInfo.Version); // latent-indigo --version
+            config.SetHelpProvider(new CliHelpProvider(config.Settings));
             if (console is not null)
             {
                 config.ConfigureConsole(console);

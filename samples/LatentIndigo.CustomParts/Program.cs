@@ -42,5 +42,5 @@ foreach (var (name, task) in new[] { ("inn-only", innOnly), ("damped-guidance", 
     using var restored = await task;
     string path = Path.Combine(outputFolder, $"{name}.png");
     ImageIO.Save(restored.Image, path);
-    Console.WriteLine($"{name}: re-degrades to the input at {restored.MeasurementPsnr:F1} dB (guidance {restored.Guidance}) → {path}");
+    Console.WriteLine($"{name}: re-degrades to the input at {restored.MeasurementPsnr:F1} dB (guidance {restored.GuidanceName}) → {path}");
 }

@@ -11,23 +11,31 @@ using static TorchSharp.torch;
 namespace LatentIndigo.Cli.Commands;
 
 /// <summary>
-/// <c>latent-indigo degrade --input &lt;file|folder&gt; --degradation &lt;spec&gt; --output &lt;file|folder&gt; [--seed N]</c>:
+/// <c>latent-indigo degrade &lt;file|folder&gt; --degradation &lt;spec&gt; --output &lt;file|folder&gt; [--seed N]</c>:
 /// makes low-quality (LQ) images from clean (HQ) ones, with a JSON sidecar per image holding the exact parameters drawn.
 /// </summary>
 /// <remarks>
 /// A file input writes the LQ image to the output file and the sidecar beside it (same name, <c>.json</c>). A folder
 /// input writes <c>hq/NAME.png</c> (the input, cropped to a multiple of the scale factor), <c>lq/NAME.png</c> and
-/// <c>lq/NAME.json</c> under the output folder. Image i (in name order) uses seed N + i, recorded in its sidecar.
+/// <c>lq/NAME.json</c> under the output folder (the pair layout <c>eval --hr OUT/hq --lq OUT/lq</c> reads). Image i (in
+/// name order) uses seed N + i (N = 12345 unless given, like every command), recorded in its sidecar.
 /// </remarks>
 public sealed class DegradeCommand : Command<DegradeCommand.Settings>
 {
     /// <summary>Options of <c>degrade</c>.</summary>
     public sealed class Settings : CommandSettings
     {
-        /// <summary>Input image or folder of images.</summary>
-        [CommandOption("-i|--input <PATH>")]
+        /// <summary>Input image or folder of images, positional like the other commands' inputs.</summary>
+        [CommandArgument(0, "[input]")]
         [Description("Clean input image, or a folder of images (png, jpg, jpeg, webp, bmp).")]
-        public string Input { get; init; } = "";
+        public string? InputArgument { get; init; }
+
+        /// <summary>The input as an option (the older spelling, still accepted).</summary>
+        [CommandOption("-i|--input <PATH>", IsHidden = true)]
+        public string? InputOption { get; init; }
+
+        /// <summary>The input, however it was given.</summary>
+        public string Input => InputArgument ?? InputOption ?? "";
 
         /// <summary>The degradation spec.</summary>
         [CommandOption("-d|--degradation <SPEC>")]
@@ -36,13 +44,14 @@ public sealed class DegradeCommand : Command<DegradeCommand.Settings>
 
         /// <summary>Output image (file input) or folder (folder input).</summary>
         [CommandOption("-o|--output <PATH>")]
-        [Description("Output image for a file input (.png keeps the degradation exact), or output folder for a folder input.")]
+        [Description("Output image for a file input (.png keeps the degradation exact). For a folder input, the folder of pairs: OUT/lq/NAME.png with NAME.json, and OUT/hq/NAME.png (the input cropped to a multiple of the scale).")]
         public string Output { get; init; } = "";
 
-        /// <summary>Seed of the random draws; random when omitted (and written to the sidecar).</summary>
+        /// <summary>Seed of the random draws (written to the sidecar); 12345 like every command's default.</summary>
         [CommandOption("--seed <N>")]
-        [Description("Seed for the random draws (image i uses N+i). Default: a random seed, recorded in the sidecars.")]
-        public long? Seed { get; init; }
+        [Description("Seed for the random draws (image i uses N+i), recorded in the sidecars. Default 12345.")]
+        [DefaultValue(12345L)]
+        public long Seed { get; init; } = 12345;
 
         /// <summary>Allow replacing existing output files.</summary>
         [CommandOption("--force")]
@@ -54,7 +63,11 @@ public sealed class DegradeCommand : Command<DegradeCommand.Settings>
         {
             if (string.IsNullOrWhiteSpace(Input))
             {
-                return ValidationResult.Error("--input is required: an image file or a folder of images.");
+                return ValidationResult.Error("an input is required: degrade <image file or folder> -d <spec> -o <output>.");
+            }
+            if (InputArgument is not null && InputOption is not null && InputArgument != InputOption)
+            {
+                return ValidationResult.Error("two inputs given (positional and --input): give one.");
             }
             if (string.IsNullOrWhiteSpace(Degradation))
             {
@@ -87,13 +100,17 @@ public sealed class DegradeCommand : Command<DegradeCommand.Settings>
             throw new CliUserException(ex.Message);
         }
         var jobs = PlanJobs(settings);
-        var seed = settings.Seed ?? Random.Shared.NextInt64(0, int.MaxValue);
+        var seed = settings.Seed;
         for (var i = 0; i < jobs.Count; i++)
         {
             cancellationToken.ThrowIfCancellationRequested();
             Degrade(model, jobs[i], seed + i, settings.Force);
         }
         CliApp.Console.MarkupLineInterpolated($"Degraded [green]{jobs.Count}[/] image(s) with [blue]{model.Spec}[/] (seed {seed}).");
+        if (jobs[0].Hq is not null)
+        {
+            CliApp.Console.MarkupLineInterpolated($"Pairs in {settings.Output}: lq/ (degraded, with .json sidecars) and hq/ (the clean inputs, cropped).");
+        }
         return 0;
     }
 

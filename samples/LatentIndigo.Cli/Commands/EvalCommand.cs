@@ -45,10 +45,17 @@ public sealed class EvalCommand : Command<EvalCommand.Settings>
         [DefaultValue("bicubic,inn-only")]
         public string Strategies { get; init; } = "bicubic,inn-only";
 
-        /// <summary>Output folder.</summary>
-        [CommandOption("--out <FOLDER>")]
+        /// <summary>Output folder (-o/--output like the other commands).</summary>
+        [CommandOption("-o|--output <FOLDER>")]
         [Description("Output folder: results.csv, results.md, chart.png, images/<strategy>/<name>.png, grids/<name>.png.")]
-        public string? Out { get; init; }
+        public string? Output { get; init; }
+
+        /// <summary>The older spelling of <see cref="Output"/>, still accepted.</summary>
+        [CommandOption("--out <FOLDER>", IsHidden = true)]
+        public string? OutAlias { get; init; }
+
+        /// <summary>The output folder, however it was given.</summary>
+        public string? Out => Output ?? OutAlias;
 
         /// <summary>Stable Diffusion export folder.</summary>
         [CommandOption("--model <FOLDER>")]
@@ -100,7 +107,7 @@ public sealed class EvalCommand : Command<EvalCommand.Settings>
 
         /// <summary>Recompute everything.</summary>
         [CommandOption("--force")]
-        [Description("Recompute every image and replace the results in --out (default: resume, skipping finished images).")]
+        [Description("Recompute every image and replace the results in the output folder (default: resume, skipping finished images).")]
         public bool Force { get; init; }
 
         /// <inheritdoc />
@@ -112,7 +119,7 @@ public sealed class EvalCommand : Command<EvalCommand.Settings>
             }
             if (string.IsNullOrWhiteSpace(Out))
             {
-                return ValidationResult.Error("--out <folder> is required.");
+                return ValidationResult.Error("-o/--output <folder> is required.");
             }
             if (Degradation is null && Lq is null)
             {
@@ -155,12 +162,12 @@ public sealed class EvalCommand : Command<EvalCommand.Settings>
         {
             if (CliPaths.SameFile(input, output))
             {
-                throw new CliUserException($"--out '{output}' is an input folder; choose another output folder (inputs are never overwritten).");
+                throw new CliUserException($"--output '{output}' is an input folder; choose another output folder (inputs are never overwritten).");
             }
         }
         if (File.Exists(output))
         {
-            throw new CliUserException($"--out '{output}' is a file; it names the output folder.");
+            throw new CliUserException($"--output '{output}' is a file; it names the output folder.");
         }
         var pairs = EvaluationPairs.FromFolders(hr, settings.Lq, scale);
         using var perceptual = settings.Perceptual is null ? null : new OnnxPerceptualMetric(settings.Perceptual);
@@ -311,7 +318,7 @@ public sealed class EvalCommand : Command<EvalCommand.Settings>
         if (!File.Exists(previous) || File.ReadAllText(previous) != settingsText)
         {
             throw new CliUserException(
-                $"'{csv}' holds results made with other settings (see '{previous}'). Use another --out folder, or --force to replace them.");
+                $"'{csv}' holds results made with other settings (see '{previous}'). Use another output folder (-o), or --force to replace them.");
         }
         return EvaluationReport.ReadCsv(csv).ToList();
     }
@@ -324,7 +331,7 @@ public sealed class EvalCommand : Command<EvalCommand.Settings>
             $"scale={scale}",
             $"seed={settings.Seed}",
             $"models={(settings.StandIn ? "stand-in" : settings.Model is null ? "" : Path.GetFullPath(settings.Model))}",
-            $"inn={settings.Inn}",
+            $"inn={settings.Inn ?? PipelineFactory.DefaultInn}", // the INN the restores used, the default too
             $"estimator={settings.Estimator}",
             $"latent-inn={settings.LatentInn}",
             $"steps={settings.Steps}",
@@ -352,7 +359,7 @@ public sealed class EvalCommand : Command<EvalCommand.Settings>
 
     private static void PrintSummary(IAnsiConsole console, List<EvaluationRecord> records, IReadOnlyList<EvalStrategy> strategies)
     {
-        var table = new Table().Title("mean per strategy").AddColumns("strategy", "images", "PSNR-Y (dB)", "SSIM-Y", "LR PSNR (dB)", "seconds");
+        var table = new CliTable("mean per strategy", "strategy", "images", "PSNR-Y (dB)", "SSIM-Y", "LR PSNR (dB)", "seconds");
         foreach (var strategy in strategies)
         {
             var rows = records.Where(r => r.Strategy == strategy.Name).ToList();
@@ -361,12 +368,12 @@ public sealed class EvalCommand : Command<EvalCommand.Settings>
                 continue;
             }
             var lr = rows.Where(r => r.Scores.LrPsnr is not null).Select(r => r.Scores.LrPsnr!.Value).Where(double.IsFinite).ToList();
-            table.AddRow(Markup.Escape(strategy.Name), rows.Count.ToString(),
+            table.AddRow(strategy.Name, rows.Count.ToString(),
                 rows.Select(r => r.Scores.PsnrY).Where(double.IsFinite).DefaultIfEmpty(double.PositiveInfinity).Average().ToString("F2"),
                 rows.Average(r => r.Scores.SsimY).ToString("F4"),
                 lr.Count == 0 ? "-" : lr.Average().ToString("F2"),
                 rows.Average(r => r.Time.TotalSeconds).ToString("F2"));
         }
-        console.Write(table);
+        table.Write(console);
     }
 }

@@ -332,23 +332,24 @@ public sealed class RestoreCommand : Command<RestoreCommand.Settings>
     private static void PrintSummary(IAnsiConsole console, List<(string Input, string Output, RestoreResult Result)> results, RestorationPipeline pipeline)
     {
         static string Seconds(TimeSpan t) => $"{t.TotalSeconds:F2} s";
-        var images = new Table().Title("restored").AddColumns("image", "size", "strategy", "total", "UNet", "VAE", "INN", "coarse PSNR", "measured PSNR");
+        // "consistency": the output re-degraded (by the INN's coarse band) against the input, not image quality.
+        var images = new CliTable("restored", "image", "size", "strategy", "total", "UNet", "VAE", "INN", "consistency", "measured PSNR");
         foreach (var (input, output, r) in results)
         {
             images.AddRow(
-                Markup.Escape(Path.GetFileName(output)),
+                Path.GetFileName(output),
                 $"{r.Image.shape[3]}×{r.Image.shape[2]}",
                 r.Strategy.ToString(),
                 Seconds(r.Total),
-                Seconds(r.UnetTime),
-                Seconds(r.VaeTime),
+                r.Strategy == GuidanceStrategy.InnOnly ? "—" : Seconds(r.UnetTime), // no diffusion model ran
+                r.Strategy == GuidanceStrategy.InnOnly ? "—" : Seconds(r.VaeTime),
                 Seconds(r.InnTime),
                 r.CoarsePsnr is double c ? $"{c:F1} dB" : "-",
                 r.MeasurementPsnr is double m ? $"{m:F1} dB" : "-");
         }
-        console.Write(images);
+        images.Write(console);
 
-        var stages = new Table().Title("time per stage (all images)").AddColumns("stage", "time");
+        var stages = new CliTable("time per stage (all images)", "stage", "time");
         foreach (var stage in Enum.GetValues<RestoreStage>().Where(s => s != RestoreStage.Completed))
         {
             var time = results.Aggregate(TimeSpan.Zero, (sum, r) => sum + r.Result.StageTimes.GetValueOrDefault(stage));
@@ -357,12 +358,12 @@ public sealed class RestoreCommand : Command<RestoreCommand.Settings>
                 stages.AddRow(stage.ToString(), Seconds(time));
             }
         }
-        console.Write(stages);
+        stages.Write(console);
         string provider = pipeline.Models is null
             ? $"none (INN only, on the CPU; INN passes in {((pipeline.PixelInn as LatentIndigo.Invertible.LiftingInn)?.Engine == LatentIndigo.Invertible.InnEngine.TorchSharp ? "TorchSharp" : "ONNX Runtime")})"
             : $"{pipeline.Models.ExecutionProvider} (ONNX Runtime)" + (pipeline.Models.IsStandIn ? ", STAND-IN models with random weights" : "");
         var first = results[0].Result;
-        console.MarkupLineInterpolated($"Diffusion provider: {provider}. Steps per tile: {first.StepsRun}, tiles: {Math.Max(1, first.Tiles)}. Coarse PSNR: how well the output re-degrades to the input under the INN.");
+        console.MarkupLineInterpolated($"Diffusion provider: {provider}. Steps per tile: {first.StepsRun}, tiles: {Math.Max(1, first.Tiles)}. Consistency: PSNR of the output re-degraded by the INN against the input (how well it explains the input, not its quality; quality needs ground truth: eval).");
     }
 
     /// <summary>Moves a Spectre progress task along with the pipeline's events.</summary>
