@@ -37,14 +37,9 @@ internal static class BatchSettings
         "SamplerFactory", // by its type only (docs/reliability.md: what is not promised)
     };
 
-    /// <summary>The library's version (informational, with the commit when built from source), recorded with the settings.</summary>
-    public static string PackageVersion { get; } =
-        typeof(RestoreOptions).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
-        ?? typeof(RestoreOptions).Assembly.GetName().Version?.ToString() ?? "unknown";
-
     public static SortedDictionary<string, string> Describe(RestoreOptions options, string restorer)
     {
-        var pairs = new SortedDictionary<string, string>(StringComparer.Ordinal) { ["restorer"] = restorer, ["package"] = PackageVersion };
+        var pairs = new SortedDictionary<string, string>(StringComparer.Ordinal) { ["restorer"] = restorer, ["package"] = RecordedSettings.PackageVersion };
         foreach (var property in typeof(RestoreOptions).GetProperties(BindingFlags.Public | BindingFlags.Instance))
         {
             if (NotRecorded.ContainsKey(property.Name) || property.GetIndexParameters().Length > 0)
@@ -64,32 +59,11 @@ internal static class BatchSettings
         return pairs;
     }
 
-    public static string ToText(SortedDictionary<string, string> pairs) =>
-        string.Join("\n", pairs.Select(p => $"{p.Key}={p.Value.Replace("\n", " ", StringComparison.Ordinal)}"));
+    public static string ToText(SortedDictionary<string, string> pairs) => RecordedSettings.ToText(pairs);
 
-    public static SortedDictionary<string, string> FromText(string text)
-    {
-        var pairs = new SortedDictionary<string, string>(StringComparer.Ordinal);
-        foreach (var line in text.Split('\n', StringSplitOptions.RemoveEmptyEntries))
-        {
-            int eq = line.IndexOf('=', StringComparison.Ordinal);
-            pairs[eq < 0 ? line : line[..eq]] = eq < 0 ? "" : line[(eq + 1)..];
-        }
-        return pairs;
-    }
+    public static SortedDictionary<string, string> FromText(string text) => RecordedSettings.FromText(text);
 
     /// <summary>"Steps: 50 then, 30 now" for each setting that differs.</summary>
-    public static List<string> Differences(SortedDictionary<string, string> then, SortedDictionary<string, string> now)
-    {
-        var differences = new List<string>();
-        foreach (var key in then.Keys.Union(now.Keys).Order(StringComparer.Ordinal))
-        {
-            string a = then.GetValueOrDefault(key, "(absent)"), b = now.GetValueOrDefault(key, "(absent)");
-            if (a != b)
-            {
-                differences.Add($"{key}: {a} then, {b} now");
-            }
-        }
-        return differences;
-    }
+    public static List<string> Differences(SortedDictionary<string, string> then, SortedDictionary<string, string> now) =>
+        RecordedSettings.Differences(then, now);
 }
