@@ -52,13 +52,13 @@ public sealed record BatchReport(IReadOnlyList<BatchImageRecord> Images, int Res
         md.Append(scored.Count > 0 ? "---:|---:|" : "").Append("---|---|\n");
         foreach (var i in Images)
         {
-            md.Append(Invariant($"| {Cell(Path.GetFileName(i.InputPath))} | {i.State} | {Cell(i.Time?.TotalSeconds, "F2")} | {Cell(i.UnetTime?.TotalSeconds, "F2")} | "))
+            md.Append(Invariant($"| {MarkdownText.Cell(Path.GetFileName(i.InputPath))} | {i.State} | {Cell(i.Time?.TotalSeconds, "F2")} | {Cell(i.UnetTime?.TotalSeconds, "F2")} | "))
                 .Append(Invariant($"{Cell(i.VaeTime?.TotalSeconds, "F2")} | {Cell(i.InnTime?.TotalSeconds, "F2")} | {Cell(i.CoarsePsnr, "F2")} | {Cell(i.MeasurementPsnr, "F2")} |"));
             if (scored.Count > 0)
             {
                 md.Append(Invariant($" {Cell(i.Scores?.PsnrY, "F2")} | {Cell(i.Scores?.SsimY, "F4")} |"));
             }
-            md.Append($" {(i.OutputSha256 is null ? "-" : i.OutputSha256[..12])} | {Cell(i.Error ?? "")} |\n");
+            md.Append($" {(i.OutputSha256 is null ? "-" : i.OutputSha256[..12])} | {MarkdownText.Cell(i.Error ?? "")} |\n");
         }
         return md.ToString();
     }
@@ -70,28 +70,6 @@ public sealed record BatchReport(IReadOnlyList<BatchImageRecord> Images, int Res
         {
             md.Append(Invariant($"- {name}: mean {list.Average():F2} dB, min {list.Min():F2} dB\n"));
         }
-    }
-
-    /// <summary>
-    /// Text for one table cell: a '|' is escaped and control characters (a newline in a file name) are written as
-    /// escapes (\n, \r, \t, \xNN), so that one row stays one line and the name stays recognisable.
-    /// </summary>
-    internal static string Cell(string text)
-    {
-        var cell = new StringBuilder(text.Length);
-        foreach (char c in text)
-        {
-            cell.Append(c switch
-            {
-                '|' => "\\|",
-                '\n' => "\\n",
-                '\r' => "\\r",
-                '\t' => "\\t",
-                _ when char.IsControl(c) => $"\\x{(int)c:X2}",
-                _ => c.ToString(),
-            });
-        }
-        return cell.ToString();
     }
 
     private static string Cell(double? value, string format) => value is double v ? v.ToString(format, CultureInfo.InvariantCulture) : "-";

@@ -233,6 +233,9 @@ public sealed class TrainInnCommand : Command<TrainInnCommand.Settings>
         using var standIn = settings.StandIn ? PipelineFactory.CreateStandIn("none") : null;
         using var models = settings.Latent ? Diffusion.StableDiffusionModels.Load(standIn?.Path ?? settings.Vae!) : null;
         int channels = models?.LatentChannels ?? 3;
+        // The new network's (and encoder's) random weights come from --seed: two runs of one command start alike, so
+        // a resumed run can end with the bytes of an uninterrupted one (docs/reliability.md).
+        torch.random.manual_seed(settings.Seed);
         using var inn = settings.Init is null
             ? new LiftingInn(new LiftingInnOptions { Channels = channels, Offset = settings.Latent ? 0 : 0.5, Levels = levels, ResBlocks = settings.ResBlocks })
             : InnCommandSupport.LoadInn(settings.Init);
