@@ -1,4 +1,5 @@
 using System.Text.Json;
+using LatentIndigo.Diffusion.Architecture;
 using Onnx;
 using DataType = Onnx.TensorProto.Types.DataType;
 
@@ -60,7 +61,7 @@ public static class StandInModelBuilder
             }
             else if (o.Architecture is { } a)
             {
-                ArchitectureModels.WriteUnet(o, a, unetDir, floatType);
+                ArchitectureModels.WriteUnet(Contract(o), a.Unet, SequenceLength, a.Weights, unetDir, floatType);
             }
             else
             {
@@ -73,7 +74,7 @@ public static class StandInModelBuilder
             var dir = Path.Combine(folder, "vae_encoder");
             if (o.Architecture is { } a)
             {
-                ArchitectureModels.WriteVaeEncoder(o, a, dir, floatType);
+                ArchitectureModels.WriteVaeEncoder(Contract(o), a.Vae, a.Weights, dir, floatType);
             }
             else
             {
@@ -87,7 +88,7 @@ public static class StandInModelBuilder
             var decoderType = o.Float32VaeDecoder ? DataType.Float : floatType;
             if (o.Architecture is { } a)
             {
-                ArchitectureModels.WriteVaeDecoder(o, a, dir, decoderType);
+                ArchitectureModels.WriteVaeDecoder(Contract(o), a.Vae, a.Weights, dir, decoderType);
             }
             else
             {
@@ -101,7 +102,7 @@ public static class StandInModelBuilder
             int textHidden = defects.Contains(StandInDefect.HiddenSizeMismatch) ? hidden + 1 : hidden;
             if (o.Architecture is { } a)
             {
-                ArchitectureModels.WriteTextEncoder(o, a, dir, floatType);
+                ArchitectureModels.WriteTextEncoder(Contract(o), a.Text, a.Weights, dir, floatType);
             }
             else
             {
@@ -144,6 +145,28 @@ public static class StandInModelBuilder
         }
         return folder;
     }
+
+    // The options' export contract for the architecture graphs.
+    private static SdExportContract Contract(StandInOptions o) => new(
+        o.TimestepForm switch
+        {
+            StandInTimestepForm.ScalarInt64 or StandInTimestepForm.BatchInt64 => DataType.Int64,
+            StandInTimestepForm.BatchFloat16 => DataType.Float16,
+            _ => DataType.Float,
+        },
+        o.TimestepForm switch
+        {
+            StandInTimestepForm.ScalarFloat32 or StandInTimestepForm.ScalarInt64 => SdTimestepShape.Scalar,
+            StandInTimestepForm.SingleFloat32 => SdTimestepShape.Single,
+            _ => SdTimestepShape.Batch,
+        },
+        o.EncoderOutput switch
+        {
+            StandInEncoderOutput.LatentParameters => SdEncoderOutput.Parameters,
+            StandInEncoderOutput.LatentSampleRandom => SdEncoderOutput.RandomSample,
+            _ => SdEncoderOutput.Mean,
+        },
+        o.TextInputIdsInt64, o.ExternalData, StaticBatch: o.StaticShape?.Batch, StaticLatentSize: o.StaticShape?.LatentSize);
 
     private static int UnetInChannels(StandInOptions o) => o.Pipeline == StandInPipelineKind.Inpainting ? 2 * o.LatentChannels + 1 : o.LatentChannels;
 

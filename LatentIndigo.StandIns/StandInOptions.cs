@@ -231,7 +231,7 @@ public sealed class StandInOptions
     /// <see cref="Pipeline"/>, <see cref="SymbolicChannels"/> and the defects do not apply. Full-size
     /// architectures need <see cref="ExternalData"/>.
     /// </summary>
-    public StandInArchitecture? Architecture { get; set; }
+    internal StandInArchitecture? Architecture { get; set; }
 
     /// <summary>Defects to build in (empty: a valid folder).</summary>
     public IReadOnlyCollection<StandInDefect> Defects { get; set; } = [];

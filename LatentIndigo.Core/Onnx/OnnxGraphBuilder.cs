@@ -50,17 +50,30 @@ internal sealed class OnnxGraphBuilder
     }
 
     /// <summary>A float32 constant tensor stored in the model (or in the external-data file when one is set).</summary>
-    public string Floats(string name, float[] values, params long[] dims)
+    public string Floats(string name, float[] values, params long[] dims) =>
+        Initializer(name, TensorProto.Types.DataType.Float, System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()), dims);
+
+    /// <summary>A float16 constant tensor (the values rounded to nearest) stored like <see cref="Floats"/>.</summary>
+    public string Float16s(string name, float[] values, params long[] dims)
     {
-        var t = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Float };
+        var halves = new Half[values.Length];
+        for (int i = 0; i < values.Length; i++)
+        {
+            halves[i] = (Half)values[i];
+        }
+        return Initializer(name, TensorProto.Types.DataType.Float16, System.Runtime.InteropServices.MemoryMarshal.AsBytes(halves.AsSpan()), dims);
+    }
+
+    private string Initializer(string name, TensorProto.Types.DataType type, ReadOnlySpan<byte> bytes, long[] dims)
+    {
+        var t = new TensorProto { Name = name, DataType = (int)type };
         t.Dims.AddRange(dims);
-        var bytes = System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()).ToArray();
         if (ExternalData is not null && bytes.Length >= 1024)
         {
             t.DataLocation = TensorProto.Types.DataLocation.External;
             t.ExternalData.Add(new StringStringEntryProto { Key = "location", Value = ExternalDataFileName });
             t.ExternalData.Add(new StringStringEntryProto { Key = "offset", Value = ExternalData.Position.ToString(System.Globalization.CultureInfo.InvariantCulture) });
-            t.ExternalData.Add(new StringStringEntryProto { Key = "length", Value = bytes.Length.ToString() });
+            t.ExternalData.Add(new StringStringEntryProto { Key = "length", Value = bytes.Length.ToString(System.Globalization.CultureInfo.InvariantCulture) });
             ExternalData.Write(bytes);
         }
         else

@@ -1,3 +1,5 @@
+using LatentIndigo.Diffusion.Architecture;
+
 namespace LatentIndigo.StandIns;
 
 /// <summary>
@@ -53,6 +55,18 @@ public static class StandInWeights
             values[i] = (float)(offset + (2 * u - 1) * half);
         }
         return values;
+    }
+
+    /// <summary>The weights of one seed as the SD graphs read them: each role drawn with its initialisation.</summary>
+    internal sealed class Source(ulong seed) : ISdWeights
+    {
+        public float[] Read(string name, long[] shape, SdTensorRole role) => Get(seed, name, shape, role switch
+        {
+            SdTensorRole.Weight => Init.FanIn,
+            SdTensorRole.Embedding => Init.Embedding,
+            SdTensorRole.NormScale => Init.NearOne,
+            _ => Init.Small,
+        });
     }
 
     private static ulong Hash(ulong seed, string name)

@@ -10,12 +10,44 @@ namespace LatentIndigo.Tests.Diffusion.StandIns;
 /// An independent float64 TorchSharp implementation of the SD architecture stand-ins (UNet2DConditionModel-style
 /// UNet, AutoencoderKL-style VAE, CLIP-style text encoder), written from the published architectures with
 /// TorchSharp's own conv2d / group_norm / layer_norm / linear / softmax / gelu, and the same named weights
-/// (<see cref="StandInWeights"/>), to check what ONNX Runtime computes from the generated graphs. Call inside a dispose scope.
+/// (<see cref="StandInWeights"/>, or any tensors by name: an imported checkpoint's), to check what ONNX Runtime
+/// computes from the generated graphs. Call inside a dispose scope.
 /// </summary>
-internal sealed class SdArchitectureReference(StandInArchitecture a)
+internal sealed class SdArchitectureReference
 {
-    private Tensor W(string name, long[] shape, Init init) =>
-        torch.tensor(Get(a.Seed, name, shape, init), shape, ScalarType.Float32).to_type(ScalarType.Float64);
+    private readonly StandInArchitecture a;
+    private readonly Func<string, long[], Init, double[]> weights;
+
+    /// <summary>The reference of a stand-in: its random weights by seed.</summary>
+    public SdArchitectureReference(StandInArchitecture architecture)
+        : this(architecture, (name, shape, init) => Array.ConvertAll(Get(architecture.Seed, name, shape, init), v => (double)v))
+    {
+    }
+
+    /// <summary>
+    /// The reference with the weights of <paramref name="named"/> (diffusers/transformers names, PyTorch shapes, float64
+    /// values as the checkpoint holds them); <paramref name="architecture"/>'s seed is unused.
+    /// </summary>
+    public SdArchitectureReference(StandInArchitecture architecture, IReadOnlyDictionary<string, (long[] Shape, double[] Values)> named)
+        : this(architecture, (name, shape, _) =>
+        {
+            var (actual, values) = named.TryGetValue(name, out var t) ? t : throw new KeyNotFoundException($"reference weights lack '{name}'");
+            if (!actual.SequenceEqual(shape))
+            {
+                throw new InvalidOperationException($"'{name}': reference weights are [{string.Join(", ", actual)}], the architecture wants [{string.Join(", ", shape)}]");
+            }
+            return values;
+        })
+    {
+    }
+
+    private SdArchitectureReference(StandInArchitecture architecture, Func<string, long[], Init, double[]> weights)
+    {
+        a = architecture;
+        this.weights = weights;
+    }
+
+    private Tensor W(string name, long[] shape, Init init) => torch.tensor(weights(name, shape, init), shape, ScalarType.Float64);
 
     private Tensor Conv(Tensor x, string name, int cin, int cout, int k, int stride = 1, bool vaeDownsample = false)
     {
@@ -98,7 +130,7 @@ internal sealed class SdArchitectureReference(StandInArchitecture a)
                 channels = b[i];
                 if (i < n - 1)
                 {
-                    h = Transformer(h, $"down_blocks.{i}.attentions.{j}", channels, text);
+                    h = Transformer(h, $"down_blocks.{i}.attentions.{j}", channels, c.HeadsAtLevel(i), text);
                 }
                 skips.Push(h);
             }
@@ -109,7 +141,7 @@ internal sealed class SdArchitectureReference(StandInArchitecture a)
             }
         }
         h = ResNet(h, "mid_block.resnets.0", channels, channels, c.NormGroups, 1e-5, temb, tembDim);
-        h = Transformer(h, "mid_block.attentions.0", channels, text);
+        h = Transformer(h, "mid_block.attentions.0", channels, c.HeadsAtLevel(n - 1), text);
         h = ResNet(h, "mid_block.resnets.1", channels, channels, c.NormGroups, 1e-5, temb, tembDim);
         for (int i = 0; i < n; i++)
         {
@@ -121,7 +153,7 @@ internal sealed class SdArchitectureReference(StandInArchitecture a)
                 channels = outChannels;
                 if (i > 0)
                 {
-                    h = Transformer(h, $"up_blocks.{i}.attentions.{j}", channels, text);
+                    h = Transformer(h, $"up_blocks.{i}.attentions.{j}", channels, c.HeadsAtLevel(n - 1 - i), text);
                 }
             }
             if (i < n - 1)
@@ -132,10 +164,9 @@ internal sealed class SdArchitectureReference(StandInArchitecture a)
         return Conv(Silu(GroupNorm(h, "conv_norm_out", channels, c.NormGroups, 1e-5)), "conv_out", channels, c.LatentChannels, 3);
     }
 
-    private Tensor Transformer(Tensor x, string name, int channels, Tensor text)
+    private Tensor Transformer(Tensor x, string name, int channels, int heads, Tensor text)
     {
         var c = a.Unet;
-        int heads = c.HeadsAt(channels);
         var h = GroupNorm(x, name + ".norm", channels, c.NormGroups, 1e-6);
         h = c.LinearProjection ? Linear(Flatten(h), name + ".proj_in", channels, channels) : Flatten(Conv(h, name + ".proj_in", channels, channels, 1));
         var block = name + ".transformer_blocks.0";
@@ -199,6 +230,10 @@ internal sealed class SdArchitectureReference(StandInArchitecture a)
     {
         var c = a.Vae;
         var h = ResNet(x, name + ".resnets.0", channels, channels, c.NormGroups, 1e-6, null, 0);
+        if (!c.MidBlockAttention)
+        {
+            return ResNet(h, name + ".resnets.1", channels, channels, c.NormGroups, 1e-6, null, 0);
+        }
         var normed = Flatten(GroupNorm(h, name + ".attentions.0.group_norm", channels, c.NormGroups, 1e-6));
         h = Unflatten(Attention(normed, null, name + ".attentions.0", channels, channels, 1, true), h) + h;
         return ResNet(h, name + ".resnets.1", channels, channels, c.NormGroups, 1e-6, null, 0);
@@ -211,7 +246,7 @@ internal sealed class SdArchitectureReference(StandInArchitecture a)
         int seq = ids.Length;
         using var index = torch.tensor(ids.Select(i => (long)i).ToArray(), [1, seq]);
         var h = W("text_model.embeddings.token_embedding.weight", [c.VocabularySize, c.Hidden], Init.Embedding).index_select(0, index.flatten()).unsqueeze(0)
-            + W("text_model.embeddings.position_embedding.weight", [StandInModelBuilder.SequenceLength, c.Hidden], Init.Embedding)[..seq].unsqueeze(0);
+            + W("text_model.embeddings.position_embedding.weight", [c.MaxPositions, c.Hidden], Init.Embedding)[..seq].unsqueeze(0);
         var mask = torch.full([seq, seq], double.NegativeInfinity, ScalarType.Float64).triu(1);
         for (int i = 0; i < c.Layers; i++)
         {

@@ -1,6 +1,6 @@
-using static LatentIndigo.StandIns.StandInWeights;
+using LatentIndigo.Onnx;
 
-namespace LatentIndigo.StandIns;
+namespace LatentIndigo.Diffusion.Architecture;
 
 /// <summary>
 /// Builds a CLIP-style causal text encoder graph (written from the published architecture): token + position
@@ -13,10 +13,10 @@ internal static class ClipTextGraph
     public static string Build(SdGraphLayers l, ClipTextConfig c, string ids)
     {
         var g = l.G;
-        const int positions = StandInModelBuilder.SequenceLength;
-        var tokens = g.Node("Gather", [l.Param("text_model.embeddings.token_embedding.weight", [c.VocabularySize, c.Hidden], Init.Embedding), ids]);
+        int positions = c.MaxPositions;
+        var tokens = g.Node("Gather", [l.Param("text_model.embeddings.token_embedding.weight", [c.VocabularySize, c.Hidden], SdTensorRole.Embedding), ids]);
         var length = g.Node("Shape", [ids], null, OnnxGraphBuilder.Int("start", 1), OnnxGraphBuilder.Int("end", 2));
-        var positionTable = l.Param("text_model.embeddings.position_embedding.weight", [positions, c.Hidden], Init.Embedding);
+        var positionTable = l.Param("text_model.embeddings.position_embedding.weight", [positions, c.Hidden], SdTensorRole.Embedding);
         var position = g.Node("Slice", [positionTable, g.Constant(0), length, g.Constant(0)]);
         var h = g.Node("Add", [tokens, position]);
 
@@ -35,13 +35,13 @@ internal static class ClipTextGraph
         for (int i = 0; i < c.Layers; i++)
         {
             var name = $"text_model.encoder.layers.{i}";
-            var attended = l.Attention(l.LayerNorm(h, name + ".layer_norm1", c.Hidden), null, name + ".self_attn", c.Hidden, c.Hidden, c.Heads,
+            var attended = l.Attention(l.LayerNorm(h, name + ".layer_norm1", c.Hidden, c.LayerNormEps), null, name + ".self_attn", c.Hidden, c.Hidden, c.Heads,
                 qkvBias: true, mask: causal, q: "q_proj", k: "k_proj", v: "v_proj", o: "out_proj");
             h = g.Node("Add", [h, attended]);
-            var up = l.Linear(l.LayerNorm(h, name + ".layer_norm2", c.Hidden), name + ".mlp.fc1", c.Hidden, c.Intermediate);
+            var up = l.Linear(l.LayerNorm(h, name + ".layer_norm2", c.Hidden, c.LayerNormEps), name + ".mlp.fc1", c.Hidden, c.Intermediate);
             var act = c.QuickGelu ? l.QuickGelu(up) : l.Gelu(up);
             h = g.Node("Add", [h, l.Linear(act, name + ".mlp.fc2", c.Intermediate, c.Hidden)]);
         }
-        return l.LayerNorm(h, "text_model.final_layer_norm", c.Hidden);
+        return l.LayerNorm(h, "text_model.final_layer_norm", c.Hidden, c.LayerNormEps);
     }
 }

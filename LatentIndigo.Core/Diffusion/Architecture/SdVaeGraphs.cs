@@ -1,4 +1,6 @@
-namespace LatentIndigo.StandIns;
+using LatentIndigo.Onnx;
+
+namespace LatentIndigo.Diffusion.Architecture;
 
 /// <summary>
 /// Builds AutoencoderKL-style encoder and decoder graphs (Stable Diffusion's VAE, written from the published
@@ -60,10 +62,14 @@ internal static class SdVaeGraphs
         return l.Conv(h, "decoder.conv_out", channels, 3, 3);
     }
 
-    // ResNet → single-head self-attention over all positions (GN first, residual) → ResNet.
+    // ResNet → single-head self-attention over all positions (GN first, residual; unless the config drops it) → ResNet.
     private static string Mid(SdGraphLayers l, SdVaeConfig c, string x, string name, int channels)
     {
         var h = l.ResNet(x, name + ".resnets.0", channels, channels, c.NormGroups, Eps, null, 0);
+        if (!c.MidBlockAttention)
+        {
+            return l.ResNet(h, name + ".resnets.1", channels, channels, c.NormGroups, Eps, null, 0);
+        }
         var normed = l.Flatten(l.GroupNorm(h, name + ".attentions.0.group_norm", channels, c.NormGroups, Eps), channels);
         var attended = l.Attention(normed, null, name + ".attentions.0", channels, channels, 1, qkvBias: true);
         h = l.G.Node("Add", [l.Unflatten(attended, h), h]);

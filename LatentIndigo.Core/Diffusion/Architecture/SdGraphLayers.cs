@@ -1,34 +1,54 @@
-using static LatentIndigo.StandIns.StandInWeights;
+using LatentIndigo.Onnx;
 
-namespace LatentIndigo.StandIns;
+namespace LatentIndigo.Diffusion.Architecture;
 
 /// <summary>
 /// The building blocks of the SD architectures as ONNX opset-17 nodes (GroupNorm through InstanceNormalization over
-/// [B, groups, −1], as PyTorch exports it below opset 18), with weights from <see cref="StandInWeights"/> under
-/// PyTorch-style parameter names.
+/// [B, groups, −1], as PyTorch exports it below opset 18), with weights read from an <see cref="ISdWeights"/> under
+/// PyTorch-style parameter names. Without weights it only lists the parameters (names and shapes), which is how a
+/// checkpoint is checked against the architecture before anything is written.
 /// </summary>
-internal sealed class SdGraphLayers(OnnxGraphBuilder g, ulong seed, bool countOnly = false)
+/// <param name="g">The graph the nodes go into.</param>
+/// <param name="weights">Where parameters come from; null lists them without storing any.</param>
+/// <param name="float16Weights">Store parameters as float16 initializers (converted to float32 inside the graph).</param>
+internal sealed class SdGraphLayers(OnnxGraphBuilder g, ISdWeights? weights, bool float16Weights = false)
 {
+    private readonly List<(string Name, long[] Shape)> parameters = [];
+
     public OnnxGraphBuilder G { get; } = g;
 
-    /// <summary>Parameters added so far.</summary>
+    /// <summary>Parameters added so far (elements).</summary>
     public long Parameters { get; private set; }
 
-    public string Param(string name, long[] shape, Init init) => Store(name, shape, () => Get(seed, name, shape, init));
+    /// <summary>Every parameter the graph uses, in the order it was added, with its PyTorch shape.</summary>
+    public IReadOnlyList<(string Name, long[] Shape)> ParameterList => parameters;
 
-    // Counts the tensor and, unless only counting, draws and stores it.
-    private string Store(string name, long[] shape, Func<float[]> values)
+    public string Param(string name, long[] shape, SdTensorRole role) => Store(name, shape, shape, w => w.Read(name, shape, role));
+
+    // Lists the tensor (PyTorch shape) and, given weights, reads it and stores it with the graph's shape.
+    private string Store(string name, long[] torchShape, long[] graphShape, Func<ISdWeights, float[]> values)
     {
-        Parameters += shape.Aggregate(1L, (p, d) => p * d);
-        return countOnly ? name : G.Floats(name, values(), shape);
+        parameters.Add((name, torchShape));
+        Parameters += torchShape.Aggregate(1L, (p, d) => p * d);
+        if (weights is null)
+        {
+            return name;
+        }
+        if (!float16Weights)
+        {
+            return G.Floats(name, values(weights), graphShape);
+        }
+        // fp16 storage halves the files; the graph still computes in float32 (as SD's upcast attention and GroupNorm want).
+        var stored = G.Float16s(name + ".fp16", values(weights), graphShape);
+        return G.Node("Cast", [stored], name, OnnxGraphBuilder.Int("to", (long)global::Onnx.TensorProto.Types.DataType.Float));
     }
 
     public string Node(string op, params string[] inputs) => G.Node(op, inputs);
 
     public string Conv(string x, string name, int cin, int cout, int k, int stride = 1, long[]? pads = null)
     {
-        var w = Param(name + ".weight", [cout, cin, k, k], Init.FanIn);
-        var b = Param(name + ".bias", [cout], Init.Small);
+        var w = Param(name + ".weight", [cout, cin, k, k], SdTensorRole.Weight);
+        var b = Param(name + ".bias", [cout], SdTensorRole.Bias);
         pads ??= [k / 2, k / 2, k / 2, k / 2];
         return G.Node("Conv", [x, w, b], null, OnnxGraphBuilder.Ints("kernel_shape", k, k), OnnxGraphBuilder.Ints("strides", stride, stride),
             OnnxGraphBuilder.Ints("pads", pads));
@@ -37,9 +57,9 @@ internal sealed class SdGraphLayers(OnnxGraphBuilder g, ulong seed, bool countOn
     /// <summary>x [..., cin] · Wᵀ + b with W [cout, cin] (stored transposed as ONNX MatMul wants it).</summary>
     public string Linear(string x, string name, int cin, int cout, bool bias = true)
     {
-        var weight = Store(name + ".weight", [cin, cout], () =>
+        var weight = Store(name + ".weight", [cout, cin], [cin, cout], source =>
         {
-            var w = Get(seed, name + ".weight", [cout, cin], Init.FanIn);
+            var w = source.Read(name + ".weight", [cout, cin], SdTensorRole.Weight);
             var wt = new float[w.Length];
             for (int o = 0; o < cout; o++)
             {
@@ -51,7 +71,7 @@ internal sealed class SdGraphLayers(OnnxGraphBuilder g, ulong seed, bool countOn
             return wt;
         });
         var y = G.Node("MatMul", [x, weight]);
-        return bias ? G.Node("Add", [y, Param(name + ".bias", [cout], Init.Small)]) : y;
+        return bias ? G.Node("Add", [y, Param(name + ".bias", [cout], SdTensorRole.Bias)]) : y;
     }
 
     public string GroupNorm(string x, string name, int channels, int groups, float eps)
@@ -61,15 +81,15 @@ internal sealed class SdGraphLayers(OnnxGraphBuilder g, ulong seed, bool countOn
         var normalised = G.Node("InstanceNormalization", [grouped, G.Constant(Enumerable.Repeat(1f, groups).ToArray(), groups), G.Constant(new float[groups], groups)],
             null, OnnxGraphBuilder.Float("epsilon", eps));
         var back = G.Node("Reshape", [normalised, shape]);
-        var gamma = Param(name + ".weight", [channels], Init.NearOne);
-        var beta = Param(name + ".bias", [channels], Init.Small);
+        var gamma = Param(name + ".weight", [channels], SdTensorRole.NormScale);
+        var beta = Param(name + ".bias", [channels], SdTensorRole.Bias);
         var gamma3 = G.Node("Reshape", [gamma, G.Constant(channels, 1, 1)]);
         var beta3 = G.Node("Reshape", [beta, G.Constant(channels, 1, 1)]);
         return G.Node("Add", [G.Node("Mul", [back, gamma3]), beta3]);
     }
 
     public string LayerNorm(string x, string name, int dim, float eps = 1e-5f) =>
-        G.Node("LayerNormalization", [x, Param(name + ".weight", [dim], Init.NearOne), Param(name + ".bias", [dim], Init.Small)], null,
+        G.Node("LayerNormalization", [x, Param(name + ".weight", [dim], SdTensorRole.NormScale), Param(name + ".bias", [dim], SdTensorRole.Bias)], null,
             OnnxGraphBuilder.Int("axis", -1), OnnxGraphBuilder.Float("epsilon", eps));
 
     public string Silu(string x) => G.Node("Mul", [x, G.Node("Sigmoid", [x])]);

@@ -1,6 +1,6 @@
-using static LatentIndigo.StandIns.StandInWeights;
+using LatentIndigo.Onnx;
 
-namespace LatentIndigo.StandIns;
+namespace LatentIndigo.Diffusion.Architecture;
 
 /// <summary>
 /// Builds a UNet2DConditionModel-style graph (Stable Diffusion's UNet, written from the published architecture) on
@@ -33,7 +33,7 @@ internal static class SdUnetGraph
                 channels = b[i];
                 if (attention)
                 {
-                    h = Transformer(l, c, h, $"down_blocks.{i}.attentions.{j}", channels, text);
+                    h = Transformer(l, c, h, $"down_blocks.{i}.attentions.{j}", channels, c.HeadsAtLevel(i), text);
                 }
                 skips.Push((h, channels));
             }
@@ -45,7 +45,7 @@ internal static class SdUnetGraph
         }
 
         h = l.ResNet(h, "mid_block.resnets.0", channels, channels, c.NormGroups, NormEps, temb, tembDim);
-        h = Transformer(l, c, h, "mid_block.attentions.0", channels, text);
+        h = Transformer(l, c, h, "mid_block.attentions.0", channels, c.HeadsAtLevel(n - 1), text);
         h = l.ResNet(h, "mid_block.resnets.1", channels, channels, c.NormGroups, NormEps, temb, tembDim);
 
         for (int i = 0; i < n; i++)
@@ -60,7 +60,7 @@ internal static class SdUnetGraph
                 channels = outChannels;
                 if (attention)
                 {
-                    h = Transformer(l, c, h, $"up_blocks.{i}.attentions.{j}", channels, text);
+                    h = Transformer(l, c, h, $"up_blocks.{i}.attentions.{j}", channels, c.HeadsAtLevel(n - 1 - i), text);
                 }
             }
             if (i < n - 1)
@@ -90,10 +90,9 @@ internal static class SdUnetGraph
     }
 
     // Transformer2DModel with one BasicTransformerBlock: GN → proj_in → [self-attn, cross-attn, GEGLU FF] → proj_out, + input.
-    private static string Transformer(SdGraphLayers l, SdUnetConfig c, string x, string name, int channels, string text)
+    private static string Transformer(SdGraphLayers l, SdUnetConfig c, string x, string name, int channels, int heads, string text)
     {
         var g = l.G;
-        int heads = c.HeadsAt(channels);
         var h = l.GroupNorm(x, name + ".norm", channels, c.NormGroups, TransformerNormEps);
         if (c.LinearProjection)
         {
