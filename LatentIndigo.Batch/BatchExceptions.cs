@@ -18,3 +18,9 @@ public sealed class BatchSettingsMismatchException(string outputFolder, IReadOnl
 
 /// <summary>The batch journal cannot be used: another process runs the job, the journal is damaged or unwritable, or it exists when a new job is asked for.</summary>
 public sealed class BatchJournalException(string message, Exception? inner = null) : LatentIndigoException(message, inner);
+
+/// <summary>
+/// The job stopped before its end because every later image would fail the same way (no space left on the device).
+/// The images not done are pending in the journal: resume the job once the cause is fixed.
+/// </summary>
+public sealed class BatchStoppedException(string message, Exception? inner = null) : LatentIndigoException(message, inner);

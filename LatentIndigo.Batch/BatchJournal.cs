@@ -11,7 +11,7 @@ namespace LatentIndigo.Batch;
 /// </summary>
 internal sealed class BatchJournal : IDisposable
 {
-    private const int SchemaVersion = 1;
+    public const int SchemaVersion = 2;
     private readonly SqliteConnection connection;
     private readonly object gate = new();
 
@@ -32,7 +32,8 @@ internal sealed class BatchJournal : IDisposable
                   id INTEGER PRIMARY KEY, input TEXT NOT NULL UNIQUE, ground_truth TEXT, output TEXT NOT NULL UNIQUE,
                   state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, error TEXT, output_sha256 TEXT,
                   started_utc TEXT, finished_utc TEXT, seconds REAL, unet_seconds REAL, vae_seconds REAL, inn_seconds REAL,
-                  coarse_psnr REAL, measurement_psnr REAL, psnr_y REAL, ssim_y REAL, lr_psnr REAL, width INTEGER, height INTEGER);
+                  coarse_psnr REAL, measurement_psnr REAL, psnr_y REAL, ssim_y REAL, lr_psnr REAL, width INTEGER, height INTEGER,
+                  input_size INTEGER, input_sha256 TEXT, truth_size INTEGER, truth_sha256 TEXT, output_size INTEGER);
                 """);
             return journal;
         }
@@ -40,9 +41,18 @@ internal sealed class BatchJournal : IDisposable
         {
             connection.Dispose();
             throw new BatchJournalException(
-                $"The batch journal '{path}' cannot be opened ({ex.Message.TrimEnd('.')}). If it is damaged, move it away and start the job again (outputs that exist are kept only with --force).", ex);
+                $"The batch journal '{path}' cannot be opened ({ex.Message.TrimEnd('.')}). " + NextStep(ex,
+                    "If it is damaged, move it away and start the job again (outputs that exist are kept only with --force)."), ex);
         }
     }
+
+    /// <summary>The next step for a failed journal operation: a full disk and a read-only folder are not damage.</summary>
+    internal static string NextStep(SqliteException ex, string otherwise) => ex.SqliteErrorCode switch
+    {
+        13 => "The disk is full (SQLITE_FULL): free some space, then run the same command with --resume.", // SQLITE_FULL
+        8 => "The journal or its folder is read-only (SQLITE_READONLY): give your user write access, then resume.", // SQLITE_READONLY
+        _ => otherwise,
+    };
 
     public string? GetJob(string key)
     {
@@ -101,24 +111,54 @@ internal sealed class BatchJournal : IDisposable
         Update("UPDATE images SET state='Failed', error=$e, finished_utc=$t, seconds=$s WHERE id=$id", id,
             ("$e", error), ("$t", Now()), ("$s", time.TotalSeconds));
 
-    public void MarkDone(long id, BatchImageOutcome outcome, TimeSpan time) =>
+    /// <summary>Marks an image done, with the identity of the input (and ground truth) bytes it was restored from.</summary>
+    public void MarkDone(long id, BatchImageOutcome outcome, TimeSpan time, FileIdentity input, FileIdentity? truth) =>
         Update("""
-            UPDATE images SET state='Done', error=NULL, output_sha256=$h, finished_utc=$t, seconds=$s, unet_seconds=$u, vae_seconds=$v,
+            UPDATE images SET state='Done', error=NULL, output_sha256=$h, output_size=$os, input_size=$is, input_sha256=$ih,
+              truth_size=$ts, truth_sha256=$th, finished_utc=$t, seconds=$s, unet_seconds=$u, vae_seconds=$v,
               inn_seconds=$n, coarse_psnr=$c, measurement_psnr=$m, psnr_y=$py, ssim_y=$sy, lr_psnr=$lr, width=$w, height=$hh WHERE id=$id
             """, id,
-            ("$h", outcome.Sha256), ("$t", Now()), ("$s", time.TotalSeconds), ("$u", outcome.UnetTime.TotalSeconds),
+            ("$h", outcome.Sha256), ("$os", outcome.Png.LongLength), ("$is", input.Size), ("$ih", input.Sha256),
+            ("$ts", truth?.Size), ("$th", truth?.Sha256), ("$t", Now()), ("$s", time.TotalSeconds), ("$u", outcome.UnetTime.TotalSeconds),
             ("$v", outcome.VaeTime.TotalSeconds), ("$n", outcome.InnTime.TotalSeconds), ("$c", outcome.CoarsePsnr),
             ("$m", outcome.MeasurementPsnr), ("$py", outcome.Scores?.PsnrY), ("$sy", outcome.Scores?.SsimY), ("$lr", outcome.Scores?.LrPsnr),
             ("$w", outcome.Width), ("$hh", outcome.Height));
 
     public void Dispose() => connection.Dispose();
 
+    /// <summary>The input (and ground truth) identity a done image was restored from; null where not recorded.</summary>
+    public (FileIdentity? Input, FileIdentity? Truth) RecordedInputs(long id)
+    {
+        lock (gate)
+        {
+            using var command = Command("SELECT input_size, input_sha256, truth_size, truth_sha256 FROM images WHERE id=$id", ("$id", id));
+            using var reader = command.ExecuteReader();
+            if (!reader.Read())
+            {
+                return (null, null);
+            }
+            FileIdentity? At(int size, int hash) =>
+                reader.IsDBNull(size) || reader.IsDBNull(hash) ? null : new FileIdentity(reader.GetInt64(size), reader.GetString(hash));
+            return (At(0, 1), At(2, 3));
+        }
+    }
+
     private void Update(string sql, long id, params (string Name, object? Value)[] parameters)
     {
         lock (gate)
         {
             using var command = Command(sql, [.. parameters, ("$id", id)]);
-            if (command.ExecuteNonQuery() != 1)
+            int changed;
+            try
+            {
+                changed = command.ExecuteNonQuery();
+            }
+            catch (SqliteException ex)
+            {
+                throw new BatchJournalException(
+                    $"The batch journal could not be updated ({ex.Message.TrimEnd('.')}). " + NextStep(ex, "Check the output folder's disk, then resume the job."), ex);
+            }
+            if (changed != 1)
             {
                 throw new BatchJournalException($"The batch journal has no image {id}: it was changed by something else while the job ran.");
             }

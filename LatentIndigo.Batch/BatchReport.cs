@@ -52,13 +52,13 @@ public sealed record BatchReport(IReadOnlyList<BatchImageRecord> Images, int Res
         md.Append(scored.Count > 0 ? "---:|---:|" : "").Append("---|---|\n");
         foreach (var i in Images)
         {
-            md.Append(Invariant($"| {Path.GetFileName(i.InputPath)} | {i.State} | {Cell(i.Time?.TotalSeconds, "F2")} | {Cell(i.UnetTime?.TotalSeconds, "F2")} | "))
+            md.Append(Invariant($"| {MarkdownText.Cell(Path.GetFileName(i.InputPath))} | {i.State} | {Cell(i.Time?.TotalSeconds, "F2")} | {Cell(i.UnetTime?.TotalSeconds, "F2")} | "))
                 .Append(Invariant($"{Cell(i.VaeTime?.TotalSeconds, "F2")} | {Cell(i.InnTime?.TotalSeconds, "F2")} | {Cell(i.CoarsePsnr, "F2")} | {Cell(i.MeasurementPsnr, "F2")} |"));
             if (scored.Count > 0)
             {
                 md.Append(Invariant($" {Cell(i.Scores?.PsnrY, "F2")} | {Cell(i.Scores?.SsimY, "F4")} |"));
             }
-            md.Append($" {(i.OutputSha256 is null ? "-" : i.OutputSha256[..12])} | {(i.Error ?? "").Replace("|", "\\|", StringComparison.Ordinal).ReplaceLineEndings(" ")} |\n");
+            md.Append($" {(i.OutputSha256 is null ? "-" : i.OutputSha256[..12])} | {MarkdownText.Cell(i.Error ?? "")} |\n");
         }
         return md.ToString();
     }

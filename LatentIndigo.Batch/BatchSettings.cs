@@ -6,24 +6,45 @@ namespace LatentIndigo.Batch;
 
 /// <summary>
 /// The settings a job's outputs depend on, as sorted <c>name=value</c> pairs: every <see cref="RestoreOptions"/>
-/// property (the degradation by its spec, the initial estimator by its ToString: its type unless it says more) and the restorer's description. Stored in
-/// the journal; a resume compares them, so a job never mixes outputs of two settings.
+/// property but those in <see cref="NotRecorded"/> (the degradation by its spec, the initial estimator by its ToString:
+/// its type unless it says more), the restorer's description (models, engine) and the library's version. Stored in the
+/// journal; a resume compares them, so a job never mixes outputs of two settings. A property added to
+/// <see cref="RestoreOptions"/> is recorded unless it is listed in <see cref="NotRecorded"/>; a test fails until it is
+/// classified one way or the other.
 /// </summary>
 internal static class BatchSettings
 {
-    // Limits and reporting switches do not change an output's bytes: a resume may change them.
-    private static readonly HashSet<string> Ignored = new(StringComparer.Ordinal)
+    /// <summary>
+    /// <see cref="RestoreOptions"/> properties that cannot change an output's bytes, with the reason: a resume may change
+    /// them. Every other property is recorded (<see cref="Recorded"/>).
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, string> NotRecorded = new Dictionary<string, string>(StringComparer.Ordinal)
     {
-        nameof(RestoreOptions.MaxOutputPixels), nameof(RestoreOptions.ComputeQualityMetrics),
+        [nameof(RestoreOptions.MaxOutputPixels)] = "a limit: an image over it fails before any output is written",
+        [nameof(RestoreOptions.ComputeQualityMetrics)] = "reporting only: the figures go to the journal, not into the output",
+    };
+
+    /// <summary>
+    /// <see cref="RestoreOptions"/> properties recorded in the journal (they change an output's bytes). Listed so that a
+    /// new property must be placed here or in <see cref="NotRecorded"/> on purpose (a test checks it).
+    /// </summary>
+    public static readonly IReadOnlySet<string> Recorded = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "Strategy", "ScaleFactor", "Steps", "Strength", "StartTimestep", "Eta", "GuidanceStepSize", "CoarseWeight",
+        "ConsistencyWeight", "GuidanceSkipFraction", "ManifoldRho", "ManifoldEveryKSteps", "RefinementLearningRate",
+        "RefinementStepsPerSamplingStep", "LatentTileSize", "LatentTileOverlap", "TileBatchSize", "ClassifierFreeGuidanceScale",
+        "Prompt", "NegativePrompt", "Guidance", "Sampler", "KnownDegradation", "Blind", "Seed", "InitialEstimator",
+        "RecomputeNoiseAfterGuidance", "ManifoldRegularization", "ColorFix", "MeasurementConsistentFinish",
+        "SamplerFactory", // by its type only (docs/reliability.md: what is not promised)
     };
 
     public static SortedDictionary<string, string> Describe(RestoreOptions options, string restorer)
     {
         // restorer: null from a caller that ignored the nullable annotation (Models = null for INN-only) is "no models".
-        var pairs = new SortedDictionary<string, string>(StringComparer.Ordinal) { ["restorer"] = restorer ?? "" };
+        var pairs = new SortedDictionary<string, string>(StringComparer.Ordinal) { ["restorer"] = restorer ?? "", ["package"] = RecordedSettings.PackageVersion };
         foreach (var property in typeof(RestoreOptions).GetProperties(BindingFlags.Public | BindingFlags.Instance))
         {
-            if (Ignored.Contains(property.Name) || property.GetIndexParameters().Length > 0)
+            if (NotRecorded.ContainsKey(property.Name) || property.GetIndexParameters().Length > 0)
             {
                 continue;
             }
@@ -40,32 +61,11 @@ internal static class BatchSettings
         return pairs;
     }
 
-    public static string ToText(SortedDictionary<string, string> pairs) =>
-        string.Join("\n", pairs.Select(p => $"{p.Key}={p.Value.Replace("\n", " ", StringComparison.Ordinal)}"));
+    public static string ToText(SortedDictionary<string, string> pairs) => RecordedSettings.ToText(pairs);
 
-    public static SortedDictionary<string, string> FromText(string text)
-    {
-        var pairs = new SortedDictionary<string, string>(StringComparer.Ordinal);
-        foreach (var line in text.Split('\n', StringSplitOptions.RemoveEmptyEntries))
-        {
-            int eq = line.IndexOf('=', StringComparison.Ordinal);
-            pairs[eq < 0 ? line : line[..eq]] = eq < 0 ? "" : line[(eq + 1)..];
-        }
-        return pairs;
-    }
+    public static SortedDictionary<string, string> FromText(string text) => RecordedSettings.FromText(text);
 
     /// <summary>"Steps: 50 then, 30 now" for each setting that differs.</summary>
-    public static List<string> Differences(SortedDictionary<string, string> then, SortedDictionary<string, string> now)
-    {
-        var differences = new List<string>();
-        foreach (var key in then.Keys.Union(now.Keys).Order(StringComparer.Ordinal))
-        {
-            string a = then.GetValueOrDefault(key, "(absent)"), b = now.GetValueOrDefault(key, "(absent)");
-            if (a != b)
-            {
-                differences.Add($"{key}: {a} then, {b} now");
-            }
-        }
-        return differences;
-    }
+    public static List<string> Differences(SortedDictionary<string, string> then, SortedDictionary<string, string> now) =>
+        RecordedSettings.Differences(then, now);
 }

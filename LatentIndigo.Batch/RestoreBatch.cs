@@ -70,6 +70,7 @@ public sealed class RestoreBatch : IDisposable
         {
             throw new BatchInputException($"The output '{overwritesInput.Output}' would replace an input: choose an output folder that holds no input.");
         }
+        CheckOutputFolderHoldsNoInput(folder, inputs);
         if (Exists(folder))
         {
             throw JobExists(folder);
@@ -125,10 +126,24 @@ public sealed class RestoreBatch : IDisposable
         {
             throw new BatchJournalException($"There is no batch job to resume in '{folder}' (no {JournalFileName}): start it without --resume.");
         }
+        CheckOutputFolderHoldsNoInput(folder, images.SelectMany(i => i.GroundTruthPath is null ? [i.InputPath] : new[] { i.InputPath, i.GroundTruthPath })
+            .Select(Path.GetFullPath).ToHashSet(StringComparer.Ordinal));
         var folderLock = Lock(folder);
-        var journal = BatchJournal.Open(Path.Combine(folder, JournalFileName));
+        string journalPath = Path.Combine(folder, JournalFileName);
+        long journalBytes = new FileInfo(journalPath).Length;
+        BatchJournal journal;
         try
         {
+            journal = BatchJournal.Open(journalPath);
+        }
+        catch
+        {
+            folderLock.Dispose();
+            throw;
+        }
+        try
+        {
+            CheckSchema(journal, journalPath, journalBytes);
             var rows = journal.Images();
             var differences = BatchSettings.Differences(
                 BatchSettings.FromText(journal.GetJob("settings") ?? ""), BatchSettings.Describe(options, batchOptions.Models));
@@ -167,6 +182,7 @@ public sealed class RestoreBatch : IDisposable
     /// </summary>
     /// <returns>The report: every image's record and this run's throughput.</returns>
     /// <exception cref="OperationCanceledException">Cancelled; resume the job to continue.</exception>
+    /// <exception cref="BatchStoppedException">No space is left on the output's device: the job stopped (the images not done stay pending); resume it once there is space.</exception>
     public async Task<BatchReport> RunAsync(IBatchRestorer restorer, IProgress<BatchProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(restorer);
@@ -177,9 +193,18 @@ public sealed class RestoreBatch : IDisposable
             Math.Max(1, restorer.Concurrency), queue.Count, progress);
         int alreadyDone = rows.Count(r => r.Record.State == BatchImageState.Done);
         var clock = Stopwatch.StartNew();
+        // A failure that every later image would meet too (a full disk) stops the job: the running images go back to pending.
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Exception? stoppedBy = null;
+        void Stop(Exception ex)
+        {
+            Interlocked.CompareExchange(ref stoppedBy, ex, null);
+            stopping.Cancel();
+        }
+        var token = stopping.Token;
         async Task Worker()
         {
-            while (!cancellationToken.IsCancellationRequested)
+            while (!token.IsCancellationRequested)
             {
                 (long Id, BatchImageRecord Record) next;
                 lock (queue)
@@ -189,7 +214,7 @@ public sealed class RestoreBatch : IDisposable
                         return;
                     }
                 }
-                await RestoreOne(restorer, next.Id, next.Record, tracker, cancellationToken).ConfigureAwait(false);
+                await RestoreOne(restorer, next.Id, next.Record, tracker, Stop, token).ConfigureAwait(false);
             }
         }
         var workers = Enumerable.Range(0, Math.Max(1, Math.Min(restorer.Concurrency, queue.Count))).Select(_ => Task.Run(Worker)).ToList();
@@ -197,9 +222,15 @@ public sealed class RestoreBatch : IDisposable
         {
             await Task.WhenAll(workers).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
             // Every worker has stopped by now (WhenAll waits for all); the running images were set back to pending.
+        }
+        if (stoppedBy is not null)
+        {
+            throw new BatchStoppedException(
+                $"The batch stopped: {IoFailure.Describe(Innermost(stoppedBy))}. Free some space (or choose an output folder on another disk), then run the same command with --resume: the images not done are restored, nothing done is lost.",
+                stoppedBy);
         }
         cancellationToken.ThrowIfCancellationRequested();
         return new BatchReport(Images(), tracker.Restored, tracker.Failed, alreadyDone, clock.Elapsed, Math.Max(1, restorer.Concurrency));
@@ -225,7 +256,24 @@ public sealed class RestoreBatch : IDisposable
         }
     }
 
-    private async Task RestoreOne(IBatchRestorer restorer, long id, BatchImageRecord image, BatchProgressTracker tracker, CancellationToken cancellationToken)
+    /// <summary>Writes an output atomically; tests replace it to inject failures (a full disk).</summary>
+    internal Action<string, byte[]> WriteOutput { get; set; } = ImageIO.WriteAtomically;
+
+    /// <summary>Whether an exception (or one it wraps) says the disk or the user's quota is full.</summary>
+    internal static bool IsDiskFull(Exception? ex)
+    {
+        for (; ex is not null; ex = ex.InnerException)
+        {
+            if (IoFailure.IsNoSpace(ex) || ex is Microsoft.Data.Sqlite.SqliteException { SqliteErrorCode: 13 })
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private async Task RestoreOne(IBatchRestorer restorer, long id, BatchImageRecord image, BatchProgressTracker tracker, Action<Exception> stop,
+        CancellationToken cancellationToken)
     {
         string output = Path.Combine(OutputFolder, image.OutputPath);
         journal.MarkRunning(id);
@@ -239,8 +287,8 @@ public sealed class RestoreBatch : IDisposable
             var outcome = await BatchImageProcessor.RestoreAsync(restorer, input, image.InputPath, options, truth, imageProgress, cancellationToken)
                 .ConfigureAwait(false);
             cancellationToken.ThrowIfCancellationRequested();
-            ImageIO.WriteAtomically(output, outcome.Png);
-            journal.MarkDone(id, outcome, clock.Elapsed);
+            WriteOutput(output, outcome.Png);
+            journal.MarkDone(id, outcome, clock.Elapsed, FileIdentity.Of(input), truth is null ? null : FileIdentity.Of(truth));
             tracker.Finish(id, clock.Elapsed, failed: false);
             logger.LogInformation("Restored {Input} → {Output} in {Seconds:F1} s", image.InputPath, output, clock.Elapsed.TotalSeconds);
         }
@@ -249,6 +297,20 @@ public sealed class RestoreBatch : IDisposable
             journal.MarkPending(id);
             tracker.Cancel(id);
             throw;
+        }
+        catch (Exception ex) when (IsDiskFull(ex))
+        {
+            // Every later image would fail the same way: the image goes back to pending and the job stops.
+            try
+            {
+                journal.MarkPending(id, "no space left on the device when its output was written");
+            }
+            catch (BatchJournalException)
+            {
+                // The journal cannot be written either: the image stays 'Running', which a resume restores again.
+            }
+            tracker.Cancel(id);
+            stop(ex);
         }
         catch (Exception ex) when (ex is not (BatchJournalException or OutOfMemoryException))
         {
@@ -263,12 +325,17 @@ public sealed class RestoreBatch : IDisposable
     {
         var notes = new List<string>();
         int interrupted = 0, redo = 0, retried = 0;
+        var changedInputs = new List<string>();
         foreach (var (id, record) in rows)
         {
             string output = Path.Combine(folder, record.OutputPath);
-            foreach (var temp in Directory.EnumerateFiles(folder, $".{record.OutputPath}.*.tmp"))
+            AtomicFile.DeleteLeftovers(output); // an atomic write that was interrupted: never a finished output
+            if (record.State == BatchImageState.Done && InputChanged(journal, id, record) is string change)
             {
-                File.Delete(temp); // an atomic write that was interrupted: never a finished output
+                // The promise is a fresh run's bytes: a fresh run would restore the input as it is now.
+                journal.MarkPending(id, change);
+                changedInputs.Add($"'{Path.GetFileName(record.InputPath)}' ({change})");
+                continue;
             }
             switch (record.State)
             {
@@ -290,6 +357,11 @@ public sealed class RestoreBatch : IDisposable
         {
             notes.Add($"{interrupted} image(s) were being restored when the job stopped: restoring them again.");
         }
+        if (changedInputs.Count > 0)
+        {
+            notes.Add($"{changedInputs.Count} input(s) changed since they were restored: restoring them again: {string.Join(", ", changedInputs.Take(5))}" +
+                (changedInputs.Count > 5 ? ", ..." : "") + ".");
+        }
         if (redo > 0)
         {
             notes.Add($"{redo} finished output(s) were missing or changed since: restoring them again.");
@@ -301,10 +373,70 @@ public sealed class RestoreBatch : IDisposable
         return notes;
     }
 
+    /// <summary>How the input (or ground truth) of a done image differs from the bytes it was restored from, or null.</summary>
+    private static string? InputChanged(BatchJournal journal, long id, BatchImageRecord record)
+    {
+        var (input, truth) = journal.RecordedInputs(id);
+        var inputNow = FileIdentity.OfFile(record.InputPath);
+        if (input is null || inputNow != input)
+        {
+            return $"the input is {(inputNow is null ? "missing or unreadable" : inputNow.ToString())} now, {input?.ToString() ?? "unknown"} when restored";
+        }
+        if (record.GroundTruthPath is not null)
+        {
+            var truthNow = FileIdentity.OfFile(record.GroundTruthPath);
+            if (truth is null || truthNow != truth)
+            {
+                return $"the ground truth is {(truthNow is null ? "missing or unreadable" : truthNow.ToString())} now, {truth?.ToString() ?? "unknown"} when scored";
+            }
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// Refuses an output folder that holds an input or a ground truth: its outputs (a.png beside a.jpg) would join the
+    /// input set of the next run and every resume after would be refused.
+    /// </summary>
+    private static void CheckOutputFolderHoldsNoInput(string folder, IReadOnlySet<string> inputs)
+    {
+        string withSeparator = Path.TrimEndingDirectorySeparator(folder) + Path.DirectorySeparatorChar;
+        var inside = inputs.Where(i => i.StartsWith(withSeparator, StringComparison.Ordinal)).ToList();
+        if (inside.Count > 0)
+        {
+            throw new BatchInputException(
+                $"The output folder '{folder}' holds {inside.Count} of the inputs (e.g. '{inside[0]}'): the outputs would mix with the inputs. Choose an output folder outside the input folder, e.g. '{Path.TrimEndingDirectorySeparator(folder)}-restored'.");
+        }
+    }
+
+    /// <summary>Refuses a journal that holds no job (0 bytes, or killed while created) or was written by an older version.</summary>
+    private static void CheckSchema(BatchJournal journal, string path, long bytes)
+    {
+        string? schema = journal.GetJob("schema");
+        if (schema is null)
+        {
+            throw new BatchJournalException(
+                $"The batch journal '{path}' holds no job ({bytes:N0} bytes): the job was stopped while it was being created, or the file was emptied. Nothing was restored from it: delete it and start the job again without --resume.");
+        }
+        if (schema != BatchJournal.SchemaVersion.ToString(System.Globalization.CultureInfo.InvariantCulture))
+        {
+            throw new BatchJournalException(
+                $"The batch journal '{path}' was written by another version of LatentIndigo (journal schema {schema}, this version reads {BatchJournal.SchemaVersion}), which did not record the inputs' content. Finish it with that version, or start the job again in a new output folder.");
+        }
+    }
+
     private static string Sha256(string path)
     {
         using var stream = File.OpenRead(path);
         return Convert.ToHexString(SHA256.HashData(stream)).ToLowerInvariant();
+    }
+
+    private static Exception Innermost(Exception ex)
+    {
+        while (ex.InnerException is { } inner && !IoFailure.IsNoSpace(ex))
+        {
+            ex = inner;
+        }
+        return ex;
     }
 
     private static BatchJournalException JobExists(string folder) =>

@@ -159,7 +159,7 @@ public class RestoreBatchTests
             await batch.RunAsync(new NearestRestorer(beforeRestore: (call, _) => call == 3 ? throw new InvalidOperationException("boom") : Task.CompletedTask));
         }
         File.WriteAllText(Path.Combine(output, "img0.png"), "damaged");
-        File.WriteAllText(Path.Combine(output, ".img1.png.0123.tmp"), "an interrupted write");
+        File.WriteAllText(Path.Combine(output, ".img1.png.0123456789abcdef0123456789abcdef.tmp"), "an interrupted write");
 
         var restorer = new NearestRestorer();
         using (var batch = RestoreBatch.Resume(images, output, Options, new RestoreBatchOptions { RetryFailed = false }))

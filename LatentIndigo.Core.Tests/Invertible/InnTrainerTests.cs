@@ -57,28 +57,27 @@ public class InnTrainerTests
         var checkpoint = InnTestHelpers.TempPath(".inn");
         var degradation = new AreaDegradation(4);
         var tiny = new LiftingInnOptions { ResBlocks = 1, Width = 8 };
+        var options = new InnTrainingOptions { Steps = 9, BatchSize = 2, CropSize = 16, CheckpointPath = checkpoint, CheckpointEvery = 3, ReportEvery = 1 };
         using (var inn = new LiftingInn(tiny))
+        using (var stop = new CancellationTokenSource())
         {
-            var first = new InnTrainingOptions { Steps = 6, BatchSize = 2, CropSize = 16, CheckpointPath = checkpoint, CheckpointEvery = 3, ReportEvery = 1 };
-            new InnTrainer(inn, degradation, first).Train(photos);
+            var progress = new SynchronousProgress<InnTrainingProgress>(p => { if (p.Step == 6) stop.Cancel(); });
+            Assert.Throws<OperationCanceledException>(() => new InnTrainer(inn, degradation, options).Train(photos, null, progress, stop.Token));
         }
-        Assert.True(File.Exists(checkpoint + ".adam"));
-        using (var saved = LiftingInn.Load(checkpoint))
+        Assert.False(File.Exists(checkpoint + ".adam")); // one file: weights, optimiser and random state together
+        var saved = InnCheckpoint.Load(checkpoint);
+        Assert.Equal(6, saved.Step);
+        using (var network = LiftingInn.Load(new MemoryStream(saved.Network)))
         {
-            Assert.Equal("6", saved.Metadata["training.steps"]);
-            Assert.Equal("area:x4", saved.Metadata["degradation"]);
+            Assert.Equal("6", network.Metadata["training.steps"]);
+            Assert.Equal("area:x4", network.Metadata["degradation"]);
         }
         using var resumed = new LiftingInn(tiny);
-        var more = new InnTrainingOptions { Steps = 9, BatchSize = 2, CropSize = 16, CheckpointPath = checkpoint, Resume = true, ReportEvery = 1 };
         var steps = new List<int>();
-        new InnTrainer(resumed, degradation, more).Train(photos, progress: new SynchronousProgress<InnTrainingProgress>(p => steps.Add(p.Step)));
+        new InnTrainer(resumed, degradation, options with { Resume = true }).Train(photos, progress: new SynchronousProgress<InnTrainingProgress>(p => steps.Add(p.Step)));
         Assert.Equal(new[] { 7, 8, 9 }, steps);
-        using (var saved = LiftingInn.Load(checkpoint))
-        {
-            Assert.Equal("9", saved.Metadata["training.steps"]);
-        }
+        Assert.Equal(9, InnCheckpoint.Load(checkpoint).Step);
         File.Delete(checkpoint);
-        File.Delete(checkpoint + ".adam");
     }
 
     [Fact]

@@ -30,6 +30,14 @@ public static class EvaluationPairs
             {
                 throw new EvaluationInputException($"The ground-truth image '{hrPath}' ({hrWidth}×{hrHeight}) is smaller than the scale factor ×{scaleFactor}.");
             }
+            // SSIM-Y needs its 11×11 window inside the image after the border crop of the scale factor on each side
+            // (checked for every image before any work, so a tiny image does not fail the run midway).
+            int minimumSide = MinimumSide(scaleFactor);
+            if (hrWidth / scaleFactor * scaleFactor < minimumSide || hrHeight / scaleFactor * scaleFactor < minimumSide)
+            {
+                throw new EvaluationInputException(
+                    $"The ground-truth image '{hrPath}' ({hrWidth}×{hrHeight}) is too small to score at ×{scaleFactor}: SSIM-Y needs at least {minimumSide}×{minimumSide} pixels ({ImageQuality.WindowSize}×{ImageQuality.WindowSize} after a border of {scaleFactor} on each side). Leave it out of the folder, or use a larger image.");
+            }
             string? lqPath = null;
             if (low is not null)
             {
@@ -56,6 +64,9 @@ public static class EvaluationPairs
         }
         return pairs;
     }
+
+    /// <summary>The smallest ground-truth side that can be scored at <paramref name="scaleFactor"/>: SSIM's window plus the border on each side, rounded up to a multiple of the scale.</summary>
+    internal static int MinimumSide(int scaleFactor) => (ImageQuality.WindowSize + 2 * scaleFactor + scaleFactor - 1) / scaleFactor * scaleFactor;
 
     private static (ImageFileFormat, int, int) Identify(string path)
     {

@@ -32,22 +32,22 @@ public static class EvaluationReport
     public static IReadOnlyList<EvaluationRecord> ReadCsv(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        var lines = File.ReadAllLines(path);
-        if (lines.Length == 0 || lines[0] != CsvHeader)
+        // Records, not lines: a quoted cell may hold a newline (a file name can), as RFC 4180 allows.
+        var rows = SplitCsv(File.ReadAllText(path));
+        if (rows.Count == 0 || string.Join(",", rows[0].Cells) != CsvHeader)
         {
             throw new EvaluationInputException($"'{path}' is not a results file of this version (its header is not '{CsvHeader}'). Use another --out folder, or --force to start again.");
         }
         var records = new List<EvaluationRecord>();
-        for (int i = 1; i < lines.Length; i++)
+        foreach (var (line, cells) in rows.Skip(1))
         {
-            if (lines[i].Length == 0)
+            if (cells.Count == 1 && cells[0].Length == 0)
             {
                 continue;
             }
-            var cells = SplitCsv(lines[i]);
             if (cells.Count != 8)
             {
-                throw new EvaluationInputException($"'{path}' line {i + 1} has {cells.Count} cells instead of 8. Use another --out folder, or --force to start again.");
+                throw new EvaluationInputException($"'{path}' line {line} has {cells.Count} cells instead of 8. Use another --out folder, or --force to start again.");
             }
             try
             {
@@ -57,7 +57,7 @@ public static class EvaluationReport
             }
             catch (Exception ex) when (ex is FormatException or InvalidOperationException)
             {
-                throw new EvaluationInputException($"'{path}' line {i + 1} holds a value that is not a number. Use another --out folder, or --force to start again.");
+                throw new EvaluationInputException($"'{path}' line {line} holds a value that is not a number. Use another --out folder, or --force to start again.");
             }
         }
         return records;
@@ -95,7 +95,7 @@ public static class EvaluationReport
         md.Append("\n## Per image\n\n| image | strategy | PSNR-Y (dB) | SSIM-Y | LR PSNR (dB) | perceptual | seconds | peak memory (MB) |\n|---|---|---:|---:|---:|---:|---:|---:|\n");
         foreach (var r in records.OrderBy(r => r.Image, StringComparer.Ordinal).ThenBy(r => IndexOf(strategyOrder, r.Strategy)))
         {
-            md.Append($"| {r.Image} | {r.Strategy} | {Cell(r.Scores.PsnrY, "F2")} | {Cell(r.Scores.SsimY, "F4")} | {Cell(r.Scores.LrPsnr, "F2")} | " +
+            md.Append($"| {MarkdownText.Cell(r.Image)} | {MarkdownText.Cell(r.Strategy)} | {Cell(r.Scores.PsnrY, "F2")} | {Cell(r.Scores.SsimY, "F4")} | {Cell(r.Scores.LrPsnr, "F2")} | " +
                 $"{Cell(r.Scores.Perceptual, "F4")} | {Cell(r.Time.TotalSeconds, "F2")} | {Cell(r.PeakMemoryBytes / (1024.0 * 1024.0), "F0")} |\n");
         }
         return md.ToString();
@@ -152,17 +152,24 @@ public static class EvaluationReport
     private static string Quote(string cell) =>
         cell.IndexOfAny([',', '"', '\n', '\r']) < 0 ? cell : "\"" + cell.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
 
-    private static List<string> SplitCsv(string line)
+    /// <summary>RFC 4180 records (with the line each starts on): quoted cells may hold commas, quotes ("") and line breaks.</summary>
+    private static List<(int Line, List<string> Cells)> SplitCsv(string text)
     {
+        var rows = new List<(int, List<string>)>();
         var cells = new List<string>();
         var cell = new StringBuilder();
         bool quoted = false;
-        for (int i = 0; i < line.Length; i++)
+        int line = 1, start = 1;
+        for (int i = 0; i < text.Length; i++)
         {
-            char c = line[i];
+            char c = text[i];
+            if (c == '\n')
+            {
+                line++;
+            }
             if (quoted)
             {
-                if (c == '"' && i + 1 < line.Length && line[i + 1] == '"')
+                if (c == '"' && i + 1 < text.Length && text[i + 1] == '"')
                 {
                     cell.Append('"');
                     i++;
@@ -185,12 +192,28 @@ public static class EvaluationReport
                 cells.Add(cell.ToString());
                 cell.Clear();
             }
+            else if (c == '\n' || c == '\r')
+            {
+                if (c == '\r' && i + 1 < text.Length && text[i + 1] == '\n')
+                {
+                    continue; // CRLF: the \n ends the record
+                }
+                cells.Add(cell.ToString());
+                cell.Clear();
+                rows.Add((start, cells));
+                cells = [];
+                start = line;
+            }
             else
             {
                 cell.Append(c);
             }
         }
-        cells.Add(cell.ToString());
-        return cells;
+        if (cell.Length > 0 || cells.Count > 0)
+        {
+            cells.Add(cell.ToString());
+            rows.Add((start, cells));
+        }
+        return rows;
     }
 }

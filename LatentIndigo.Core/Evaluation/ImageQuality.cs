@@ -18,7 +18,7 @@ namespace LatentIndigo.Evaluation;
 /// </remarks>
 public static class ImageQuality
 {
-    private const int WindowSize = 11;
+    internal const int WindowSize = 11;
     private const double WindowSigma = 1.5;
 
     /// <summary>The MATLAB-compatible luma of an RGB image: <c>[H,W]</c> float64 in [16,235].</summary>

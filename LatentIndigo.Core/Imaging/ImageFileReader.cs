@@ -15,7 +15,8 @@ internal static class ImageFileReader
         }
         if (!info.Exists)
         {
-            throw new ImageNotFoundException(path);
+            // A dangling name may still be there: a link loop, or a folder on the path that may not be searched.
+            throw WhyUnopenable(path) ?? (Exception)new ImageNotFoundException(path);
         }
         // Devices, pipes and sockets report no size (st_size 0); opening a pipe blocks until a writer comes and reading
         // /dev/zero never ends. A regular file of 0 bytes is simply empty. Neither holds an image, so nothing is opened.
@@ -38,7 +39,21 @@ internal static class ImageFileReader
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new CorruptImageException(path, "the file could not be read: " + ex.Message, ex);
+            throw IoFailure.Classify(ex) == IoCause.NotFound ? new ImageNotFoundException(path) : new ImageUnreadableException(path, ex);
+        }
+    }
+
+    /// <summary>Why a path that does not show as a file cannot be opened, or null when it simply does not exist.</summary>
+    private static ImageUnreadableException? WhyUnopenable(string path)
+    {
+        try
+        {
+            using var handle = File.OpenHandle(path);
+            return null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return IoFailure.Classify(ex) == IoCause.NotFound ? null : new ImageUnreadableException(path, ex);
         }
     }
 

@@ -194,7 +194,7 @@ public static class ImageIO
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new ImageSaveException(path, ex.Message, ex);
+            throw new ImageSaveException(path, IoFailure.Explain(ex, reading: false), ex);
         }
     }
 

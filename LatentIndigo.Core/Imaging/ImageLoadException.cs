@@ -45,6 +45,13 @@ public sealed class ImageFileTooLargeException(string source, long bytes, long m
     : ImageLoadException(source,
         $"the file is {bytes:N0} bytes, over the limit of {maxBytes:N0}. Re-encode or downscale it first, or raise ImageLoadOptions.MaxFileBytes.");
 
+/// <summary>
+/// The file exists (or its name does) but the OS refused to read it: permission denied, a symbolic link loop, a
+/// failing disk. The message names the OS's cause and the next step.
+/// </summary>
+public sealed class ImageUnreadableException(string source, Exception inner)
+    : ImageLoadException(source, "the file cannot be read: " + IoFailure.Explain(inner, reading: true), inner);
+
 /// <summary>The data starts like a supported format but is truncated or damaged.</summary>
 public sealed class CorruptImageException(string source, string detail, Exception? inner = null)
     : ImageLoadException(source, $"the data is truncated or corrupt ({detail}). Re-export or re-download the image.", inner);

@@ -67,6 +67,13 @@ public sealed partial class InnTrainer
     /// <summary>Optional extra loss term added to the MSE: (coarse, y) → scalar.</summary>
     public Func<Tensor, Tensor, Tensor>? ExtraLoss { get; set; }
 
+    /// <summary>
+    /// What else the trained bytes depend on, in the caller's words (initial weights, the VAE of a latent INN, encoder
+    /// pre-training): recorded in the checkpoint with the trainer's own settings (<see cref="InnRunSettings"/>), so a
+    /// resume with any of them changed is refused.
+    /// </summary>
+    internal IReadOnlyDictionary<string, string> RunSettings { get; set; } = new Dictionary<string, string>();
+
     /// <summary>Trains for the configured steps (resuming from the checkpoint when asked).</summary>
     /// <param name="training">Images to crop from; each must be at least <see cref="InnTrainingOptions.CropSize"/> per side.</param>
     /// <param name="validation">Held-out images for the coarse-vs-LQ PSNR, or null.</param>
@@ -100,10 +107,29 @@ public sealed partial class InnTrainer
             rateScales.Add(options.EncoderLearningRateScale);
         }
         using var adam = optim.Adam(groups, options.LearningRate, options.Beta1, options.Beta2, weight_decay: options.WeightDecay);
+        var settings = InnRunSettings.Describe(options, degradation, inn, RepresentationDownscale, ConditionFromLowQuality is not null,
+            training, validation, RunSettings);
+        // Crops and augmentation from a seeded .NET random, degradations from a seeded torch generator. A resume puts
+        // both where the interrupted run had them (the random by replaying its draws, the generator from the
+        // checkpoint), so it continues with the crops and degradations an uninterrupted run would have drawn.
+        var random = new Random(unchecked((int)options.Seed * 7919));
+        using var generator = new Generator(options.Seed * 1_000_003UL, device);
         int startStep = 0;
+        double? lastPsnr = null;
+        if (options.CheckpointPath is not null)
+        {
+            AtomicFile.DeleteLeftovers(Path.GetFullPath(options.CheckpointPath)); // interrupted checkpoint writes
+        }
         if (options.Resume && options.CheckpointPath is not null && File.Exists(options.CheckpointPath))
         {
-            startStep = LoadCheckpoint(options.CheckpointPath, adam);
+            (startStep, lastPsnr) = LoadCheckpoint(options.CheckpointPath, adam, generator, settings);
+            for (int step = 0; step < startStep; step++)
+            {
+                for (int b = 0; b < options.BatchSize; b++)
+                {
+                    DrawCrop(training, usable, random);
+                }
+            }
             logger.LogInformation("Resumed from {Path} at step {Step}.", options.CheckpointPath, startStep);
         }
         else if (options.StartFromLazyWavelet)
@@ -111,15 +137,10 @@ public sealed partial class InnTrainer
             inn.ResetToLazyWavelet();
         }
 
-        // Crops and augmentation from a seeded .NET random, degradations from a seeded torch generator; both advance
-        // with the step so a resumed run continues with fresh (not repeated) crops.
-        var random = new Random(unchecked((int)options.Seed * 7919 + startStep));
-        using var generator = new Generator(options.Seed * 1_000_003UL + (ulong)startStep, device);
         var history = new List<(int, double)>();
         double lossSum = 0;
         int lossCount = 0;
         double lastLoss = double.NaN;
-        double? lastPsnr = null;
         inn.train();
         for (int step = startStep; step < options.Steps; step++)
         {
@@ -157,7 +178,7 @@ public sealed partial class InnTrainer
             }
             if (options.CheckpointPath is not null && (last || done % options.CheckpointEvery == 0))
             {
-                SaveCheckpoint(options.CheckpointPath, adam, done, lastPsnr);
+                SaveCheckpoint(options.CheckpointPath, adam, generator, settings, done, lastPsnr);
             }
         }
         inn.eval();
@@ -229,18 +250,27 @@ public sealed partial class InnTrainer
     /// <summary>A random crop [C, CropSize, CropSize] of a random usable image, flipped and rotated when augmenting.</summary>
     private Tensor RandomCrop(InnImageSet training, int[] usable, Random random)
     {
-        var image = training.Images[usable[random.Next(usable.Length)]];
+        var (index, top, left, flipWidth, flipHeight, turns) = DrawCrop(training, usable, random);
+        var crop = training.Images[index].narrow(1, top, options.CropSize).narrow(2, left, options.CropSize);
+        if (flipWidth) crop = crop.flip(2);
+        if (flipHeight) crop = crop.flip(1);
+        if (turns > 0) crop = crop.rot90(turns, (1, 2));
+        return crop;
+    }
+
+    /// <summary>The random draws of one crop, apart from the pixels: a resume replays them to put the random where it was.</summary>
+    private (int Index, int Top, int Left, bool FlipWidth, bool FlipHeight, int Turns) DrawCrop(InnImageSet training, int[] usable, Random random)
+    {
+        int index = usable[random.Next(usable.Length)];
+        var image = training.Images[index];
         int top = random.Next((int)image.shape[1] - options.CropSize + 1);
         int left = random.Next((int)image.shape[2] - options.CropSize + 1);
-        var crop = image.narrow(1, top, options.CropSize).narrow(2, left, options.CropSize);
-        if (options.Augment)
+        if (!options.Augment)
         {
-            if (random.Next(2) == 1) crop = crop.flip(2);
-            if (random.Next(2) == 1) crop = crop.flip(1);
-            int turns = random.Next(4);
-            if (turns > 0) crop = crop.rot90(turns, (1, 2));
+            return (index, top, left, false, false, 0);
         }
-        return crop;
+        bool flipWidth = random.Next(2) == 1, flipHeight = random.Next(2) == 1;
+        return (index, top, left, flipWidth, flipHeight, random.Next(4));
     }
 
     /// <summary>The training images at least CropSize on both sides; throws when there are none.</summary>
@@ -257,7 +287,7 @@ public sealed partial class InnTrainer
         return usable;
     }
 
-    private void SaveCheckpoint(string path, optim.Optimizer adam, int step, double? psnr)
+    private void SaveCheckpoint(string path, optim.Optimizer adam, Generator generator, SortedDictionary<string, string> settings, int step, double? psnr)
     {
         inn.Metadata["degradation"] = degradation.Spec;
         inn.Metadata["training.steps"] = step.ToString(CultureInfo.InvariantCulture);
@@ -265,14 +295,35 @@ public sealed partial class InnTrainer
         {
             inn.Metadata["validation.psnr"] = p.ToString("F2", CultureInfo.InvariantCulture);
         }
-        inn.Save(path);
-        AtomicFile.WriteThroughFile(path + ".adam", temp => ((Adam)adam).save_state_dict(temp));
+        using var network = new MemoryStream();
+        inn.Save(network);
+        using var optimizer = new MemoryStream();
+        using (var writer = new BinaryWriter(optimizer, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            ((Adam)adam).save_state_dict(writer);
+        }
+        using var state = generator.get_state();
+        new InnCheckpoint
+        {
+            Settings = settings,
+            Step = step,
+            ValidationPsnr = psnr,
+            Network = network.ToArray(),
+            Optimizer = optimizer.ToArray(),
+            Generator = state.data<byte>().ToArray(),
+        }.Save(path);
         logger.LogInformation("Checkpoint at step {Step}: {Path}", step, path);
     }
 
-    private int LoadCheckpoint(string path, optim.Optimizer adam)
+    private (int Step, double? Psnr) LoadCheckpoint(string path, optim.Optimizer adam, Generator generator, SortedDictionary<string, string> settings)
     {
-        using var saved = LiftingInn.Load(path);
+        var checkpoint = InnCheckpoint.Load(path);
+        var differences = RecordedSettings.Differences(checkpoint.Settings, settings);
+        if (differences.Count > 0)
+        {
+            throw new InnCheckpointMismatchException(path, differences);
+        }
+        using var saved = LiftingInn.Load(new MemoryStream(checkpoint.Network), path);
         if (saved.Options.ToString() != inn.Options.ToString())
         {
             throw new InnWeightsException($"Checkpoint '{path}' is for an INN with {saved.Options}, not {inn.Options}.");
@@ -303,11 +354,14 @@ public sealed partial class InnTrainer
         {
             inn.Metadata[key] = value;
         }
-        var adamPath = path + ".adam";
-        if (File.Exists(adamPath))
+        using (var reader = new BinaryReader(new MemoryStream(checkpoint.Optimizer)))
         {
-            ((Adam)adam).load_state_dict(adamPath);
+            ((Adam)adam).load_state_dict(reader);
         }
-        return saved.Metadata.TryGetValue("training.steps", out var s) && int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n : 0;
+        using (var state = tensor(checkpoint.Generator, dtype: uint8))
+        {
+            generator.set_state(state);
+        }
+        return (checkpoint.Step, checkpoint.ValidationPsnr);
     }
 }

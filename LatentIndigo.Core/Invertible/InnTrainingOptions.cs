@@ -60,10 +60,16 @@ public sealed record InnTrainingOptions
     /// <summary>Write a checkpoint every this many steps (and at the end) when <see cref="CheckpointPath"/> is set.</summary>
     public int CheckpointEvery { get; init; } = 250;
 
-    /// <summary>Checkpoint file (INN in LatentIndigo's format plus <c>.adam</c> beside it with the optimiser state).</summary>
+    /// <summary>
+    /// Checkpoint file: one file, replaced atomically, with the network, the optimiser and random state, the step and the
+    /// run's recorded settings (docs/reliability.md). Temporary files of interrupted writes are removed at the start.
+    /// </summary>
     public string? CheckpointPath { get; init; }
 
-    /// <summary>Resume from the checkpoint at <see cref="CheckpointPath"/> when it exists.</summary>
+    /// <summary>
+    /// Resume from the checkpoint at <see cref="CheckpointPath"/> when it exists: the result is the bytes of one
+    /// uninterrupted run. A checkpoint of other settings or images is refused (<see cref="InnCheckpointMismatchException"/>).
+    /// </summary>
     public bool Resume { get; init; }
 
     /// <summary>Report progress every this many steps.</summary>

@@ -24,7 +24,7 @@ public sealed record RestoreOptions
     /// <summary>Output size / input size: a power of two 1, 2, 4 or 8 (1 = same-size denoise/deblur/JPEG removal). Default 4.</summary>
     public int ScaleFactor { get; init; } = 4;
 
-    /// <summary>Number of DDIM steps of the full schedule (only those after the start timestep run). Default 50.</summary>
+    /// <summary>Number of DDIM steps of the full schedule (only those after the start timestep run). 1–999 (Stable Diffusion's 1000-timestep schedule). Default 50.</summary>
     public int Steps { get; init; } = 50;
 
     /// <summary>
@@ -237,7 +237,10 @@ public sealed record RestoreOptions
             }
         }
         Require(ScaleFactor is 1 or 2 or 4 or 8, $"ScaleFactor must be 1, 2, 4 or 8 (2^J); got {ScaleFactor}.");
-        Require(Steps is >= 1 and <= 1000, $"Steps must be 1–1000; got {Steps}.");
+        // Stable Diffusion's schedule has 1000 timesteps and "leading" spacing with steps_offset 1: 1000 steps would put
+        // the first at t = 1000, outside it (every image would fail at its first step).
+        Require(Steps is >= 1 and <= 999,
+            $"Steps must be 1–999 (Stable Diffusion's schedule has 1000 timesteps, and its steps_offset 1 puts a 1000-step schedule's first step at t = 1000, outside it); got {Steps}.");
         Require(Strength is > 0 and <= 1 && !double.IsNaN(Strength), $"Strength must be in (0, 1]; got {Strength}.");
         Require(StartTimestep is null or >= 0, $"StartTimestep must be ≥ 0; got {StartTimestep}.");
         Require(Eta is >= 0 and <= 1, $"Eta must be in [0, 1]; got {Eta}.");

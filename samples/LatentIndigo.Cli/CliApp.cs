@@ -80,6 +80,11 @@ public static class CliApp
         {
             return Fail(CliErrors.ForCli(ex.Message), ex, verbose, 1);
         }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // The OS refused a file operation: its cause (no space, permission, not found, link loop) and the next step.
+            return Fail($"{IoFailure.Explain(ex, reading: null)}", ex, verbose, 1);
+        }
         catch (Exception ex) when (ex is not (StackOverflowException or AccessViolationException))
         {
             // Not a known user error: still one line and exit code 1 (never a crash dump), with a way to see more.

@@ -210,8 +210,9 @@ public sealed class BatchCommand : Command<BatchCommand.Settings>
         var images = Inputs(settings);
         var batchOptions = new RestoreBatchOptions
         {
+            // What the outputs come from besides RestoreOptions (docs/reliability.md): models, engine and provider.
             Models = string.Create(CultureInfo.InvariantCulture,
-                $"model={(settings.StandIn ? "stand-in:" + settings.StandInCost : settings.Model is null ? "none" : Path.GetFullPath(settings.Model))}; inn={inn}; latent-inn={(settings.LatentInn is null ? "none" : Path.GetFullPath(settings.LatentInn))}"),
+                $"model={(settings.StandIn ? "stand-in:" + settings.StandInCost : settings.Model is null ? "none" : Path.GetFullPath(settings.Model))}; inn={inn}; latent-inn={(settings.LatentInn is null ? "none" : Path.GetFullPath(settings.LatentInn))}; inn-engine={settings.InnEngineKind()}; provider={settings.Provider}{(settings.AllowCpuFallback ? "+cpu-fallback" : "")}"),
             Overwrite = settings.Force,
             RetryFailed = !settings.NoRetry,
         };

@@ -219,8 +219,27 @@ public sealed class DegradeCommand : Command<DegradeCommand.Settings>
             ImageIO.Save(hq, job.Hq, save);
         }
         CliPaths.EnsureParentFolder(job.Lq);
-        ImageIO.Save(lq, job.Lq, save);
+        // The sidecar goes first and the LQ image second, so an LQ image never stands without its sidecar: a crash
+        // between the two leaves a sidecar without an image (re-run the command), and a failed image write puts the
+        // previous sidecar back (or removes the new one).
+        byte[]? previousSidecar = File.Exists(job.Sidecar) ? File.ReadAllBytes(job.Sidecar) : null;
         WriteSidecar(job, model, seed, trace, (width, height), (cropW, cropH), (lq.shape[3], lq.shape[2]));
+        try
+        {
+            ImageIO.Save(lq, job.Lq, save);
+        }
+        catch
+        {
+            if (previousSidecar is null)
+            {
+                File.Delete(job.Sidecar);
+            }
+            else
+            {
+                ImageIO.WriteAtomically(job.Sidecar, previousSidecar);
+            }
+            throw;
+        }
         CliApp.Console.MarkupLineInterpolated(
             $"[green]{job.Lq}[/] ({lq.shape[3]}×{lq.shape[2]}) from {job.Input} ({width}×{height}), seed {seed}");
     }

@@ -42,7 +42,7 @@ public sealed class TrainInnCommand : Command<TrainInnCommand.Settings>
 
         /// <summary>Output weights file.</summary>
         [CommandOption("--out <FILE>")]
-        [Description("Output weights (.inn). Checkpoints go to <FILE>.ckpt (and .ckpt.adam) for --resume.")]
+        [Description("Output weights (.inn). Checkpoints go to <FILE>.ckpt (one file: weights, optimiser and random state, the run's settings) for --resume.")]
         public string Out { get; init; } = "";
 
         /// <summary>Batch size.</summary>
@@ -101,7 +101,7 @@ public sealed class TrainInnCommand : Command<TrainInnCommand.Settings>
 
         /// <summary>Resume from the checkpoint.</summary>
         [CommandOption("--resume")]
-        [Description("Continue from <FILE>.ckpt if it exists.")]
+        [Description("Continue from <FILE>.ckpt if it exists: the result is the bytes of one uninterrupted run. A checkpoint of other settings or images is refused, naming what differs.")]
         public bool Resume { get; init; }
 
         /// <summary>Train a degradation encoder with the INN.</summary>
@@ -233,6 +233,9 @@ public sealed class TrainInnCommand : Command<TrainInnCommand.Settings>
         using var standIn = settings.StandIn ? PipelineFactory.CreateStandIn("none") : null;
         using var models = settings.Latent ? Diffusion.StableDiffusionModels.Load(standIn?.Path ?? settings.Vae!) : null;
         int channels = models?.LatentChannels ?? 3;
+        // The new network's (and encoder's) random weights come from --seed: two runs of one command start alike, so
+        // a resumed run can end with the bytes of an uninterrupted one (docs/reliability.md).
+        torch.random.manual_seed(settings.Seed);
         using var inn = settings.Init is null
             ? new LiftingInn(new LiftingInnOptions { Channels = channels, Offset = settings.Latent ? 0 : 0.5, Levels = levels, ResBlocks = settings.ResBlocks })
             : InnCommandSupport.LoadInn(settings.Init);
@@ -240,7 +243,9 @@ public sealed class TrainInnCommand : Command<TrainInnCommand.Settings>
         {
             throw new CliUserException($"The INN has {inn.Channels} channels but the {(settings.Latent ? "latent space" : "images")} have {channels}.");
         }
-        bool newEncoder = settings.Encoder && inn.Encoder is null && !settings.Resume;
+        // Resuming means a checkpoint is there to resume from: without one, --resume trains from the start like a fresh run.
+        bool resuming = settings.Resume && File.Exists(options.CheckpointPath);
+        bool newEncoder = settings.Encoder && inn.Encoder is null;
         if (settings.Encoder && inn.Encoder is null)
         {
             // A latent INN's encoder looks at the low-quality image itself: the VAE's 8× encoding keeps little of the
@@ -282,7 +287,16 @@ public sealed class TrainInnCommand : Command<TrainInnCommand.Settings>
             }
             console.WriteLine(line);
         });
-        if (pretrainSteps > 0 && !settings.Resume)
+        // What the weights depend on besides the trainer's own settings: the checkpoint records it, a resume compares it.
+        trainer.RunSettings = new Dictionary<string, string>
+        {
+            ["init"] = InitIdentity(settings.Init),
+            ["encoder.new"] = newEncoder ? "yes" : "no",
+            ["encoder.pretrain"] = pretrainSteps.ToString(CultureInfo.InvariantCulture),
+            ["space"] = settings.Latent ? "latent" : "pixel",
+            ["vae"] = settings.StandIn ? "stand-in" : settings.Vae is null ? "none" : FolderIdentity(settings.Vae),
+        };
+        if (pretrainSteps > 0 && !resuming)
         {
             if (inn.Encoder is null)
             {
@@ -311,6 +325,32 @@ public sealed class TrainInnCommand : Command<TrainInnCommand.Settings>
             $"Wrote {settings.Out} after {result.Steps} steps in {result.Elapsed:hh\\:mm\\:ss}" +
             (result.ValidationPsnr is { } p2 ? $"; validation coarse-vs-LQ PSNR {p2:F2} dB." : "."));
         return 0;
+    }
+
+    /// <summary>A bundled network by its name (the package version is recorded too), a file by its SHA-256.</summary>
+    private static string InitIdentity(string? init)
+    {
+        if (init is null)
+        {
+            return "none (plain polyphase split)";
+        }
+        if (!File.Exists(init))
+        {
+            return "bundled:" + init;
+        }
+        using var stream = File.OpenRead(init);
+        return $"{Path.GetFullPath(init)}, SHA-256 {Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(stream)).ToLowerInvariant()}";
+    }
+
+    /// <summary>A model folder by its path and its files' names and sizes (hashing gigabytes of weights on each start would cost more than it finds).</summary>
+    private static string FolderIdentity(string folder)
+    {
+        var full = Path.GetFullPath(folder);
+        var files = Directory.Exists(full)
+            ? Directory.EnumerateFiles(full, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal)
+                .Select(f => string.Create(CultureInfo.InvariantCulture, $"{Path.GetRelativePath(full, f)}:{new FileInfo(f).Length}"))
+            : [];
+        return $"{full} [{string.Join(", ", files)}]";
     }
 
     /// <summary>Reports on the training thread (Progress&lt;T&gt; would post to the thread pool out of order).</summary>
