@@ -17,7 +17,7 @@ public sealed class RequestCheckTests(DemoFactory factory)
     [InlineData("strategy", "pixels", "strategy", "Unknown strategy 'pixels': use pixel, latent, none or inn-only.")]
     [InlineData("scale", "3", "scale", "scale must be 1, 2, 4 or 8")]
     [InlineData("scale", "four", "scale", "scale must be a whole number; got 'four'.")]
-    [InlineData("steps", "0", "steps", "steps must be 1–1000; got 0.")]
+    [InlineData("steps", "0", "steps", "steps must be 1–999 (Stable Diffusion's schedule has 1000 timesteps, and its steps_offset 1 puts a 1000-step schedule's first step at t = 1000, outside it); got 0.")]
     [InlineData("steps", "201", "steps", "steps must be at most 200 on this server")]
     [InlineData("strength", "1.5", "strength", "strength must be in (0, 1]")]
     [InlineData("seed", "1e3", "seed", "seed must be a whole number")]

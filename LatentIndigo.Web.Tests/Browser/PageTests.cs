@@ -141,7 +141,7 @@ public sealed class PageTests(BrowserFixture fixture)
         { "pixels", "the image is 300×200 = 60,000 pixels, over the limit of 50,000." },
         { "output", "restored ×8 it would be 896×600 = 537,600 pixels, over the limit of 200,000" },
         { "memory", "over this server's limit of 2.0 GiB per restore." },
-        { "setting", "steps must be 1–1000; got 0." },
+        { "setting", "steps must be 1–999 (Stable Diffusion's schedule has 1000 timesteps, and its steps_offset 1 puts a 1000-step schedule's first step at t = 1000, outside it); got 0." },
     };
 
     [Theory]

@@ -80,7 +80,7 @@ public sealed class DemoSettings
         Require(MaxInputMegapixels > 0, $"MaxInputMegapixels must be positive; got {MaxInputMegapixels}.");
         Require(MaxOutputMegapixels > 0, $"MaxOutputMegapixels must be positive; got {MaxOutputMegapixels}.");
         Require(MaxRestoreMemoryMiB > 0, $"MaxRestoreMemoryMiB must be positive; got {MaxRestoreMemoryMiB}.");
-        Require(MaxSteps is >= 1 and <= 1000, $"MaxSteps must be 1-1000; got {MaxSteps}.");
+        Require(MaxSteps is >= 1 and <= 999, $"MaxSteps must be 1-999; got {MaxSteps}.");
         Require(ResultLifetimeSeconds > 0, $"ResultLifetimeSeconds must be positive; got {ResultLifetimeSeconds}.");
         Require(MaxStoredResultBytes > 0, $"MaxStoredResultBytes must be positive; got {MaxStoredResultBytes}.");
         Require(MaxJobs >= 1, $"MaxJobs must be at least 1; got {MaxJobs}.");
