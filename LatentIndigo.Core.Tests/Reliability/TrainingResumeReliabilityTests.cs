@@ -32,11 +32,7 @@ public class TrainingResumeReliabilityTests
     };
 
     /// <summary>A new network whose random weights come from a fixed seed (a fresh run and the interrupted one start alike).</summary>
-    private static LiftingInn SeededInn()
-    {
-        TorchSharp.torch.random.manual_seed(7);
-        return new LiftingInn(Tiny);
-    }
+    private static LiftingInn SeededInn() => new(Tiny, seed: 7);
 
     private static byte[] Bytes(LiftingInn inn)
     {

@@ -36,12 +36,17 @@ public sealed class DegradationEncoder : nn.Module<Tensor, Tensor>
     private readonly Linear fc1;
     private readonly Linear fc2;
 
-    /// <summary>Creates an encoder whose output is all ones until it is trained.</summary>
+    /// <summary>
+    /// Creates an encoder whose output is all ones until it is trained. The other layers' random weights (PyTorch's
+    /// default distributions) are drawn from a generator seeded with <paramref name="seed"/>, not from libtorch's
+    /// process-wide one: equal sizes and seed give equal weights in every process.
+    /// </summary>
     /// <param name="channels">Channels of y (3 for images, 4 for Stable Diffusion latents).</param>
     /// <param name="conditionSize">Length of γ: the INN's <see cref="LiftingInnOptions.ConditionSize"/>.</param>
     /// <param name="width">Feature width w.</param>
+    /// <param name="seed">Seed of the initial weights.</param>
     /// <exception cref="ArgumentOutOfRangeException">A size is below 1 or absurdly large.</exception>
-    public DegradationEncoder(int channels, int conditionSize, int width = DefaultWidth) : base(nameof(DegradationEncoder))
+    public DegradationEncoder(int channels, int conditionSize, int width = DefaultWidth, long seed = 0) : base(nameof(DegradationEncoder))
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(channels, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(channels, 64);
@@ -59,6 +64,8 @@ public sealed class DegradationEncoder : nn.Module<Tensor, Tensor>
         fc1 = nn.Linear(2 * width, 2 * width);
         fc2 = nn.Linear(2 * width, conditionSize);
         RegisterComponents();
+        // TorchSharp's layers drew their weights from the unseeded global generator: draw them again from the seed.
+        SeededInitialisation.Apply(this, seed);
         using (no_grad())
         {
             fc2.weight!.zero_();

@@ -26,9 +26,24 @@ public sealed partial class LiftingInn : nn.Module, IInvertibleTransform
     // Field name is the state-dict key name; do not rename.
     private readonly ModuleList<LiftingStep> lifts;
 
-    /// <summary>Creates a network with PyTorch-default random weights.</summary>
+    /// <summary>
+    /// Creates a network with random weights in PyTorch's default distributions, drawn from seed 0: equal options give
+    /// equal weights in every process (<see cref="LiftingInn(LiftingInnOptions, long)"/> takes another seed).
+    /// </summary>
     /// <exception cref="InvalidInnOptionsException">An option is out of range.</exception>
-    public LiftingInn(LiftingInnOptions options) : base(nameof(LiftingInn))
+    public LiftingInn(LiftingInnOptions options) : this(options, seed: 0)
+    {
+    }
+
+    /// <summary>
+    /// Creates a network with random weights in PyTorch's default distributions (uniform in ±1/√fan_in), drawn from a
+    /// generator seeded with <paramref name="seed"/> and not from libtorch's process-wide one: the same options and seed
+    /// give the same weights in every process and on every thread.
+    /// </summary>
+    /// <param name="options">The network's shape.</param>
+    /// <param name="seed">Seed of the initial weights.</param>
+    /// <exception cref="InvalidInnOptionsException">An option is out of range.</exception>
+    public LiftingInn(LiftingInnOptions options, long seed) : base(nameof(LiftingInn))
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
@@ -38,6 +53,8 @@ public sealed partial class LiftingInn : nn.Module, IInvertibleTransform
             .Select(_ => new LiftingStep(options.Channels, options.Width, options.ResBlocks, options.ConditionSize))
             .ToArray());
         RegisterComponents();
+        // TorchSharp's layers drew their weights from the unseeded global generator: draw them again from the seed.
+        SeededInitialisation.Apply(this, seed);
     }
 
     /// <summary>

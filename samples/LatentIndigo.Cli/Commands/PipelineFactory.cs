@@ -49,7 +49,9 @@ internal static class PipelineFactory
             }
             else if (untrainedLatentInn && models is not null)
             {
-                latentInn = new LiftingInn(new LiftingInnOptions { Channels = models.LatentChannels, Offset = 0, Levels = 2 });
+                // Fixed seed: blind refinement trains these weights, so they must be the same in every process. They
+                // belong to the pipeline (shared by a batch's restores and by cluster workers), not to one restore's seed.
+                latentInn = new LiftingInn(new LiftingInnOptions { Channels = models.LatentChannels, Offset = 0, Levels = 2 }, seed: 0);
                 latentInn.ResetToLazyWavelet();
             }
             pixelInn.Engine = innEngine;

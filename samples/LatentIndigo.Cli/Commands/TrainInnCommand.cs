@@ -132,7 +132,7 @@ public sealed class TrainInnCommand : Command<TrainInnCommand.Settings>
 
         /// <summary>Seed.</summary>
         [CommandOption("--seed <N>")]
-        [Description("Seed for crops, augmentation and random degradations (default 1).")]
+        [Description("Seed for a new network's initial weights, crops, augmentation and random degradations (default 1).")]
         [DefaultValue(1)]
         public int Seed { get; init; } = 1;
 
@@ -233,11 +233,12 @@ public sealed class TrainInnCommand : Command<TrainInnCommand.Settings>
         using var standIn = settings.StandIn ? PipelineFactory.CreateStandIn("none") : null;
         using var models = settings.Latent ? Diffusion.StableDiffusionModels.Load(standIn?.Path ?? settings.Vae!) : null;
         int channels = models?.LatentChannels ?? 3;
-        // The new network's (and encoder's) random weights come from --seed: two runs of one command start alike, so
-        // a resumed run can end with the bytes of an uninterrupted one (docs/reliability.md).
-        torch.random.manual_seed(settings.Seed);
+        // The new network's (and encoder's) random weights come from --seed, through generators of their own (not
+        // libtorch's global one): two runs of one command start alike, so a resumed run can end with the bytes of an
+        // uninterrupted one (docs/reliability.md).
         using var inn = settings.Init is null
-            ? new LiftingInn(new LiftingInnOptions { Channels = channels, Offset = settings.Latent ? 0 : 0.5, Levels = levels, ResBlocks = settings.ResBlocks })
+            ? new LiftingInn(new LiftingInnOptions { Channels = channels, Offset = settings.Latent ? 0 : 0.5, Levels = levels, ResBlocks = settings.ResBlocks },
+                seed: settings.Seed)
             : InnCommandSupport.LoadInn(settings.Init);
         if (inn.Channels != channels)
         {
@@ -250,7 +251,8 @@ public sealed class TrainInnCommand : Command<TrainInnCommand.Settings>
         {
             // A latent INN's encoder looks at the low-quality image itself: the VAE's 8× encoding keeps little of the
             // noise and blocking that tell degradations apart (LiftingInn.EncoderSeesImages).
-            inn.Encoder = new DegradationEncoder(settings.Latent ? DegradationEncoder.ImageChannels : inn.Channels, inn.ConditionSize);
+            inn.Encoder = new DegradationEncoder(settings.Latent ? DegradationEncoder.ImageChannels : inn.Channels, inn.ConditionSize,
+                seed: settings.Seed);
         }
         // A new encoder trained only jointly learned a γ that ignored its input (docs/inn-training.md): pre-train it.
         int pretrainSteps = settings.EncoderPretrain ?? (newEncoder ? DefaultEncoderPretrainSteps : 0);

@@ -82,7 +82,7 @@ public sealed class PipelineHost : IDisposable
         {
             models = StableDiffusionModels.Load(folder, new DiffusionModelOptions(), logger);
             // Without a trained latent INN: the plain polyphase split, so the latent strategy shows its plumbing (as the CLI).
-            latent = options.LatentInnPath is null ? new LiftingInn(new LiftingInnOptions { Channels = models.LatentChannels, Offset = 0, Levels = 2 }) : LiftingInn.LoadAny(options.LatentInnPath);
+            latent = options.LatentInnPath is null ? new LiftingInn(new LiftingInnOptions { Channels = models.LatentChannels, Offset = 0, Levels = 2 }, seed: 0) : LiftingInn.LoadAny(options.LatentInnPath);
             if (options.LatentInnPath is null)
             {
                 latent.ResetToLazyWavelet();
