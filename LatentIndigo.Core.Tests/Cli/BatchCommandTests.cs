@@ -24,6 +24,11 @@ public class BatchCommandTests
         var (code, text) = CliRun.Run("batch", inputs, "-o", output, "--ground-truth", truths);
         Assert.True(code == 0, text);
         Assert.Equal(["img0.png", "img1.png"], Hashes(output).Keys.Order().ToArray());
+        // Redirected (the test console cannot redraw): plain progress lines as images start and finish.
+        Assert.DoesNotContain('\r', text);
+        Assert.Contains("img0.png: started", text);
+        Assert.Contains("img1.png: started", text);
+        Assert.Contains("2/2 done", text);
         string report = File.ReadAllText(Path.Combine(output, "batch-report.md"));
         Assert.Contains("## Against ground truth", report);
         Assert.Contains("PSNR-Y", report);

@@ -41,5 +41,9 @@ public class ConsoleCleanlinessTests
         Assert.DoesNotContain("NNPACK", all);
         Assert.DoesNotContain(all.Split('\n'), line => line.StartsWith("[W", StringComparison.Ordinal) || line.StartsWith("[E", StringComparison.Ordinal));
         Assert.True(errors.Trim().Length == 0, $"unexpected output on stderr:\n{errors}");
+        // Redirected output gets plain progress lines (no carriage returns), through to the end of the restore.
+        Assert.DoesNotContain('\r', stdout);
+        Assert.Contains("chelsea_x4.png: step 2/2", stdout);
+        Assert.Contains("chelsea_x4.png: done", stdout);
     }
 }

@@ -20,6 +20,38 @@ public class EvalCommandTests
         return hr;
     }
 
+    /// <summary>
+    /// The grid's top <see cref="LatentIndigo.Cli.Commands.EvalGridLabels.Height"/> rows are a white strip with dark text
+    /// above each panel (different text for each, none in the gaps), and the panels start right below it: the first
+    /// image row is not the strip's white.
+    /// </summary>
+    private static void AssertLabelled(string gridFile, int panels, int panelWidth, int gap)
+    {
+        Assert.True(LatentIndigo.Cli.CliFonts.SansSerifFile() is not null,
+            "no sans-serif TrueType font (DejaVu Sans, Liberation Sans, Noto Sans, Arial) is installed: eval grids are then unlabelled; install fonts-dejavu-core");
+        using var grid = ImageIO.Load(gridFile);
+        int strip = LatentIndigo.Cli.Commands.EvalGridLabels.Height;
+        // Ink: a pixel darker than mid-grey in every channel.
+        using var ink = grid.narrow(2, 0, strip).max(1).values.lt(0.5);
+        var masks = new List<torch.Tensor>();
+        for (int i = 0; i < panels; i++)
+        {
+            var over = ink.narrow(2, i * (panelWidth + gap), panelWidth);
+            Assert.True(over.sum().item<long>() >= 10, $"panel {i} has no label");
+            masks.Add(over);
+            if (i < panels - 1)
+            {
+                Assert.Equal(0, ink.narrow(2, i * (panelWidth + gap) + panelWidth, gap).sum().item<long>());
+            }
+        }
+        for (int i = 1; i < panels; i++)
+        {
+            Assert.False(masks[i].equal(masks[0]).all().item<bool>(), $"panel {i}'s label looks like panel 0's");
+        }
+        Assert.Equal(0, ink.narrow(1, 0, 1).sum().item<long>()); // the strip's top row is blank
+        Assert.True(grid.narrow(2, strip, 1).narrow(3, 0, panelWidth).lt(0.99).any().item<bool>(), "the first panel does not start below the strip");
+    }
+
     private static List<string[]> Rows(string output) =>
         File.ReadAllLines(Path.Combine(output, "results.csv")).Skip(1).Select(l => l.Split(',')).ToList();
 
@@ -56,8 +88,15 @@ public class EvalCommandTests
             double LrPsnr(string strategy) => double.Parse(rows.Single(r => r[0] == image && r[1] == strategy)[4], CultureInfo.InvariantCulture);
             Assert.True(LrPsnr("inn-only") > LrPsnr("bicubic"), $"{image}: LR PSNR inn-only {LrPsnr("inn-only")} vs bicubic {LrPsnr("bicubic")}");
         }
-        // Grid: LQ, bicubic, inn-only, HR on top, zoomed crops below.
-        Assert.Equal((ImageFileFormat.Png, 4 * 64 + 3 * 8, 2 * 48 + 8), ImageIO.Identify(Path.Combine(output, "grids", "cat.png")));
+        // Grid: a label strip, LQ, bicubic, inn-only, HR below it, zoomed crops below those.
+        Assert.Equal((ImageFileFormat.Png, 4 * 64 + 3 * 8, LatentIndigo.Cli.Commands.EvalGridLabels.Height + 2 * 48 + 8),
+            ImageIO.Identify(Path.Combine(output, "grids", "cat.png")));
+        AssertLabelled(Path.Combine(output, "grids", "cat.png"), panels: 4, panelWidth: 64, gap: 8);
+        // Redirected (the test console cannot redraw): plain lines, one per image and strategy, and a last one.
+        Assert.DoesNotContain('\r', text);
+        Assert.Contains("eval 1/4: cat bicubic", text);
+        Assert.Contains("eval 4/4: man inn-only", text);
+        Assert.Contains("eval 4/4 done", text);
         Assert.True(ImageIO.Identify(Path.Combine(output, "chart.png")).Width > 0);
         string md = File.ReadAllText(Path.Combine(output, "results.md"));
         Assert.Contains("| inn-only | 2 |", md);

@@ -272,6 +272,14 @@ public sealed class BatchCommand : Command<BatchCommand.Settings>
 
     private static BatchReport Run(IAnsiConsole console, RestoreBatch batch, IBatchRestorer restorer, CancellationToken cancellationToken)
     {
+        if (!CliProgress.Live(console))
+        {
+            // Redirected: plain lines as images start and finish (CliProgress).
+            var lines = new ProgressLines(console);
+            var plain = batch.RunAsync(restorer, lines, cancellationToken).GetAwaiter().GetResult();
+            lines.Complete(plain);
+            return plain;
+        }
         BatchReport? report = null;
         console.Progress()
             .AutoClear(false)
@@ -305,6 +313,43 @@ public sealed class BatchCommand : Command<BatchCommand.Settings>
     }
 
     /// <summary>An overall bar (done/total and ETA) and one bar per image being restored (its own ETA). Thread-safe: Spectre's tasks lock.</summary>
+    // Plain progress lines for a redirected console: "name: started" once per image, and "k/N done, ETA …" each time
+    // an image finishes or fails.
+    private sealed class ProgressLines(IAnsiConsole console) : IProgress<BatchProgress>
+    {
+        private readonly HashSet<string> started = new(StringComparer.Ordinal);
+        private int finished = -1;
+
+        public void Report(BatchProgress value)
+        {
+            lock (started)
+            {
+                foreach (var image in value.Running.Where(i => started.Add(i.InputPath)))
+                {
+                    CliProgress.Line(console, $"{Path.GetFileName(image.InputPath)}: started");
+                }
+                if (value.Done + value.Failed != finished)
+                {
+                    finished = value.Done + value.Failed;
+                    CliProgress.Line(console, Overall(value.Done, value.Failed, value.Total) + $", ETA {ProgressDisplay.Eta(value.Remaining)}");
+                }
+            }
+        }
+
+        public void Complete(BatchReport report)
+        {
+            lock (started)
+            {
+                if (report.Done + report.Failed != finished)
+                {
+                    CliProgress.Line(console, Overall(report.Done, report.Failed, report.Images.Count));
+                }
+            }
+        }
+
+        private static string Overall(int done, int failed, int total) => $"{done}/{total} done" + (failed > 0 ? $", {failed} failed" : "");
+    }
+
     private sealed class ProgressDisplay(ProgressContext context) : IProgress<BatchProgress>
     {
         private readonly ProgressTask overall = context.AddTask("batch", maxValue: 1);
@@ -337,7 +382,7 @@ public sealed class BatchCommand : Command<BatchCommand.Settings>
 
         public void Complete() => overall.Value = overall.MaxValue;
 
-        private static string Eta(TimeSpan? remaining) => remaining is { } r
+        public static string Eta(TimeSpan? remaining) => remaining is { } r
             ? (r.TotalHours >= 1 ? $"{(int)r.TotalHours}h{r.Minutes:D2}m" : r.TotalMinutes >= 1 ? $"{(int)r.TotalMinutes}m{r.Seconds:D2}s" : $"{r.Seconds}s")
             : "…";
     }

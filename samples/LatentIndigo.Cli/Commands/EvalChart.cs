@@ -44,21 +44,10 @@ internal static class EvalChart
         plot.Axes.SetLimitsY(Math.Max(0, low - margin), high + margin);
     }
 
-    /// <summary>
-    /// The SkiaSharp build the CLI ships has no fontconfig, so it sees no system fonts and text would be blank: register
-    /// a sans-serif TrueType file from the usual Linux folders when there is one (the numbers are in results.md anyway).
-    /// </summary>
+    // ScottPlot draws with SkiaSharp, which sees no system fonts in the CLI's build (CliFonts): register one by file.
     private static void UseSystemFont()
     {
-        if (!OperatingSystem.IsLinux() || !Directory.Exists("/usr/share/fonts"))
-        {
-            return;
-        }
-        var file = Directory.EnumerateFiles("/usr/share/fonts", "*.ttf", SearchOption.AllDirectories)
-            .Where(f => Path.GetFileName(f) is "DejaVuSans.ttf" or "LiberationSans-Regular.ttf" or "NotoSans-Regular.ttf")
-            .Order(StringComparer.Ordinal)
-            .FirstOrDefault();
-        if (file is not null)
+        if (CliFonts.SansSerifFile() is { } file)
         {
             Fonts.AddFontFile("eval-sans", file);
             Fonts.Default = "eval-sans";

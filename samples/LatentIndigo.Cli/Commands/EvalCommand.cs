@@ -213,28 +213,44 @@ public sealed class EvalCommand : Command<EvalCommand.Settings>
         }
 
         int skipped = 0;
-        console.Progress()
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new SpinnerColumn())
-            .Start(progressContext =>
+        int total = pairs.Count * strategies.Count;
+        // describe: the image and strategy about to run (plain text); advance: items done or skipped.
+        void EvaluateAll(Action<string> describe, Action<int> advance)
+        {
+            for (int i = 0; i < pairs.Count; i++)
             {
-                var task = progressContext.AddTask("eval", maxValue: pairs.Count * strategies.Count);
-                for (int i = 0; i < pairs.Count; i++)
+                cancellationToken.ThrowIfCancellationRequested();
+                var pair = pairs[i];
+                var todo = strategies.Where(s => !Done(records, output, pair.Name, s.Name)).ToList();
+                advance(strategies.Count - todo.Count);
+                if (todo.Count == 0)
                 {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    var pair = pairs[i];
-                    var todo = strategies.Where(s => !Done(records, output, pair.Name, s.Name)).ToList();
-                    task.Increment(strategies.Count - todo.Count);
-                    if (todo.Count == 0)
-                    {
-                        skipped++;
-                        continue;
-                    }
-                    records.RemoveAll(r => r.Image == pair.Name && todo.Any(s => s.Name == r.Strategy));
-                    EvaluateImage(pair, settings.Seed + i, todo, strategies, degradation, scale, options, pipeline, estimators, settings.Estimator, perceptual, output, records,
-                        name => task.Description = Markup.Escape($"{pair.Name} {name}"), () => task.Increment(1), cancellationToken);
-                    WriteReports(output, records, strategies, settingsText);
+                    skipped++;
+                    continue;
                 }
-            });
+                records.RemoveAll(r => r.Image == pair.Name && todo.Any(s => s.Name == r.Strategy));
+                EvaluateImage(pair, settings.Seed + i, todo, strategies, degradation, scale, options, pipeline, estimators, settings.Estimator, perceptual, output, records,
+                    name => describe($"{pair.Name} {name}"), () => advance(1), cancellationToken);
+                WriteReports(output, records, strategies, settingsText);
+            }
+        }
+        if (CliProgress.Live(console))
+        {
+            console.Progress()
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new SpinnerColumn())
+                .Start(progressContext =>
+                {
+                    var task = progressContext.AddTask("eval", maxValue: total);
+                    EvaluateAll(text => task.Description = Markup.Escape(text), n => task.Increment(n));
+                });
+        }
+        else
+        {
+            // Redirected: one plain line per image and strategy as it starts, and one at the end (CliProgress).
+            int done = 0;
+            EvaluateAll(text => CliProgress.Line(console, $"eval {done + 1}/{total}: {text}"), n => done += n);
+            CliProgress.Line(console, $"eval {done}/{total} done");
+        }
         WriteReports(output, records, strategies, settingsText);
         EvalChart.Save(records, strategies.Select(s => s.Name).ToList(), Path.Combine(output, "chart.png"));
         PrintSummary(console, records, strategies);
@@ -289,17 +305,23 @@ public sealed class EvalCommand : Command<EvalCommand.Settings>
             records.Add(new EvaluationRecord(pair.Name, strategy.Name, scores, clock.Elapsed, peak));
             advance();
         }
-        // The grid: LQ, bicubic, each strategy, HR (from the files, so a resumed run shows every strategy).
+        // The grid: LQ, bicubic, each strategy, HR (from the files, so a resumed run shows every strategy), each panel
+        // labelled with its name above it.
         var panels = new List<Tensor> { lq };
+        var labels = new List<string> { "LQ" };
         if (!all.Any(s => s.Name == EvalStrategy.Bicubic))
         {
             panels.Add(BicubicUpscaleEstimator.Instance.Estimate(lq, scale, cancellationToken));
+            labels.Add(EvalStrategy.Bicubic);
         }
         panels.AddRange(all.Select(s => ImageIO.Load(ImagePath(output, s.Name, pair.Name))));
+        labels.AddRange(all.Select(s => s.Name));
         panels.Add(hr);
+        labels.Add("ground truth");
         string grid = Path.Combine(output, "grids", pair.Name + ".png");
         Directory.CreateDirectory(Path.GetDirectoryName(grid)!);
-        ImageIO.Save(ComparisonGrid.Compose(panels), grid, new ImageSaveOptions { Overwrite = true });
+        var composed = EvalGridLabels.Add(ComparisonGrid.Compose(panels), labels, hr.shape[3], CliFonts.SansSerifFile());
+        ImageIO.Save(composed, grid, new ImageSaveOptions { Overwrite = true });
     }
 
     private static string ImagePath(string output, string strategy, string name) => Path.Combine(output, "images", strategy, name + ".png");
@@ -349,7 +371,7 @@ public sealed class EvalCommand : Command<EvalCommand.Settings>
             "PSNR-Y and SSIM-Y: MATLAB-compatible Y channel, border of the scale factor cropped (BasicSR convention).",
             "LR PSNR: the output re-degraded with the same spec and seed against the LQ input (RGB).",
             "Peak memory: the process working set sampled every 10 ms during the restoration (loaded models included).",
-            "Grids (grids/<name>.png): LQ, bicubic, each strategy in the order above, ground truth; below each, the framed centre zoomed ×3.",
+            "Grids (grids/<name>.png): LQ, bicubic, each strategy in the order above, ground truth, each named above it; below each, the framed centre zoomed ×3.",
         };
         notes.AddRange(settingsText.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => $"`{l}`"));
         notes.Add("Chart: ![mean PSNR-Y and SSIM-Y per strategy](chart.png)");

@@ -261,21 +261,35 @@ public sealed class RestoreCommand : Command<RestoreCommand.Settings>
         var results = new List<(string Input, string Output, RestoreResult Result)>();
         try
         {
-            console.Progress()
-                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new SpinnerColumn())
-                .Start(progressContext =>
-                {
-                    foreach (var (input, output) in jobs)
+            if (CliProgress.Live(console))
+            {
+                console.Progress()
+                    .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new SpinnerColumn())
+                    .Start(progressContext =>
                     {
-                        string name = Markup.Escape(Path.GetFileName(input));
-                        var task = progressContext.AddTask(name, maxValue: 1);
-                        var progress = new ProgressBridge(task, name);
-                        var result = pipeline.RestoreFile(input, output, options, progress,
-                            new ImageSaveOptions { Overwrite = settings.Force }, cancellationToken);
-                        task.Value = task.MaxValue;
-                        results.Add((input, output, result));
-                    }
-                });
+                        foreach (var (input, output) in jobs)
+                        {
+                            string name = Markup.Escape(Path.GetFileName(input));
+                            var task = progressContext.AddTask(name, maxValue: 1);
+                            var progress = new ProgressBridge(task, name);
+                            var result = pipeline.RestoreFile(input, output, options, progress,
+                                new ImageSaveOptions { Overwrite = settings.Force }, cancellationToken);
+                            task.Value = task.MaxValue;
+                            results.Add((input, output, result));
+                        }
+                    });
+            }
+            else
+            {
+                // Redirected: one plain line per stage and sampling step (CliProgress).
+                foreach (var (input, output) in jobs)
+                {
+                    var progress = new ProgressLines(console, Path.GetFileName(input));
+                    var result = pipeline.RestoreFile(input, output, options, progress,
+                        new ImageSaveOptions { Overwrite = settings.Force }, cancellationToken);
+                    results.Add((input, output, result));
+                }
+            }
             if (settings.Compare is not null)
             {
                 WriteComparison(jobs[0].Input, results[0].Result, settings.Compare, settings.Force);
@@ -367,6 +381,30 @@ public sealed class RestoreCommand : Command<RestoreCommand.Settings>
     }
 
     /// <summary>Moves a Spectre progress task along with the pipeline's events.</summary>
+    // Plain progress lines for a redirected console: "name: stage" when the stage changes, "name: step k/N" per sampling
+    // step (and tile), "name: done" at the end.
+    private sealed class ProgressLines(IAnsiConsole console, string name) : IProgress<RestoreProgress>
+    {
+        private RestoreStage? stage;
+
+        public void Report(RestoreProgress value)
+        {
+            if (value.Stage == RestoreStage.Sampling && value.Step > 0)
+            {
+                CliProgress.Line(console, value.TotalTiles > 1
+                    ? $"{name}: step {value.Step}/{value.TotalSteps} tile {value.Tile + 1}/{value.TotalTiles}"
+                    : $"{name}: step {value.Step}/{value.TotalSteps}");
+            }
+            else if (value.Stage != stage)
+            {
+                CliProgress.Line(console, value.Stage == RestoreStage.Completed
+                    ? $"{name}: done ({value.Elapsed.TotalSeconds:F1} s)"
+                    : $"{name}: {value.Stage.ToString().ToLowerInvariant()}");
+            }
+            stage = value.Stage;
+        }
+    }
+
     private sealed class ProgressBridge(ProgressTask task, string name) : IProgress<RestoreProgress>
     {
         public void Report(RestoreProgress value)
