@@ -46,9 +46,15 @@ internal sealed class InnTiling
     /// The coarse band of <c>inn.Forward(x)</c> — the INN's simulated degradation of <paramref name="x"/> — computed
     /// window by window. <paramref name="x"/> is <c>[B,C,H,W]</c> with H and W divisible by 2^J.
     /// </summary>
+    /// <param name="inn">The network.</param>
+    /// <param name="x">The image.</param>
+    /// <param name="condition">γ, or null for ones.</param>
+    /// <param name="windowDone">Called after each window with (windows done, <see cref="WindowCount"/>); may be null.</param>
+    /// <param name="cancellationToken">Checked between windows.</param>
     /// <exception cref="InnInputException">The image does not fit the network.</exception>
     /// <exception cref="OperationCanceledException">Cancelled between windows.</exception>
-    public Tensor Coarse(IInvertibleTransform inn, Tensor x, Tensor? condition = null, CancellationToken cancellationToken = default)
+    public Tensor Coarse(IInvertibleTransform inn, Tensor x, Tensor? condition = null, Action<int, int>? windowDone = null,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(inn);
         ArgumentNullException.ThrowIfNull(x);
@@ -56,7 +62,20 @@ internal sealed class InnTiling
         {
             using var decomposition = inn.Forward(window.Input, condition);
             return decomposition.Coarse.alias();
-        }, cancellationToken);
+        }, windowDone, cancellationToken);
+    }
+
+    /// <summary>How many windows a pass over an image of <paramref name="height"/>×<paramref name="width"/> runs (1 when it fits one window).</summary>
+    public int WindowCount(IInvertibleTransform inn, long height, long width)
+    {
+        ArgumentNullException.ThrowIfNull(inn);
+        int s = inn.ScaleFactor;
+        long tile = RoundUp(TileSize, s), margin = RoundUp(Margin ?? 16 * s, s);
+        if (height <= tile + 2 * margin && width <= tile + 2 * margin)
+        {
+            return 1;
+        }
+        return checked((int)(((height + tile - 1) / tile) * ((width + tile - 1) / tile)));
     }
 
     /// <summary>
@@ -84,7 +103,7 @@ internal sealed class InnTiling
             using var observed = observation.narrow(2, window.Top / s, window.Height / s).narrow(3, window.Left / s, window.Width / s);
             using var decomposition = inn.Forward(window.Input, condition);
             return inn.Inverse(observed, decomposition.Details, condition);
-        }, cancellationToken);
+        }, windowDone: null, cancellationToken);
     }
 
     private readonly record struct Window(Tensor Input, long Top, long Left, long Height, long Width);
@@ -93,7 +112,8 @@ internal sealed class InnTiling
     /// Applies <paramref name="pass"/> to overlapping windows of <paramref name="x"/> and assembles the cores of its
     /// results (which are 1/<paramref name="outputScale"/> the window's size) into one tensor.
     /// </summary>
-    private Tensor Map(IInvertibleTransform inn, Tensor x, int outputScale, Func<Window, Tensor> pass, CancellationToken cancellationToken)
+    private Tensor Map(IInvertibleTransform inn, Tensor x, int outputScale, Func<Window, Tensor> pass, Action<int, int>? windowDone,
+        CancellationToken cancellationToken)
     {
         int s = inn.ScaleFactor;
         if (x.dim() != 4 || x.shape[2] % s != 0 || x.shape[3] % s != 0)
@@ -107,8 +127,11 @@ internal sealed class InnTiling
         if (height <= tile + 2 * margin && width <= tile + 2 * margin)
         {
             using var scope = NewDisposeScope();
-            return pass(new Window(x, 0, 0, height, width)).MoveToOuterDisposeScope();
+            var whole = pass(new Window(x, 0, 0, height, width)).MoveToOuterDisposeScope();
+            windowDone?.Invoke(1, 1);
+            return whole;
         }
+        int windows = WindowCount(inn, height, width), done = 0;
 
         var output = torch.empty(new[] { x.shape[0], (long)inn.Channels, height / outputScale, width / outputScale }, dtype: x.dtype, device: x.device);
         try
@@ -130,6 +153,7 @@ internal sealed class InnTiling
                     output.narrow(2, top / outputScale, coreHeight / outputScale)
                         .narrow(3, left / outputScale, coreWidth / outputScale)
                         .copy_(core);
+                    windowDone?.Invoke(++done, windows);
                 }
             }
             return output;

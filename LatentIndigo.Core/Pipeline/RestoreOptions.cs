@@ -122,6 +122,12 @@ public sealed record RestoreOptions
     /// <summary>The latent tile size in use (after <see cref="ForExport"/>; 64 when neither caller nor export states one).</summary>
     internal int Tile => LatentTileSize ?? 64;
 
+    /// <summary>
+    /// How the back-projections of INN-only restores and of the pixel finish choose their corrections (internal: the
+    /// benchmarks run the method before issue 24 side by side with the current one).
+    /// </summary>
+    internal Invertible.BackProjectionMethod BackProjectionMethod { get; init; }
+
     /// <summary>The latent tile overlap in use.</summary>
     internal int TileOverlap => LatentTileOverlap ?? Tile / 2 / 8 * 8;
 

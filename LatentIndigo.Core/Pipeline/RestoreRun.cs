@@ -13,8 +13,8 @@ namespace LatentIndigo.Pipeline;
 /// <summary>
 /// One restoration, as a short sequence of named stages: <b>estimate</b> (pad, initial estimate), <b>encode</b> (VAE,
 /// prompt, sampler, guidance), <b>sample</b> (the guided loop, <see cref="SamplingLoop"/>), <b>decode</b> and
-/// <b>finish</b> (colour fix, measurement-consistent finish, crop, quality figures). INN-only restores skip straight
-/// from the estimate to the finish. Stage timing is <see cref="StageRecorder"/>'s; model time is counted by the
+/// <b>finish</b> (colour fix, measurement-consistent finish, crop, quality figures). INN-only restores go from the estimate
+/// to <b>back-project</b> (with a known degradation; <see cref="InnBackProjection"/>) and the finish. Stage timing is <see cref="StageRecorder"/>'s; model time is counted by the
 /// restore's own <see cref="ModelWorker"/>, so the stages hold no timing code.
 /// </summary>
 /// <remarks>
@@ -69,7 +69,16 @@ internal sealed class RestoreRun : IDisposable
                 sampled = recorder.Run(RestoreStage.Sampling, () => new SamplingLoop(this, encoded).Run());
                 (decoded, sampled) = recorder.Run(RestoreStage.Decoding, () => Decode(encoded, sampled));
             }
-            var result = recorder.Run(RestoreStage.Finishing, () => Finish(estimated, encoded, sampled, decoded));
+            BackProjectionResult? backProjected = null;
+            if (!Diffusion && options.KnownDegradation is not null)
+            {
+                // INN-only with a known degradation: the back-projection is the restore's work, a stage of its own.
+                recorder.BackProjectionPasses = 1 + (options.BackProjectionMethod == BackProjectionMethod.Plain
+                    ? InnBackProjection.DefaultMaxIterations : InnBackProjection.DefaultAcceleratedCorrections);
+                backProjected = recorder.Run(RestoreStage.BackProjecting,
+                    () => InnTimed(() => BackProjectImage(estimated.PixelInn, estimated.Y, estimated.Estimate, reportProgress: true)));
+            }
+            var result = recorder.Run(RestoreStage.Finishing, () => Finish(estimated, encoded, sampled, decoded, backProjected));
             // The result is made inside the finishing stage: its times are completed here, the finish included.
             result.StageTimes = recorder.StageTimes;
             result.Total = recorder.Total;
@@ -245,17 +254,16 @@ internal sealed class RestoreRun : IDisposable
     }
 
     // Stage "finish": colour fix and measurement-consistent finish (or the INN-only restore), crop, quality figures.
-    private RestoreResult Finish(Estimated estimated, Encoded? encoded, Sampled? sampled, Tensor? decoded)
+    private RestoreResult Finish(Estimated estimated, Encoded? encoded, Sampled? sampled, Tensor? decoded, BackProjectionResult? backProjected)
     {
         var y = estimated.Y;
         Tensor output;
         if (decoded is null)
         {
             // INN-only. Unknown degradation: no forward model to trust, so the bicubic estimate is the answer (a misfit
-            // INN made the output worse than bicubic, algorithm.md §5); a known one is back-projected through the INN.
-            output = options.KnownDegradation is null
-                ? estimated.Estimate
-                : InnTimed(() => BackProjectImage(estimated.PixelInn, y, estimated.Estimate));
+            // INN made the output worse than bicubic, algorithm.md §5); a known one was back-projected through the INN
+            // (stage BackProjecting).
+            output = backProjected?.Image ?? estimated.Estimate;
             RunChecks.Finite(output, "INN back-projection (INN-only restoration)");
         }
         else
@@ -269,7 +277,7 @@ internal sealed class RestoreRun : IDisposable
             if (options.EffectiveMeasurementConsistentFinish && options.Strategy == GuidanceStrategy.PixelInn)
             {
                 var inn = encoded!.PixelInn;
-                output = InnTimed(() => BackProjectImage(inn, y, output.clamp(0f, 1f)));
+                output = InnTimed(() => BackProjectImage(inn, y, output.clamp(0f, 1f), reportProgress: false)).Image;
                 RunChecks.Finite(output, "pixel INN measurement-consistent finish");
             }
         }
@@ -281,10 +289,13 @@ internal sealed class RestoreRun : IDisposable
         if (options.ComputeQualityMetrics)
         {
             var producingInn = encoded?.PixelInn ?? estimated.PixelInn;
-            coarsePsnr = InnTimed(() =>
+            coarsePsnr = backProjected is not null && estimated.Padded.Image.shape.SequenceEqual(input.shape)
+                // The back-projection's last INN pass was over this very image (clamped, nothing cropped): no new pass.
+                ? Psnr.Of(backProjected.Coarse, estimated.Y)
+                : InnTimed(() =>
             {
                 // γ from the padded input fits the cropped output too: the encoder averages over the whole image.
-                using var coarse = pixelTiling.Coarse(producingInn, output, pixelCondition, cancellationToken);
+                using var coarse = pixelTiling.Coarse(producingInn, output, pixelCondition, cancellationToken: cancellationToken);
                 return Psnr.Of(coarse, input);
             });
         }
@@ -345,12 +356,15 @@ internal sealed class RestoreRun : IDisposable
     /// Replaces the exact projection g⁻¹(y, d(x)), which turns any misfit of the INN into a grid pattern. The INN passes
     /// run in pixel windows, so memory is bounded by the tile size.
     /// </summary>
-    private Tensor BackProjectImage(IInvertibleTransform inn, Tensor observation, Tensor estimate)
+    private BackProjectionResult BackProjectImage(IInvertibleTransform inn, Tensor observation, Tensor estimate, bool reportProgress)
     {
         noiseSigma ??= NoiseLevel(estimate);
-        var result = InnBackProjection.Apply(inn, observation, estimate, pixelTiling, pixelCondition, noiseSigma.Value, clampToUnitRange: true,
-            out int corrections, cancellationToken: cancellationToken);
-        pipeline.Logger.LogDebug("Back-projection: {Corrections} corrections (noise level {Sigma:F2}/255).", corrections, noiseSigma * 255);
+        var result = InnBackProjection.Run(inn, observation, estimate, pixelTiling, pixelCondition, noiseSigma.Value, clampToUnitRange: true,
+            options.BackProjectionMethod,
+            progress: reportProgress ? p => recorder.BackProjectionProgress(p.Pass, p.Passes, p.Window, p.Windows) : null,
+            cancellationToken: cancellationToken);
+        pipeline.Logger.LogDebug("Back-projection ({Method}): {Corrections} corrections in {Passes} INN passes (noise level {Sigma:F2}/255).",
+            options.BackProjectionMethod, result.Corrections, result.Passes, noiseSigma * 255);
         return result;
     }
 

@@ -15,4 +15,12 @@ public enum RestoreStage
     Finishing,
     /// <summary>Done.</summary>
     Completed,
+    /// <summary>
+    /// INN-only restoration with a known degradation: back-projecting the initial estimate through the INN's forward model
+    /// (between <see cref="Preparing"/> and <see cref="Finishing"/>). <see cref="RestoreProgress.Step"/> is the INN pass
+    /// running (1-based) of at most <see cref="RestoreProgress.TotalSteps"/>, <see cref="RestoreProgress.Tile"/> the
+    /// window of that pass just done of <see cref="RestoreProgress.TotalTiles"/>; a back-projection that stops early
+    /// (the estimate fits the observation within its noise) reports Step = TotalSteps when it ends.
+    /// </summary>
+    BackProjecting = 6,
 }

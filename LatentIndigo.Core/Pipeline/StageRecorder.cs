@@ -40,7 +40,8 @@ internal sealed class StageRecorder
         stageStarted = Stopwatch.GetTimestamp();
         if (stage != RestoreStage.Sampling)
         {
-            progress?.Report(new RestoreProgress(stage, 0, 0, 0, 1, Total, 0));
+            // A stage without steps of its own counts as one step (0 of 1 done), so that Step/TotalSteps is defined.
+            progress?.Report(new RestoreProgress(stage, 0, StepsOf(stage), 0, 1, Total, 0));
         }
         try
         {
@@ -54,8 +55,30 @@ internal sealed class StageRecorder
         }
     }
 
-    /// <summary>Reports the end of the restore to the progress (no time is booked for it).</summary>
-    public void Completed() => progress?.Report(new RestoreProgress(RestoreStage.Completed, 0, 0, 0, 1, Total, 0));
+    /// <summary>Reports the end of the restore to the progress (no time is booked for it): step 1 of 1.</summary>
+    public void Completed() => progress?.Report(new RestoreProgress(RestoreStage.Completed, 1, 1, 0, 1, Total, 0));
+
+    /// <summary>The back-projection's total INN passes, known before its stage starts; 1 for other stages without steps.</summary>
+    public int BackProjectionPasses { get; set; } = 1;
+
+    private int StepsOf(RestoreStage stage) => stage == RestoreStage.BackProjecting ? Math.Max(1, BackProjectionPasses) : 1;
+
+    /// <summary>
+    /// Reports back-projection progress: INN pass <paramref name="pass"/> (1-based) of <paramref name="passes"/>, window
+    /// <paramref name="window"/> of <paramref name="windows"/> done; the rate counts windows per second of the stage.
+    /// </summary>
+    public void BackProjectionProgress(int pass, int passes, int window, int windows)
+    {
+        if (progress is null)
+        {
+            return;
+        }
+        var elapsed = Stopwatch.GetElapsedTime(stageStarted);
+        int done = (pass - 1) * windows + window;
+        double rate = elapsed > TimeSpan.Zero ? done / elapsed.TotalSeconds : 0;
+        // Tile is the index of the window just done, as in sampling (0-based).
+        progress.Report(new RestoreProgress(RestoreStage.BackProjecting, pass, passes, window - 1, windows, Total, rate));
+    }
 
     /// <summary>Reports sampling progress: a tile of a step is done; the rate counts tile-steps per second of sampling.</summary>
     public void SamplingProgress(int step, int steps, int tile, int tiles)
