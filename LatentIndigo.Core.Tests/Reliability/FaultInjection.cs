@@ -12,9 +12,9 @@ namespace LatentIndigo.Tests.Reliability;
 /// </summary>
 internal static class FaultInjection
 {
-    /// <summary>LATENT_INDIGO_FAULT_SWEEP=N: N kill rounds per command instead of CI's 2.</summary>
-    public static int Rounds =>
-        int.TryParse(Environment.GetEnvironmentVariable("LATENT_INDIGO_FAULT_SWEEP"), NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) && n > 0 ? n : 2;
+    /// <summary>LATENT_INDIGO_FAULT_SWEEP=N: N kill rounds per command instead of CI's <paramref name="ci"/>.</summary>
+    public static int Rounds(int ci) =>
+        int.TryParse(Environment.GetEnvironmentVariable("LATENT_INDIGO_FAULT_SWEEP"), NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) && n > 0 ? n : ci;
 
     /// <summary>LATENT_INDIGO_FAULT_SEED=S: the seed of the kill points (default 26, fixed so that CI draws the same points).</summary>
     public static int Seed =>

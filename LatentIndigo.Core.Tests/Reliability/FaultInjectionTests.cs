@@ -70,18 +70,20 @@ public class FaultInjectionTests(FaultInjectionTests.Inputs inputs, ITestOutputH
     public void Batch_killed_at_random_moments_and_resumed_ends_with_the_bytes_of_a_fresh_run()
     {
         var random = new Random(FaultInjection.Seed);
-        output.WriteLine($"seed {FaultInjection.Seed}, {FaultInjection.Rounds} rounds, a fresh run took {inputs.FreshTime.TotalSeconds:F1} s");
-        int kills = 0;
-        for (int round = 0; round < FaultInjection.Rounds; round++)
+        int rounds = FaultInjection.Rounds(ci: 2);
+        output.WriteLine($"seed {FaultInjection.Seed}, {rounds} rounds, a fresh run took {inputs.FreshTime.TotalSeconds:F1} s");
+        int kills = 0, runs = 0;
+        for (int round = 0; round < rounds; round++)
         {
             string job = inputs.NewFolder("job");
             bool resume = false;
-            // Up to three kills per round, each at a random moment of the run (the whole run, start-up included).
-            for (int attempt = 0; attempt < 3; attempt++)
+            // Up to two kills per round, each at a random moment of the run (the whole run, start-up included).
+            for (int attempt = 0; attempt < 2; attempt++)
             {
                 var delay = TimeSpan.FromSeconds(random.NextDouble() * inputs.FreshTime.TotalSeconds);
                 string[] args = ["batch", inputs.Folder, "-o", job, .. BatchSettings];
                 var run = FaultInjection.Run(resume ? [.. args, "--resume"] : args, killAfter: delay);
+                runs++;
                 output.WriteLine($"round {round}: kill at {delay.TotalSeconds:F2} s -> {(run.Killed ? "killed" : "finished, exit " + run.Code)}");
                 if (!run.Killed)
                 {
@@ -101,6 +103,7 @@ public class FaultInjectionTests(FaultInjectionTests.Inputs inputs, ITestOutputH
             {
                 string[] args = ["batch", inputs.Folder, "-o", job, .. BatchSettings];
                 var run = FaultInjection.Run(resume ? [.. args, "--resume"] : args);
+                runs++;
                 if (resume && run.Code == 1 && run.Flat.Contains("without --resume", StringComparison.Ordinal))
                 {
                     // A kill while the job was being created: the refusal says to start again, which the user would do.
@@ -113,7 +116,7 @@ public class FaultInjectionTests(FaultInjectionTests.Inputs inputs, ITestOutputH
             Assert.Equal(inputs.Fresh, FaultInjection.Hashes(job));
             AssertNoLeftovers(job);
         }
-        output.WriteLine($"{kills} kills, {FaultInjection.Rounds * inputs.Fresh.Count} images, none lost or different");
+        output.WriteLine($"FIGURES batch: {rounds} rounds, {runs} runs, {kills} kills, {rounds * inputs.Fresh.Count} images, none lost or different");
     }
 
     [Fact]
@@ -128,9 +131,9 @@ public class FaultInjectionTests(FaultInjectionTests.Inputs inputs, ITestOutputH
         // Settings that change the bytes: refused before any work, naming the difference and the way on.
         foreach (var (change, difference) in new[]
                  {
-                     (new[] { "--steps", "12" }, "Steps: 10 then, 12 now"),
+                     (new[] { "--steps", "12" }, "--steps: 10 then, 12 now"),
                      (new[] { "--inn-engine", "torchsharp" }, "inn-engine=TorchSharp; provider=cpu now"),
-                     (new[] { "--scale", "2" }, "ScaleFactor: 4 then, 2 now"),
+                     (new[] { "--scale", "2" }, "--scale: 4 then, 2 now"),
                  })
         {
             string[] args = ["batch", input, "-o", job, "--resume", .. BatchSettings];
@@ -178,7 +181,7 @@ public class FaultInjectionTests(FaultInjectionTests.Inputs inputs, ITestOutputH
             using var scope = NewDisposeScope();
             ImageIO.Save(nn.functional.avg_pool2d(ImageIO.Load(TestData.Cc0(name)), 4), Path.Combine(images, name));
         }
-        string[] Job(string folder) => ["train-inn", "--images", images, "--degradation", "bicubic:x4", "--steps", "16", "--batch", "2", "--crop", "32",
+        string[] Job(string folder) => ["train-inn", "--images", images, "--degradation", "bicubic:x4", "--steps", "10", "--batch", "2", "--crop", "32",
             "--res-blocks", "1", "--checkpoint-every", "2", "--validate-every", "4", "--val", images, "--out", Path.Combine(folder, "run.inn"), "--threads", "1"];
         string freshFolder = inputs.NewFolder("train-fresh");
         var fresh = FaultInjection.Run(Job(freshFolder));
@@ -186,15 +189,17 @@ public class FaultInjectionTests(FaultInjectionTests.Inputs inputs, ITestOutputH
         byte[] expected = File.ReadAllBytes(Path.Combine(freshFolder, "run.inn"));
 
         var random = new Random(FaultInjection.Seed + 1);
-        output.WriteLine($"seed {FaultInjection.Seed}, {FaultInjection.Rounds} rounds, a fresh run took {fresh.Elapsed.TotalSeconds:F1} s");
-        int kills = 0;
-        for (int round = 0; round < FaultInjection.Rounds; round++)
+        int rounds = FaultInjection.Rounds(ci: 1);
+        output.WriteLine($"seed {FaultInjection.Seed}, {rounds} rounds, a fresh run took {fresh.Elapsed.TotalSeconds:F1} s");
+        int kills = 0, runs = 0;
+        for (int round = 0; round < rounds; round++)
         {
             string folder = inputs.NewFolder("train");
-            for (int attempt = 0; attempt < 3; attempt++)
+            for (int attempt = 0; attempt < 2; attempt++)
             {
                 var delay = TimeSpan.FromSeconds(random.NextDouble() * fresh.Elapsed.TotalSeconds);
                 var run = FaultInjection.Run([.. Job(folder), "--resume"], killAfter: delay);
+                runs++;
                 string step = File.Exists(Path.Combine(folder, "run.inn.ckpt"))
                     ? "checkpoint at step " + LatentIndigo.Invertible.InnCheckpoint.Load(Path.Combine(folder, "run.inn.ckpt")).Step.ToString(CultureInfo.InvariantCulture)
                     : "no checkpoint";
@@ -207,11 +212,12 @@ public class FaultInjectionTests(FaultInjectionTests.Inputs inputs, ITestOutputH
                 kills++;
             }
             var last = FaultInjection.Run([.. Job(folder), "--resume"]);
+            runs++;
             Assert.True(last.Code == 0, last.Output);
             Assert.Equal(expected, File.ReadAllBytes(Path.Combine(folder, "run.inn")));
             AssertNoLeftovers(folder);
         }
-        output.WriteLine($"{kills} kills, every resumed training equal to the fresh one");
+        output.WriteLine($"FIGURES train-inn: {rounds} rounds, {runs} runs, {kills} kills, every resumed training equal to the fresh one");
     }
 
     [Fact]
@@ -337,6 +343,9 @@ public class FaultInjectionTests(FaultInjectionTests.Inputs inputs, ITestOutputH
         {
             Assert.Equal(1, run.Code);
             Assert.Contains("bad", run.Flat);
+            Assert.Contains("not UTF-8", run.Flat);
+            Assert.Contains("Rename the file", run.Flat);
+            Assert.DoesNotContain("does not exist", run.Flat);
         }
         string report = File.ReadAllText(Path.Combine(job, "batch-report.md"));
         Assert.Contains("two\\nlines.png", report);

@@ -37,7 +37,7 @@ public class ValidationBeforeWorkTests
         (code, text) = CliRun.Run("batch", input, "-o", output, "--degradation", "bicubic:x3x", "--scale", "3");
         flat = Flat(text);
         Assert.NotEqual(0, code);
-        Assert.Contains("bicubic:x3x", flat);
+        Assert.Contains("x=3x", flat);
         Assert.Contains("--scale must be 1, 2, 4 or 8", flat);
         Assert.False(Directory.Exists(output));
     }
