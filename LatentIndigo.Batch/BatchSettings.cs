@@ -36,6 +36,18 @@ internal static class BatchSettings
         "Prompt", "NegativePrompt", "Guidance", "Sampler", "KnownDegradation", "Blind", "Seed", "InitialEstimator",
         "RecomputeNoiseAfterGuidance", "ManifoldRegularization", "ColorFix", "MeasurementConsistentFinish",
         "SamplerFactory", // by its type only (docs/reliability.md: what is not promised)
+        "EffectiveBlind", "EffectiveMeasurementConsistentFinish", // derived from recorded properties; recorded as read, so a change of the default shows
+    };
+
+    /// <summary><see cref="RestoreBatchOptions"/> properties recorded in the journal: the models, as the caller describes them (the "restorer" entry).</summary>
+    public static readonly IReadOnlySet<string> BatchOptionsRecorded = new HashSet<string>(StringComparer.Ordinal) { nameof(RestoreBatchOptions.Models) };
+
+    /// <summary><see cref="RestoreBatchOptions"/> properties that cannot change an output's bytes, with the reason.</summary>
+    public static readonly IReadOnlyDictionary<string, string> BatchOptionsNotRecorded = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        [nameof(RestoreBatchOptions.Overwrite)] = "whether outputs standing in the folder at the start may be replaced; a replaced one is this job's own output",
+        [nameof(RestoreBatchOptions.RetryFailed)] = "which failed images run again; an image that runs gives the bytes of a fresh run",
+        [nameof(RestoreBatchOptions.Logger)] = "log lines only",
     };
 
     public static SortedDictionary<string, string> Describe(RestoreOptions options, string restorer)

@@ -450,7 +450,7 @@ public sealed class RestoreBatch : IDisposable
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new BatchJournalException($"The output folder '{folder}' cannot be created: {ex.Message}", ex);
+            throw new BatchJournalException($"The output folder '{folder}' cannot be created: {IoFailure.Explain(ex, reading: false)}", ex);
         }
     }
 
@@ -462,13 +462,14 @@ public sealed class RestoreBatch : IDisposable
         {
             return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
         }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException && IoFailure.Classify(ex) != IoCause.Other)
+        {
+            // A cause the OS named (read-only file system, no space, permission, ...): not another process.
+            throw new BatchJournalException($"The output folder '{folder}' cannot be written: {IoFailure.Explain(ex, reading: false)}", ex);
+        }
         catch (IOException ex)
         {
             throw new BatchJournalException($"Another process is running the batch job in '{folder}' (its lock '{path}' is held). Wait for it, or stop it first.", ex);
-        }
-        catch (UnauthorizedAccessException ex)
-        {
-            throw new BatchJournalException($"The output folder '{folder}' is not writable: {ex.Message}", ex);
         }
     }
 }

@@ -9,8 +9,11 @@ internal enum IoCause
     /// <summary>ENOSPC / EDQUOT, or Windows' disk-full errors: nothing more can be written there.</summary>
     NoSpace,
 
-    /// <summary>EACCES / EPERM, or a read-only file system.</summary>
+    /// <summary>EACCES / EPERM (also an immutable file).</summary>
     PermissionDenied,
+
+    /// <summary>EROFS: the file system is mounted read-only.</summary>
+    ReadOnlyFileSystem,
 
     /// <summary>ENOENT: the file or a folder on its path does not exist.</summary>
     NotFound,
@@ -58,6 +61,7 @@ internal static class IoFailure
         {
             IoCause.NoSpace => $"no space left on the device ({os})",
             IoCause.PermissionDenied => $"permission denied ({os})",
+            IoCause.ReadOnlyFileSystem => $"the file system is read-only ({os})",
             IoCause.NotFound => $"it does not exist ({os})",
             IoCause.SymlinkLoop => $"its path has a symbolic link loop ({os})",
             IoCause.NameTooLong => $"the name or path is too long ({os})",
@@ -75,6 +79,9 @@ internal static class IoFailure
             false => "Give your user write access to the folder, or choose another output.",
             null => "Give your user access to the file and its folder, then run the command again.",
         },
+        IoCause.ReadOnlyFileSystem => reading == true
+            ? "Check that the file is readable, then run the command again."
+            : "Remount it read-write, or choose an output folder on another disk.",
         IoCause.NotFound => "Check the path (it may have been moved or deleted meanwhile).",
         IoCause.SymlinkLoop => "Point the link at the real file.",
         IoCause.NameTooLong => "Shorten the name (at most 255 bytes) or the path.",
@@ -102,7 +109,8 @@ internal static class IoFailure
             return hresult switch
             {
                 ENOSPC or MacEDQUOT => IoCause.NoSpace,
-                EACCES or EPERM or EROFS => IoCause.PermissionDenied,
+                EACCES or EPERM => IoCause.PermissionDenied,
+                EROFS => IoCause.ReadOnlyFileSystem,
                 ENOENT => IoCause.NotFound,
                 MacELOOP => IoCause.SymlinkLoop,
                 MacENAMETOOLONG => IoCause.NameTooLong,
@@ -112,7 +120,8 @@ internal static class IoFailure
         return hresult switch
         {
             ENOSPC or EDQUOT => IoCause.NoSpace,
-            EACCES or EPERM or EROFS => IoCause.PermissionDenied,
+            EACCES or EPERM => IoCause.PermissionDenied,
+            EROFS => IoCause.ReadOnlyFileSystem,
             ENOENT => IoCause.NotFound,
             ELOOP => IoCause.SymlinkLoop,
             ENAMETOOLONG => IoCause.NameTooLong,

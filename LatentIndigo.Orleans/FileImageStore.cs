@@ -22,22 +22,12 @@ public sealed class FileImageStore : IImageStore
             }
             throw new IOException($"'{path}' exists with other bytes: it is not this job's output (or the restoration is not deterministic); it is left as it is.");
         }
-        string temp = Path.Combine(Path.GetDirectoryName(path)!, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            await using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
-            {
-                await stream.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
-                stream.Flush(flushToDisk: true);
-            }
-            // Two workers finishing one image write the same bytes: whichever rename lands last replaces identical content.
-            File.Move(temp, path, overwrite: true);
-            return true;
-        }
-        finally
-        {
-            File.Delete(temp);
-        }
+        // The library's atomic write: a temporary name beside the target that fits in 255 bytes and is recognised
+        // exactly (AtomicFile.IsTemporaryFor), flushed to the disk before the rename. Two workers finishing one image
+        // write the same bytes: whichever rename lands last replaces identical content.
+        cancellationToken.ThrowIfCancellationRequested();
+        AtomicFile.WriteAllBytes(path, bytes);
+        return true;
     }
 
     private static string LocalPath(Uri uri)

@@ -19,6 +19,8 @@ public class IoFailureTests
     [InlineData(122, "NoSpace")]     // EDQUOT
     [InlineData(13, "PermissionDenied")] // EACCES
     [InlineData(2, "NotFound")]      // ENOENT
+    [InlineData(30, "ReadOnlyFileSystem")] // EROFS
+    [InlineData(1, "PermissionDenied")]  // EPERM (chattr +i)
     [InlineData(40, "SymlinkLoop")]  // ELOOP
     [InlineData(5, "Other")]         // EIO: the OS's own words
     [InlineData(unchecked((int)0x80070070), "NoSpace")] // Windows ERROR_DISK_FULL

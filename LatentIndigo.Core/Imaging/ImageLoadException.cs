@@ -25,7 +25,10 @@ public abstract class ImageLoadException : LatentIndigoException
 
 /// <summary>The image file does not exist.</summary>
 public sealed class ImageNotFoundException(string source)
-    : ImageLoadException(source, "the file does not exist. Check the path.");
+    : ImageLoadException(source, source.Contains('\uFFFD', StringComparison.Ordinal)
+        // .NET reads a file name whose bytes are not UTF-8 with U+FFFD in their place, and cannot open it by that name.
+        ? "its name holds bytes that are not UTF-8 (shown as \uFFFD), so it cannot be opened by name. Rename the file to a UTF-8 name."
+        : "the file does not exist. Check the path.");
 
 /// <summary>The file or buffer holds zero bytes (for a path: or it is a pipe or socket, which report no size either).</summary>
 public sealed class EmptyImageException(string source, bool fileOnDisk = false)

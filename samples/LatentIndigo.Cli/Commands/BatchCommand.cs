@@ -132,77 +132,89 @@ public sealed class BatchCommand : Command<BatchCommand.Settings>
         [Description("Start even if outputs exist in the output folder, replacing them (inputs are never overwritten).")]
         public bool Force { get; init; }
 
-        /// <inheritdoc />
+        /// <summary>
+        /// Every problem of the command line at once (options that contradict each other, values out of range, the
+        /// restore settings they make), before anything is read or written.
+        /// </summary>
         public override ValidationResult Validate()
         {
-            if (string.IsNullOrWhiteSpace(Output))
+            var problems = new List<string>();
+            void Require(bool ok, string problem)
             {
-                return ValidationResult.Error("-o|--output <folder> is required.");
+                if (!ok)
+                {
+                    problems.Add(problem);
+                }
             }
-            if (Concurrency is < 1 or > 64)
+            Require(!string.IsNullOrWhiteSpace(Output), "-o|--output <folder> is required.");
+            Require(Concurrency is >= 1 and <= 64, $"--concurrency must be 1-64; got {Concurrency}.");
+            Require(Model is null || !StandIn, "Use either --model or --stand-in, not both.");
+            Require(StandInCost is "none" or "cpu" or "sd", $"--stand-in-cost must be none, cpu or sd; got '{StandInCost}'.");
+            bool strategyKnown = Strategy is null || RestoreCommand.ParseStrategy(Strategy) is not null;
+            Require(strategyKnown, $"--strategy must be pixel, latent, none or inn-only; got '{Strategy}'.");
+            Require(Degradation is null || !Blind, "Use either --degradation (known) or --blind (unknown), not both.");
+            Require(!(Blind && NoBlind), "Use either --blind or --no-blind, not both.");
+            Require(!NoRetry || Resume, "--no-retry only applies with --resume.");
+            if (base.Validate() is { Successful: false } inherited)
             {
-                return ValidationResult.Error($"--concurrency must be 1-64; got {Concurrency}.");
+                problems.Add(inherited.Message ?? "invalid options");
             }
-            if (Model is not null && StandIn)
+            if (strategyKnown)
             {
-                return ValidationResult.Error("Use either --model or --stand-in, not both.");
+                Require(StrategyKind() == GuidanceStrategy.InnOnly || Model is not null || StandIn,
+                    $"--strategy {Strategy} needs a Stable Diffusion export: pass --model <folder>, or --stand-in for a plumbing run.");
+                Degradations.IDegradationModel? known = null;
+                try
+                {
+                    known = Degradation is null ? null : InnCommandSupport.ParseDegradation(Degradation);
+                }
+                catch (CliUserException ex) // a degradation spec that does not parse
+                {
+                    problems.Add(ex.Message);
+                }
+                try
+                {
+                    (ToRestoreOptions(parseDegradation: false) with { KnownDegradation = known }).Validate();
+                }
+                catch (InvalidRestoreOptionsException ex)
+                {
+                    problems.AddRange(ex.Problems.Select(CliErrors.ForCli));
+                }
             }
-            if (StandInCost is not ("none" or "cpu" or "sd"))
+            return problems.Count switch
             {
-                return ValidationResult.Error($"--stand-in-cost must be none, cpu or sd; got '{StandInCost}'.");
-            }
-            if (Strategy is not null && RestoreCommand.ParseStrategy(Strategy) is null)
-            {
-                return ValidationResult.Error($"--strategy must be pixel, latent, none or inn-only; got '{Strategy}'.");
-            }
-            if (Degradation is not null && Blind)
-            {
-                return ValidationResult.Error("Use either --degradation (known) or --blind (unknown), not both.");
-            }
-            if (Blind && NoBlind)
-            {
-                return ValidationResult.Error("Use either --blind or --no-blind, not both.");
-            }
-            if (NoRetry && !Resume)
-            {
-                return ValidationResult.Error("--no-retry only applies with --resume.");
-            }
-            return base.Validate();
+                0 => ValidationResult.Success(),
+                1 => ValidationResult.Error(problems[0]),
+                _ => ValidationResult.Error($"{problems.Count} problems: " + string.Join(" ", problems.Select((p, i) => $"({i + 1}) {p}"))),
+            };
         }
+
+        /// <summary>The strategy asked for, or the default: pixel with a model, INN-only without.</summary>
+        internal GuidanceStrategy StrategyKind() => Strategy is null
+            ? (Model is not null || StandIn ? GuidanceStrategy.PixelInn : GuidanceStrategy.InnOnly)
+            : RestoreCommand.ParseStrategy(Strategy)!.Value;
+
+        /// <summary>The restore settings of the command line (without the estimator, which is loaded at the start).</summary>
+        internal RestoreOptions ToRestoreOptions(bool parseDegradation = true) => RestoreOptions.Default with
+        {
+            Strategy = StrategyKind(),
+            ScaleFactor = Scale,
+            Steps = Steps,
+            Strength = Strength,
+            Seed = Seed,
+            LatentTileSize = Tile,
+            LatentTileOverlap = Tile / 2 / 8 * 8,
+            Blind = Blind ? true : NoBlind ? false : null, // unset: the pipeline decides (on for an unknown degradation)
+            KnownDegradation = Degradation is null || !parseDegradation ? null : InnCommandSupport.ParseDegradation(Degradation),
+        };
     }
 
     /// <inheritdoc />
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         var console = CliApp.Console;
-        bool diffusion = settings.Model is not null || settings.StandIn;
-        var strategy = settings.Strategy is null
-            ? (diffusion ? GuidanceStrategy.PixelInn : GuidanceStrategy.InnOnly)
-            : RestoreCommand.ParseStrategy(settings.Strategy)!.Value;
-        if (strategy != GuidanceStrategy.InnOnly && !diffusion)
-        {
-            throw new CliUserException($"--strategy {settings.Strategy} needs a Stable Diffusion export: pass --model <folder>, or --stand-in for a plumbing run.");
-        }
-        var options = RestoreOptions.Default with
-        {
-            Strategy = strategy,
-            ScaleFactor = settings.Scale,
-            Steps = settings.Steps,
-            Strength = settings.Strength,
-            Seed = settings.Seed,
-            LatentTileSize = settings.Tile,
-            LatentTileOverlap = settings.Tile / 2 / 8 * 8,
-            Blind = settings.Blind ? true : settings.NoBlind ? false : null, // unset: the pipeline decides (on for an unknown degradation)
-            KnownDegradation = settings.Degradation is null ? null : InnCommandSupport.ParseDegradation(settings.Degradation),
-        };
-        try
-        {
-            options.Validate();
-        }
-        catch (InvalidRestoreOptionsException ex)
-        {
-            throw new CliUserException(CliErrors.ForCli(ex.Message));
-        }
+        var strategy = settings.StrategyKind();
+        var options = settings.ToRestoreOptions(); // validated with the other options (Settings.Validate)
         // Loaded before the journal opens: the options (and so the journal's settings) name the exact network.
         using var estimator = EstimatorSupport.Load(settings.Estimator, options.ScaleFactor, settings.ModelOptions());
         options = options with { InitialEstimator = estimator };
@@ -212,7 +224,7 @@ public sealed class BatchCommand : Command<BatchCommand.Settings>
         {
             // What the outputs come from besides RestoreOptions (docs/reliability.md): models, engine and provider.
             Models = string.Create(CultureInfo.InvariantCulture,
-                $"model={(settings.StandIn ? "stand-in:" + settings.StandInCost : settings.Model is null ? "none" : Path.GetFullPath(settings.Model))}; inn={inn}; latent-inn={(settings.LatentInn is null ? "none" : Path.GetFullPath(settings.LatentInn))}; inn-engine={settings.InnEngineKind()}; provider={settings.Provider}{(settings.AllowCpuFallback ? "+cpu-fallback" : "")}"),
+                $"model={(settings.StandIn ? "stand-in:" + settings.StandInCost : settings.Model is null ? "none" : InnCommandSupport.FolderIdentity(settings.Model))}; inn={InnCommandSupport.InnIdentity(inn)}; latent-inn={(settings.LatentInn is null ? "none" : InnCommandSupport.InnIdentity(settings.LatentInn))}; inn-engine={settings.InnEngineKind()}; provider={settings.Provider}{(settings.AllowCpuFallback ? "+cpu-fallback" : "")}"),
             Overwrite = settings.Force,
             RetryFailed = !settings.NoRetry,
         };

@@ -7,6 +7,34 @@ namespace LatentIndigo.Cli.Commands;
 internal static class InnCommandSupport
 {
     /// <summary>
+    /// What a run records of an INN given by name or path (docs/reliability.md): a bundled network by its name (the
+    /// package version is recorded too), a file by its full path and SHA-256, so that a file replaced in place is seen.
+    /// </summary>
+    public static string InnIdentity(string nameOrPath)
+    {
+        if (!File.Exists(nameOrPath))
+        {
+            return "bundled:" + nameOrPath;
+        }
+        using var stream = File.OpenRead(nameOrPath);
+        return $"{Path.GetFullPath(nameOrPath)}, SHA-256 {Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(stream)).ToLowerInvariant()}";
+    }
+
+    /// <summary>
+    /// What a run records of a model folder: its full path and its files' names and sizes (hashing gigabytes of weights
+    /// on each start would cost more than it finds; docs/reliability.md says what this does not see).
+    /// </summary>
+    public static string FolderIdentity(string folder)
+    {
+        var full = Path.GetFullPath(folder);
+        var files = Directory.Exists(full)
+            ? Directory.EnumerateFiles(full, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal)
+                .Select(f => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{Path.GetRelativePath(full, f)}:{new FileInfo(f).Length}"))
+            : [];
+        return $"{full} [{string.Join(", ", files)}]";
+    }
+
+    /// <summary>
     /// A bundled name (bicubic-x4, realworld-x4), a LatentIndigo .inn file, or an official INDIGO+ .pth state dict
     /// (then the INDIGO+ pixel options are assumed).
     /// </summary>

@@ -156,20 +156,67 @@ public sealed class TrainInnCommand : Command<TrainInnCommand.Settings>
         [Description("With --latent: use the VAE of the generated stand-in models (random weights, the CLI's --stand-in demo) instead of --vae. Good only for that demo.")]
         public bool StandIn { get; init; }
 
-        /// <inheritdoc />
+        /// <summary>Every problem of the command line at once (contradicting options, values out of range), before anything is read or written.</summary>
         public override ValidationResult Validate()
         {
-            if (StandIn && (!Latent || Vae is not null)) return ValidationResult.Error("--stand-in goes with --latent and replaces --vae.");
-            if (Latent && !StandIn && string.IsNullOrWhiteSpace(Vae)) return ValidationResult.Error("--latent needs --vae <export folder> (or --stand-in): the latent space is that VAE's.");
-            if (!Latent && Vae is not null) return ValidationResult.Error("--vae only applies with --latent.");
-            if (Images.Length == 0) return ValidationResult.Error("--images is required (a folder or file of training images).");
-            if (string.IsNullOrWhiteSpace(Degradation)) return ValidationResult.Error("--degradation is required, e.g. bicubic:x4.");
-            if (string.IsNullOrWhiteSpace(Out)) return ValidationResult.Error("--out is required (the weights file to write).");
-            if (Steps < 1) return ValidationResult.Error("--steps must be at least 1.");
-            if (EncoderPretrain is < 0 or > 1_000_000) return ValidationResult.Error("--encoder-pretrain must be 0 or more steps.");
-            if (Threads is < 1 or > 1024) return ValidationResult.Error("--threads must be at least 1.");
-            return ValidationResult.Success();
+            var problems = new List<string>();
+            if (StandIn && (!Latent || Vae is not null)) problems.Add("--stand-in goes with --latent and replaces --vae.");
+            if (Latent && !StandIn && string.IsNullOrWhiteSpace(Vae)) problems.Add("--latent needs --vae <export folder> (or --stand-in): the latent space is that VAE's.");
+            if (!Latent && Vae is not null) problems.Add("--vae only applies with --latent.");
+            if (Images.Length == 0) problems.Add("--images is required (a folder or file of training images).");
+            if (string.IsNullOrWhiteSpace(Degradation)) problems.Add("--degradation is required, e.g. bicubic:x4.");
+            if (string.IsNullOrWhiteSpace(Out)) problems.Add("--out is required (the weights file to write).");
+            if (Steps < 1) problems.Add("--steps must be at least 1.");
+            if (EncoderPretrain is < 0 or > 1_000_000) problems.Add("--encoder-pretrain must be 0 or more steps.");
+            if (Threads is < 1 or > 1024) problems.Add("--threads must be at least 1.");
+            if (!string.IsNullOrWhiteSpace(Degradation))
+            {
+                try
+                {
+                    var degradation = InnCommandSupport.ParseDegradation(Degradation);
+                    InnCommandSupport.LevelsFor(degradation.ScaleFactor, $"The degradation '{degradation.Spec}'");
+                }
+                catch (CliUserException ex)
+                {
+                    problems.Add(ex.Message);
+                }
+            }
+            try
+            {
+                (ToTrainingOptions() with { Steps = Math.Max(1, Steps) }).Validate(); // --steps is named above
+            }
+            catch (InvalidInnOptionsException ex)
+            {
+                problems.Add(ex.Message);
+            }
+            return problems.Count switch
+            {
+                0 => ValidationResult.Success(),
+                1 => ValidationResult.Error(problems[0]),
+                _ => ValidationResult.Error($"{problems.Count} problems: " + string.Join(" ", problems.Select((p, i) => $"({i + 1}) {p}"))),
+            };
         }
+
+        /// <summary>The trainer's options of the command line.</summary>
+        internal InnTrainingOptions ToTrainingOptions() => new()
+        {
+            Steps = Steps,
+            BatchSize = Batch,
+            CropSize = Crop,
+            LearningRate = LearningRate,
+            MinLearningRate = Math.Min(MinLearningRate, LearningRate),
+            WarmupSteps = Warmup,
+            WeightDecay = WeightDecay,
+            EncoderLearningRateScale = EncoderLearningRateScale,
+            ValidateEvery = ValidateEvery,
+            CheckpointEvery = CheckpointEvery,
+            CheckpointPath = Out + ".ckpt",
+            Resume = Resume,
+            QuantizeTargets = Quantize,
+            StartFromLazyWavelet = Init is null,
+            Seed = (ulong)Seed,
+            ReportEvery = 10,
+        };
     }
 
     /// <inheritdoc />
@@ -200,25 +247,7 @@ public sealed class TrainInnCommand : Command<TrainInnCommand.Settings>
     {
         var degradation = InnCommandSupport.ParseDegradation(settings.Degradation);
         int levels = InnCommandSupport.LevelsFor(degradation.ScaleFactor, $"The degradation '{degradation.Spec}'");
-        var options = new InnTrainingOptions
-        {
-            Steps = settings.Steps,
-            BatchSize = settings.Batch,
-            CropSize = settings.Crop,
-            LearningRate = settings.LearningRate,
-            MinLearningRate = Math.Min(settings.MinLearningRate, settings.LearningRate),
-            WarmupSteps = settings.Warmup,
-            WeightDecay = settings.WeightDecay,
-            EncoderLearningRateScale = settings.EncoderLearningRateScale,
-            ValidateEvery = settings.ValidateEvery,
-            CheckpointEvery = settings.CheckpointEvery,
-            CheckpointPath = settings.Out + ".ckpt",
-            Resume = settings.Resume,
-            QuantizeTargets = settings.Quantize,
-            StartFromLazyWavelet = settings.Init is null,
-            Seed = (ulong)settings.Seed,
-            ReportEvery = 10,
-        };
+        var options = settings.ToTrainingOptions();
         try
         {
             options.Validate();
@@ -292,11 +321,11 @@ public sealed class TrainInnCommand : Command<TrainInnCommand.Settings>
         // What the weights depend on besides the trainer's own settings: the checkpoint records it, a resume compares it.
         trainer.RunSettings = new Dictionary<string, string>
         {
-            ["init"] = InitIdentity(settings.Init),
+            ["init"] = settings.Init is null ? "none (plain polyphase split)" : InnCommandSupport.InnIdentity(settings.Init),
             ["encoder.new"] = newEncoder ? "yes" : "no",
             ["encoder.pretrain"] = pretrainSteps.ToString(CultureInfo.InvariantCulture),
             ["space"] = settings.Latent ? "latent" : "pixel",
-            ["vae"] = settings.StandIn ? "stand-in" : settings.Vae is null ? "none" : FolderIdentity(settings.Vae),
+            ["vae"] = settings.StandIn ? "stand-in" : settings.Vae is null ? "none" : InnCommandSupport.FolderIdentity(settings.Vae),
         };
         if (pretrainSteps > 0 && !resuming)
         {
@@ -327,32 +356,6 @@ public sealed class TrainInnCommand : Command<TrainInnCommand.Settings>
             $"Wrote {settings.Out} after {result.Steps} steps in {result.Elapsed:hh\\:mm\\:ss}" +
             (result.ValidationPsnr is { } p2 ? $"; validation coarse-vs-LQ PSNR {p2:F2} dB." : "."));
         return 0;
-    }
-
-    /// <summary>A bundled network by its name (the package version is recorded too), a file by its SHA-256.</summary>
-    private static string InitIdentity(string? init)
-    {
-        if (init is null)
-        {
-            return "none (plain polyphase split)";
-        }
-        if (!File.Exists(init))
-        {
-            return "bundled:" + init;
-        }
-        using var stream = File.OpenRead(init);
-        return $"{Path.GetFullPath(init)}, SHA-256 {Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(stream)).ToLowerInvariant()}";
-    }
-
-    /// <summary>A model folder by its path and its files' names and sizes (hashing gigabytes of weights on each start would cost more than it finds).</summary>
-    private static string FolderIdentity(string folder)
-    {
-        var full = Path.GetFullPath(folder);
-        var files = Directory.Exists(full)
-            ? Directory.EnumerateFiles(full, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal)
-                .Select(f => string.Create(CultureInfo.InvariantCulture, $"{Path.GetRelativePath(full, f)}:{new FileInfo(f).Length}"))
-            : [];
-        return $"{full} [{string.Join(", ", files)}]";
     }
 
     /// <summary>Reports on the training thread (Progress&lt;T&gt; would post to the thread pool out of order).</summary>
