@@ -41,4 +41,10 @@ if (args is [ConcurrencyProbe.Flag, var mode])
     ConcurrencyProbe.Run(mode);
     return;
 }
+// "--import-probe write|run <folder>": StableDiffusionImport at full SD 2.1-base size against a plain copy (docs/benchmarks.md).
+if (args is [LatentIndigo.Benchmarks.Diffusion.ImportProbe.Flag, ..])
+{
+    LatentIndigo.Benchmarks.Diffusion.ImportProbe.Run(args[1..]);
+    return;
+}
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

@@ -2,12 +2,14 @@ using LatentIndigo.Cli;
 using LatentIndigo.Diffusion;
 using LatentIndigo.Imaging;
 using LatentIndigo.Tests.Diffusion.Import;
+using LatentIndigo.Weights;
+using LatentIndigo.Tests.Batch;
 using Spectre.Console.Testing;
 using Xunit;
 
 namespace LatentIndigo.Tests.Cli;
 
-/// <summary><c>import-sd</c>, and <c>restore --model</c> given a diffusers folder, on tiny converted models.</summary>
+/// <summary><c>import-sd</c>, and <c>restore</c>/<c>batch</c>/<c>eval --model</c> given a diffusers folder or a single file, on tiny converted models.</summary>
 public class ImportSdCommandTests
 {
     private static string SmallLq => Path.Combine(TestData.Root, "lq", "chelsea_x4.png");
@@ -97,5 +99,124 @@ public class ImportSdCommandTests
         {
             Environment.SetEnvironmentVariable("LATENTINDIGO_IMPORT_CACHE", before);
         }
+    }
+
+    // A tiny SD 1.x single file in the LDM layout; CLIP's full vocabulary, so the empty prompt's ids (49406, 49407) exist.
+    private static string WriteSingleFile(string folder, string extension, bool sd2 = false)
+    {
+        var model = (sd2 ? TinyLdm.Sd2 : TinyLdm.Sd1) with { Vocabulary = 49408 };
+        var path = Path.Combine(folder, "tiny-ldm" + extension);
+        LdmCheckpointBuilder.Write(path, LdmCheckpointBuilder.Enumerate(model), WeightDType.Float16);
+        return path;
+    }
+
+    private static T WithCache<T>(string cache, Func<T> run)
+    {
+        var before = Environment.GetEnvironmentVariable("LATENTINDIGO_IMPORT_CACHE");
+        Environment.SetEnvironmentVariable("LATENTINDIGO_IMPORT_CACHE", cache);
+        try
+        {
+            return run();
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("LATENTINDIGO_IMPORT_CACHE", before);
+        }
+    }
+
+    [Theory]
+    [InlineData("diffusers", "fp32")]
+    [InlineData("diffusers", "fp16")]
+    [InlineData(".safetensors", "fp32")]
+    [InlineData(".safetensors", "fp16")]
+    [InlineData(".ckpt", "fp32")]
+    [InlineData(".ckpt", "fp16")]
+    public void SdCheck_IsCleanOnEveryOutputFormat(string sourceKind, string precision)
+    {
+        using var folder = TestData.NewTempFolder();
+        using var diffusers = sourceKind == "diffusers" ? TinyDiffusersFolder.Create(TinyDiffusersFolder.Sd2Tiny, predictionType: "v_prediction") : null;
+        string source = diffusers?.Path ?? WriteSingleFile(folder.Path, sourceKind);
+        var export = Path.Combine(folder.Path, "export");
+        var (code, text) = CliRun.Run("import-sd", source, "-o", export, "--precision", precision);
+        Assert.True(code == 0, text);
+        Assert.Equal(precision == "fp16" ? 10 : 1, SampleElementType(Path.Combine(export, "unet", "model.onnx"))); // ONNX FLOAT16 = 10, FLOAT = 1
+        (code, text) = CliRun.Run("sd-check", export, "--size", "32");
+        Assert.True(code == 0, text);
+        Assert.DoesNotContain("note:", text);
+        Assert.DoesNotContain("warning", text, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("STAND-IN", text);
+    }
+
+    // The ONNX element type of the UNet's "sample" input.
+    private static int SampleElementType(string model) =>
+        global::Onnx.ModelProto.Parser.ParseFrom(File.ReadAllBytes(model)).Graph.Input.Single(i => i.Name == "sample").Type.TensorType.ElemType;
+
+    [Theory]
+    [InlineData(".safetensors")]
+    [InlineData(".ckpt")]
+    public void RestoreModel_AcceptsASingleFile_ConvertingItOnceIntoTheCache(string extension)
+    {
+        using var folder = TestData.NewTempFolder();
+        var file = WriteSingleFile(folder.Path, extension);
+        var cache = Path.Combine(folder.Path, "cache");
+        WithCache(cache, () =>
+        {
+            var (code, text) = CliRun.Run("restore", SmallLq, "-o", Path.Combine(folder.Path, "a.png"), "--model", file, "--steps", "4", "--strength", "0.5");
+            Assert.True(code == 0, text);
+            Assert.Contains("converting", text);
+            Assert.Equal((ImageFileFormat.Png, 448, 300), ImageIO.Identify(Path.Combine(folder.Path, "a.png")));
+            var entry = Assert.Single(Directory.GetDirectories(cache));
+            Assert.StartsWith("tiny-ldm-", Path.GetFileName(entry));
+            Assert.Equal("epsilon", SchedulerConfig.FromFile(Path.Combine(entry, "scheduler", "scheduler_config.json")).PredictionType.Value);
+            (code, text) = CliRun.Run("sd-check", entry, "--size", "32");
+            Assert.True(code == 0, text);
+            Assert.DoesNotContain("note:", text);
+            return 0;
+        });
+    }
+
+    [Fact]
+    public void BatchAndEvalModel_AcceptASingleFile()
+    {
+        using var folder = TestData.NewTempFolder();
+        var file = WriteSingleFile(folder.Path, ".safetensors");
+        var cache = Path.Combine(folder.Path, "cache");
+        string inputs = BatchTestImages.Write(Path.Combine(folder.Path, "in"), 1, width: 16, height: 16);
+        WithCache(cache, () =>
+        {
+            var (code, text) = CliRun.Run("batch", inputs, "-o", Path.Combine(folder.Path, "batch-out"), "--model", file, "--steps", "2", "--strength", "0.5");
+            Assert.True(code == 0, text);
+            Assert.Contains("converting", text);
+            Assert.Contains("1 restored, 0 failed", File.ReadAllText(Path.Combine(folder.Path, "batch-out", "batch-report.md")));
+
+            string hr = BatchTestImages.Write(Path.Combine(folder.Path, "hr"), 1, width: 64, height: 64);
+            (code, text) = CliRun.Run("eval", "--hr", hr, "--degradation", "bicubic:x4", "--strategies", "pixel", "--model", file, "--steps", "2",
+                "--out", Path.Combine(folder.Path, "eval-out"));
+            Assert.True(code == 0, text);
+            Assert.Contains("reusing", text); // batch converted it; eval finds the same cache entry
+            Assert.Single(Directory.GetDirectories(cache));
+            return 0;
+        });
+    }
+
+    [Fact]
+    public void RestoreModel_Sd2SingleFileWithoutAPredictionType_SaysHowToImportIt()
+    {
+        using var folder = TestData.NewTempFolder();
+        var file = WriteSingleFile(folder.Path, ".safetensors", sd2: true);
+        var cache = Path.Combine(folder.Path, "cache");
+        WithCache(cache, () =>
+        {
+            var output = Path.Combine(folder.Path, "a.png");
+            var (code, text) = CliRun.Run("restore", SmallLq, "-o", output, "--model", file, "--steps", "4");
+            Assert.Equal(1, code);
+            Assert.Contains("768-pixel SD 2.x models", text);
+            Assert.Contains("latent-indigo import-sd", text);
+            Assert.Contains("--prediction-type", text);
+            Assert.False(CliRun.HasStackTrace(text));
+            Assert.False(File.Exists(output));
+            Assert.Empty(Directory.Exists(cache) ? Directory.GetFileSystemEntries(cache) : []);
+            return 0;
+        });
     }
 }

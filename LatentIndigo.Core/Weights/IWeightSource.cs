@@ -23,6 +23,24 @@ internal interface IWeightSource : IDisposable
     /// <exception cref="WeightFileException">Unknown name, non-floating-point tensor or wrong destination length.</exception>
     void ReadFloat32(string name, Span<float> destination);
 
+    /// <summary>
+    /// Copies <paramref name="destination"/>.Length elements of the tensor, from element <paramref name="firstElement"/>
+    /// in row-major order, converted to float32 (a slice along the first axis, e.g. one third of a fused q/k/v matrix).
+    /// The default reads the whole tensor; the file readers read only the slice.
+    /// </summary>
+    /// <exception cref="WeightFileException">Unknown name, non-floating-point tensor or a range outside the tensor.</exception>
+    void ReadFloat32Range(string name, long firstElement, Span<float> destination)
+    {
+        var info = Info(name);
+        if (firstElement < 0 || firstElement > info.ElementCount - destination.Length)
+        {
+            throw new WeightFileException($"'{Origin}': elements [{firstElement:N0}, {firstElement + destination.Length:N0}) lie outside tensor '{name}' {info.ShapeText}.");
+        }
+        var whole = new float[info.ElementCount];
+        ReadFloat32(name, whole);
+        whole.AsSpan(checked((int)firstElement), destination.Length).CopyTo(destination);
+    }
+
     /// <summary>What the tensors come from (a file path, or a view's description), for messages.</summary>
     string Origin { get; }
 }

@@ -68,6 +68,13 @@ internal sealed class SafetensorsFile : IWeightSource
     }
 
     /// <inheritdoc />
+    public void ReadFloat32Range(string name, long firstElement, Span<float> destination)
+    {
+        var (info, offset) = Find(name);
+        WeightReading.ReadRange(file, offset, info, firstElement, destination, Origin);
+    }
+
+    /// <inheritdoc />
     public void Dispose() => file.Dispose();
 
     private (WeightInfo Info, long Offset) Find(string name) =>

@@ -1,20 +1,56 @@
+using System.Buffers;
+
 namespace LatentIndigo.Weights;
 
 /// <summary>Shared checks and chunked conversion for the file readers.</summary>
 internal static class WeightReading
 {
-    // Converted a chunk at a time so tensors above 2 GB of source bytes still read (the span API takes int lengths).
-    private const int ChunkElements = 1 << 20;
+    // Read and converted through one bounded buffer (4 MiB of source bytes at a time): the file's pages never become
+    // part of the process, and tensors above 2 GB of source bytes still read (the span API takes int lengths).
+    private const int ChunkBytes = 4 << 20;
 
     /// <summary>Reads a row-major tensor stored at <paramref name="byteOffset"/> of <paramref name="file"/>.</summary>
     public static void ReadContiguous(MappedFile file, long byteOffset, WeightInfo info, Span<float> destination, string origin)
     {
         CheckDestination(info, destination, origin);
-        int size = info.DType.Size();
-        for (int start = 0; start < destination.Length; start += ChunkElements)
+        ReadElements(file, byteOffset, info.DType, destination);
+    }
+
+    /// <summary>
+    /// Reads <paramref name="destination"/>.Length elements of a row-major tensor starting at element
+    /// <paramref name="firstElement"/> (a slice along its first axis, say); the caller has checked the range.
+    /// </summary>
+    public static void ReadRange(MappedFile file, long byteOffset, WeightInfo info, long firstElement, Span<float> destination, string origin)
+    {
+        if (!info.DType.IsFloatingPoint())
         {
-            int count = Math.Min(ChunkElements, destination.Length - start);
-            WeightConversion.ToFloat32(file.Span(byteOffset + (long)start * size, count * size), info.DType, destination.Slice(start, count));
+            throw new WeightFileException($"'{origin}': tensor '{info.Name}' holds {info.DType} values, not floating-point weights.");
+        }
+        if (firstElement < 0 || firstElement > info.ElementCount - destination.Length)
+        {
+            throw new WeightFileException($"'{origin}': elements [{firstElement:N0}, {firstElement + destination.Length:N0}) lie outside tensor '{info.Name}' {info.ShapeText}.");
+        }
+        ReadElements(file, byteOffset + firstElement * info.DType.Size(), info.DType, destination);
+    }
+
+    private static void ReadElements(MappedFile file, long byteOffset, WeightDType dtype, Span<float> destination)
+    {
+        int size = dtype.Size();
+        int chunkElements = ChunkBytes / size;
+        var buffer = ArrayPool<byte>.Shared.Rent(Math.Min(destination.Length, chunkElements) * size);
+        try
+        {
+            for (int start = 0; start < destination.Length; start += chunkElements)
+            {
+                int count = Math.Min(chunkElements, destination.Length - start);
+                var bytes = buffer.AsSpan(0, count * size);
+                file.Read(byteOffset + (long)start * size, bytes);
+                WeightConversion.ToFloat32(bytes, dtype, destination.Slice(start, count));
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 

@@ -244,7 +244,7 @@ public class DiffusersImportTests
         var output = NewOutput();
         try
         {
-            var e = Assert.Throws<LatentIndigoException>(() => StableDiffusionImport.Convert(source.Path, output));
+            var e = Assert.Throws<ModelImportException>(() => StableDiffusionImport.Convert(source.Path, output));
             Assert.Contains("768-pixel", e.Message);
             Assert.Contains("v_prediction", e.Message);
             Assert.False(Directory.Exists(output));

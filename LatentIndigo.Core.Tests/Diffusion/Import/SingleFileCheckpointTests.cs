@@ -170,7 +170,7 @@ public sealed class SingleFileCheckpointTests : IDisposable
         Assert.Equal([2, 4], checkpoint.UnetConfig.HeadsPerLevel!);
 
         File.WriteAllText(yaml, "model:\n  params:\n    unet_config:\n      params:\n        context_dim: 1024\n");
-        var ex = Assert.Throws<SingleFileCheckpointException>(() => SingleFileCheckpoint.Open(path, Options(PredictionType.Epsilon, yaml: yaml)));
+        var ex = Assert.Throws<ModelImportException>(() => SingleFileCheckpoint.Open(path, Options(PredictionType.Epsilon, yaml: yaml)));
         Assert.Contains("context_dim: 1024", ex.Message);
     }
 
@@ -182,8 +182,8 @@ public sealed class SingleFileCheckpointTests : IDisposable
         return path;
     }
 
-    private static SingleFileCheckpointException Refused(string path, SingleFileOptions? options = null) =>
-        Assert.Throws<SingleFileCheckpointException>(() => SingleFileCheckpoint.Open(path, options ?? Options(PredictionType.Epsilon)).Dispose());
+    private static ModelImportException Refused(string path, SingleFileOptions? options = null) =>
+        Assert.Throws<ModelImportException>(() => SingleFileCheckpoint.Open(path, options ?? Options(PredictionType.Epsilon)).Dispose());
 
     [Fact]
     public void Sd2_without_a_prediction_type_is_refused_naming_the_rule()

@@ -78,7 +78,7 @@ internal sealed class CheckpointWeights : ISdWeights
             throw new InvalidOperationException($"'{name}' was not matched in {source.Origin}.");
         }
         long count = shape.Aggregate(1L, (p, d) => p * d);
-        var values = new float[count];
+        var values = GC.AllocateUninitializedArray<float>(checked((int)count)); // every element is overwritten
         source.ReadFloat32(found, values);
         TensorRead?.Invoke(count);
         return values;

@@ -49,7 +49,7 @@ internal sealed class LdmArchitectureInference(IWeightSource file, SingleFileOpt
         }
         if (text.Hidden != unet.CrossAttentionDim)
         {
-            throw new SingleFileCheckpointException($"'{Origin}': the text encoder is {text.Hidden} wide but the UNet's cross-attention expects {unet.CrossAttentionDim}: the file mixes parts of different models.");
+            throw new ModelImportException(Origin, $"'{Origin}': the text encoder is {text.Hidden} wide but the UNet's cross-attention expects {unet.CrossAttentionDim}: the file mixes parts of different models.");
         }
         return new LdmArchitecture(family, unet, vae, text, prediction, blocksInFile, headsSource, predictionSource);
     }
@@ -60,18 +60,18 @@ internal sealed class LdmArchitectureInference(IWeightSource file, SingleFileOpt
         bool Any(string prefix) => names.Any(n => n.StartsWith(prefix, StringComparison.Ordinal));
         if (Any("conditioner.embedders.") || Any(LdmNames.Unet + "label_emb."))
         {
-            throw new SingleFileCheckpointException($"'{Origin}' is an SDXL checkpoint (conditioner.embedders / label_emb): SDXL is not supported; use an SD 1.x or SD 2.x model.");
+            throw new ModelImportException(Origin, $"'{Origin}' is an SDXL checkpoint (conditioner.embedders / label_emb): SDXL is not supported; use an SD 1.x or SD 2.x model.");
         }
         if (Any(LdmNames.Unet + "joint_blocks.") || Any("model.diffusion_model.x_embedder.") || names.Any(n => n.Contains("mmdit", StringComparison.OrdinalIgnoreCase)))
         {
-            throw new SingleFileCheckpointException($"'{Origin}' is a Stable Diffusion 3 (MMDiT, joint_blocks) checkpoint: SD 3 is not supported; use an SD 1.x or SD 2.x model.");
+            throw new ModelImportException(Origin, $"'{Origin}' is a Stable Diffusion 3 (MMDiT, joint_blocks) checkpoint: SD 3 is not supported; use an SD 1.x or SD 2.x model.");
         }
         if (!Any(LdmNames.Unet))
         {
             string hint = names.Any(n => n.StartsWith("down_blocks.", StringComparison.Ordinal) || n.StartsWith("encoder.down_blocks.", StringComparison.Ordinal) || n.StartsWith("text_model.", StringComparison.Ordinal))
                 ? " It looks like one component of a diffusers folder: pass the whole pipeline folder instead."
                 : "";
-            throw new SingleFileCheckpointException(
+            throw new ModelImportException(Origin, 
                 $"'{Origin}' is not a Stable Diffusion checkpoint in the LDM layout: it has no model.diffusion_model.* tensors (its first tensors: {string.Join(", ", names.Take(5))}).{hint}");
         }
     }
@@ -82,7 +82,7 @@ internal sealed class LdmArchitectureInference(IWeightSource file, SingleFileOpt
         bool openClip = file.Names.Any(n => n.StartsWith(LdmNames.OpenClipText, StringComparison.Ordinal));
         if (clip == openClip)
         {
-            throw new SingleFileCheckpointException(clip
+            throw new ModelImportException(Origin, clip
                 ? $"'{Origin}' holds two text encoders (cond_stage_model.transformer.* and cond_stage_model.model.*): an unknown layout."
                 : $"'{Origin}' holds no text encoder (neither cond_stage_model.transformer.* for SD 1.x nor cond_stage_model.model.* for SD 2.x): an unknown layout or a UNet-only file.");
         }
@@ -113,7 +113,7 @@ internal sealed class LdmArchitectureInference(IWeightSource file, SingleFileOpt
         // CLIP ViT-L/14 (12 heads at 768) and OpenCLIP ViT-H/14 (16 heads at 1024) both use 64-channel heads.
         int Heads(int hidden) => hidden % PublishedClipHeadChannels == 0 && hidden >= PublishedClipHeadChannels
             ? hidden / PublishedClipHeadChannels
-            : throw new SingleFileCheckpointException($"'{Origin}': a text encoder {hidden} wide does not split into CLIP's 64-channel heads: not an SD 1.x/2.x text encoder.");
+            : throw new ModelImportException(Origin, $"'{Origin}': a text encoder {hidden} wide does not split into CLIP's 64-channel heads: not an SD 1.x/2.x text encoder.");
     }
 
     private SdUnetConfig InferUnet(StableDiffusionFamily family, out string headsSource)
@@ -123,19 +123,19 @@ internal sealed class LdmArchitectureInference(IWeightSource file, SingleFileOpt
         int inChannels = (int)convIn.Shape[1];
         if (inChannels == 9)
         {
-            throw new SingleFileCheckpointException($"'{Origin}' is an inpainting UNet (9 input channels: latents, mask and masked image): inpainting models are not supported; use the base model.");
+            throw new ModelImportException(Origin, $"'{Origin}' is an inpainting UNet (9 input channels: latents, mask and masked image): inpainting models are not supported; use the base model.");
         }
         int outChannels = (int)Required(p + "out.2.weight").Shape[0];
         if (inChannels != 4 || outChannels != 4)
         {
-            throw new SingleFileCheckpointException($"'{Origin}': the UNet takes {inChannels} and returns {outChannels} channels; SD 1.x/2.x text-to-image UNets use 4 (depth, instruct-pix2pix and other variants are not supported).");
+            throw new ModelImportException(Origin, $"'{Origin}': the UNet takes {inChannels} and returns {outChannels} channels; SD 1.x/2.x text-to-image UNets use 4 (depth, instruct-pix2pix and other variants are not supported).");
         }
         int levels = file.Names.Count(n => n.StartsWith(p + "input_blocks.", StringComparison.Ordinal) && n.EndsWith(".0.op.weight", StringComparison.Ordinal)) + 1;
         int inputBlocks = CountIndices(p + "input_blocks.");
         // input_blocks = conv_in + L layers per level + a downsampler between levels.
         if ((inputBlocks - levels) % levels != 0 || (inputBlocks - levels) / levels < 1)
         {
-            throw new SingleFileCheckpointException($"'{Origin}': {inputBlocks} UNet input blocks with {levels} levels fit no SD layout.");
+            throw new ModelImportException(Origin, $"'{Origin}': {inputBlocks} UNet input blocks with {levels} levels fit no SD layout.");
         }
         int layers = (inputBlocks - levels) / levels;
         var channels = new int[levels];
@@ -146,18 +146,18 @@ internal sealed class LdmArchitectureInference(IWeightSource file, SingleFileOpt
             bool attention = file.Contains(first + ".1.norm.weight");
             if (attention != (i < levels - 1))
             {
-                throw new SingleFileCheckpointException($"'{Origin}': UNet level {i} {(attention ? "has" : "lacks")} attention; SD 1.x/2.x have it in every level but the last. Unknown layout.");
+                throw new ModelImportException(Origin, $"'{Origin}': UNet level {i} {(attention ? "has" : "lacks")} attention; SD 1.x/2.x have it in every level but the last. Unknown layout.");
             }
         }
         if (file.Names.Any(n => n.StartsWith(p, StringComparison.Ordinal) && n.Contains(".transformer_blocks.1.", StringComparison.Ordinal)))
         {
-            throw new SingleFileCheckpointException($"'{Origin}': the UNet has more than one transformer block per attention layer (as SDXL does): not an SD 1.x/2.x layout.");
+            throw new ModelImportException(Origin, $"'{Origin}': the UNet has more than one transformer block per attention layer (as SDXL does): not an SD 1.x/2.x layout.");
         }
         string firstAttention = p + "input_blocks.1.1.";
         int context = (int)Required(firstAttention + "transformer_blocks.0.attn2.to_k.weight").Shape[1];
         if (context == 2048)
         {
-            throw new SingleFileCheckpointException($"'{Origin}' has a 2048-wide cross-attention context, SDXL's: SDXL is not supported.");
+            throw new ModelImportException(Origin, $"'{Origin}' has a 2048-wide cross-attention context, SDXL's: SDXL is not supported.");
         }
         bool linear = Required(firstAttention + "proj_in.weight").Shape.Length == 2;
 
@@ -186,18 +186,18 @@ internal sealed class LdmArchitectureInference(IWeightSource file, SingleFileOpt
         }
         if (yaml?.FindBool("unet_config.params.use_linear_in_transformer") is { } yamlLinear && yamlLinear != linear)
         {
-            throw new SingleFileCheckpointException($"'{yaml.Path}' says use_linear_in_transformer: {yamlLinear} but '{Origin}' has {(linear ? "linear" : "convolutional")} projections: the config is not this checkpoint's.");
+            throw new ModelImportException(Origin, $"'{yaml.Path}' says use_linear_in_transformer: {yamlLinear} but '{Origin}' has {(linear ? "linear" : "convolutional")} projections: the config is not this checkpoint's.");
         }
         if (yaml?.FindInt("unet_config.params.context_dim") is { } yamlContext && yamlContext != context)
         {
-            throw new SingleFileCheckpointException($"'{yaml.Path}' says context_dim: {yamlContext} but '{Origin}' has a {context}-wide context: the config is not this checkpoint's.");
+            throw new ModelImportException(Origin, $"'{yaml.Path}' says context_dim: {yamlContext} but '{Origin}' has a {context}-wide context: the config is not this checkpoint's.");
         }
         foreach (int c in channels[..^1])
         {
             int h = heads ?? c / headDim!.Value;
             if (h < 1 || c % h != 0 || (headDim is { } d && c % d != 0))
             {
-                throw new SingleFileCheckpointException($"'{Origin}': a UNet level of {c} channels does not split into {(headDim is { } dd ? $"{dd}-channel heads" : $"{heads} heads")} ({headsSource}). Pass the checkpoint's original config (--original-config) with its num_heads or num_head_channels.");
+                throw new ModelImportException(Origin, $"'{Origin}': a UNet level of {c} channels does not split into {(headDim is { } dd ? $"{dd}-channel heads" : $"{heads} heads")} ({headsSource}). Pass the checkpoint's original config (--original-config) with its num_heads or num_head_channels.");
             }
         }
         var config = new SdUnetConfig(channels, layers, context, headDim, heads ?? 0, linear, PublishedGroups, inChannels);
@@ -209,12 +209,12 @@ internal sealed class LdmArchitectureInference(IWeightSource file, SingleFileOpt
         const string p = LdmNames.Vae;
         if (!file.Names.Any(n => n.StartsWith(p, StringComparison.Ordinal)))
         {
-            throw new SingleFileCheckpointException($"'{Origin}' holds no VAE (first_stage_model.*): a UNet-only file cannot be imported on its own.");
+            throw new ModelImportException(Origin, $"'{Origin}' holds no VAE (first_stage_model.*): a UNet-only file cannot be imported on its own.");
         }
         int levels = CountIndices(p + "encoder.down.");
         if (levels < 1)
         {
-            throw new SingleFileCheckpointException($"'{Origin}': the VAE has no encoder levels (first_stage_model.encoder.down.*): unknown layout.");
+            throw new ModelImportException(Origin, $"'{Origin}': the VAE has no encoder levels (first_stage_model.encoder.down.*): unknown layout.");
         }
         var channels = new int[levels];
         for (int i = 0; i < levels; i++)
@@ -240,14 +240,14 @@ internal sealed class LdmArchitectureInference(IWeightSource file, SingleFileOpt
                 null or "eps" => (PredictionType.Epsilon, $"'{yaml.Path}' has no v parameterization"),
                 "v" => (PredictionType.VPrediction, $"parameterization v in '{yaml.Path}'"),
                 "x0" => (PredictionType.Sample, $"parameterization x0 in '{yaml.Path}'"),
-                var other => throw new SingleFileCheckpointException($"'{yaml.Path}': parameterization '{other}' is unknown (eps, v or x0)."),
+                var other => throw new LatentIndigoException($"'{yaml.Path}': parameterization '{other}' is unknown (eps, v or x0)."),
             };
         }
         if (family == StableDiffusionFamily.Sd1)
         {
             return (PredictionType.Epsilon, "every SD 1.x model predicts ε");
         }
-        throw new SingleFileCheckpointException(
+        throw new ModelImportException(Origin, 
             $"'{Origin}' is an SD 2.x checkpoint and the file does not say what its UNet predicts. 768-pixel SD 2.x models "
             + "(e.g. v2-1_768-ema-pruned) are v-prediction, 512-pixel base models (e.g. v2-1_512-ema-pruned) epsilon: pass "
             + "--prediction-type v_prediction or --prediction-type epsilon, or the checkpoint's original config (--original-config v2-inference-v.yaml).");
@@ -256,7 +256,7 @@ internal sealed class LdmArchitectureInference(IWeightSource file, SingleFileOpt
     private WeightInfo Required(string name) =>
         file.Contains(name)
             ? file.Info(name)
-            : throw new SingleFileCheckpointException($"'{Origin}' lacks '{name}', which every SD 1.x/2.x checkpoint has: an unknown layout or a damaged file.");
+            : throw new ModelImportException(Origin, $"'{Origin}' lacks '{name}', which every SD 1.x/2.x checkpoint has: an unknown layout or a damaged file.");
 
     /// <summary>1 + the largest integer that follows <paramref name="prefix"/> in a tensor name (0 when none does).</summary>
     private int CountIndices(string prefix)

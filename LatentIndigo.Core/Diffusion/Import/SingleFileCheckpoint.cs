@@ -75,7 +75,7 @@ internal sealed class SingleFileCheckpoint : IDisposable
 
     /// <summary>Opens <paramref name="path"/>, infers the architecture and checks every tensor against it.</summary>
     /// <exception cref="WeightFileException">The file is not a readable weight file.</exception>
-    /// <exception cref="SingleFileCheckpointException">
+    /// <exception cref="ModelImportException">
     /// The layout is SDXL, SD 3, inpainting or unknown; tensors are missing or unexpected; or an SD 2.x file's prediction
     /// type is not known.
     /// </exception>
@@ -296,7 +296,7 @@ internal sealed class SingleFileCheckpoint : IDisposable
             {
                 parts.Add($"mis-shaped tensors ({MisShaped.Count}): {List(MisShaped)}");
             }
-            throw new SingleFileCheckpointException(
+            throw new ModelImportException(origin,
                 $"'{origin}' does not match the architecture inferred from it ({architecture}). {string.Join(". ", parts)}. "
                 + "If the file is a variant of SD 1.x/2.x with other heads or layers, pass its original config (--original-config); other architectures are not supported.");
         }

@@ -35,8 +35,10 @@ public static class StableDiffusionImport
     /// <param name="progress">Receives the parameters written so far; null for none.</param>
     /// <param name="cancellationToken">Stops between tensors; nothing is left behind.</param>
     /// <returns>Where the export is and what was decided.</returns>
-    /// <exception cref="ModelImportException">The weights do not fit the architecture, or the model is of a kind not imported (named).</exception>
-    /// <exception cref="LatentIndigoException">Bad options, a missing or damaged file, or an existing output folder without Force.</exception>
+    /// <exception cref="ModelImportException">The model is of a kind not imported (SDXL, SD 3, inpainting: named), its tensors
+    /// do not fit the architecture (each named), or an SD 2.x source does not say its prediction type (pass it).</exception>
+    /// <exception cref="LatentIndigoException">Bad options, a missing or damaged file, or an existing output folder without Force
+    /// (the base of <see cref="ModelImportException"/>: catch it for every problem with the input).</exception>
     /// <exception cref="OperationCanceledException">Cancelled; the output folder was not created.</exception>
     public static StableDiffusionImportResult Convert(string source, string outputFolder, StableDiffusionImportOptions options,
         IProgress<StableDiffusionImportProgress>? progress, CancellationToken cancellationToken = default)
@@ -212,7 +214,7 @@ public static class StableDiffusionImport
             notes.Add("prediction type epsilon (every SD 1.x model is)");
             return PredictionType.Epsilon;
         }
-        throw new LatentIndigoException(
+        throw new ModelImportException(input.Origin,
             $"'{input.Origin}' does not say what its UNet predicts. Pass the prediction type (--prediction-type / PredictionType): "
             + "768-pixel SD 2.x models (e.g. v2-1_768) are v_prediction, 512-pixel base models (e.g. v2-1_512, 2.1-base) epsilon.");
     }

@@ -186,8 +186,14 @@ internal sealed class TorchCheckpoint : IWeightSource
             return;
         }
         WeightReading.CheckDestination(info, destination, Origin);
-        // A view saved as is (e.g. a transposed weight): gather element by element in row-major order.
+        // A view saved as is (e.g. a transposed weight): gather element by element in row-major order through the map,
+        // then release the mapped pages so they stop counting as the process's memory.
         var index = new long[t.Shape.Length];
+        long span = 1;
+        for (int d = 0; d < t.Shape.Length; d++)
+        {
+            span += (t.Shape[d] - 1) * t.Stride[d];
+        }
         for (int i = 0; i < destination.Length; i++)
         {
             long offset = 0;
@@ -205,6 +211,26 @@ internal sealed class TorchCheckpoint : IWeightSource
                 index[d] = 0;
             }
         }
+        file.Release(start, span * size);
+    }
+
+    /// <inheritdoc />
+    public void ReadFloat32Range(string name, long firstElement, Span<float> destination)
+    {
+        var (info, t, entry) = Find(name);
+        if (!IsRowMajor(t.Shape, t.Stride))
+        {
+            if (firstElement < 0 || firstElement > info.ElementCount - destination.Length)
+            {
+                throw new WeightFileException($"'{Origin}': elements [{firstElement:N0}, {firstElement + destination.Length:N0}) lie outside tensor '{name}' {info.ShapeText}.");
+            }
+            var whole = new float[info.ElementCount];
+            ReadFloat32(name, whole);
+            whole.AsSpan(checked((int)firstElement), destination.Length).CopyTo(destination);
+            return;
+        }
+        int size = info.DType.Size();
+        WeightReading.ReadRange(file, entry.DataOffset + t.StorageOffset * size, info, firstElement, destination, Origin);
     }
 
     /// <inheritdoc />

@@ -119,7 +119,17 @@ public sealed class ImportSdCommand : Command<ImportSdCommand.Settings>
         var console = CliApp.Console;
         var options = new StableDiffusionImportOptions { Logger = new CliNoteLogger(console) };
         console.MarkupLineInterpolated($"'{model}' is not an ONNX export: converting it once into the import cache ({StableDiffusionImport.DefaultCacheFolder}; set LATENTINDIGO_IMPORT_CACHE to move it).");
-        return WithProgress(console, progress => StableDiffusionImport.ConvertCached(model, options, progress, cancellationToken));
+        try
+        {
+            return WithProgress(console, progress => StableDiffusionImport.ConvertCached(model, options, progress, cancellationToken));
+        }
+        catch (ModelImportException e)
+        {
+            // --model converts with the defaults; what the source does not say (an SD 2.x single file's prediction type,
+            // its heads through --original-config, the EMA weights, a tokenizer) is given to import-sd.
+            throw new CliUserException($"{e.Message}{Environment.NewLine}--model converts with the defaults; to choose, convert it first: "
+                + $"latent-indigo import-sd \"{model}\" -o <folder> [--prediction-type epsilon|v_prediction] [--original-config <yaml>] [--ema] [--tokenizer <folder>], then pass --model <folder>.");
+        }
     }
 
     private static T WithProgress<T>(IAnsiConsole console, Func<IProgress<StableDiffusionImportProgress>, T> run) =>
