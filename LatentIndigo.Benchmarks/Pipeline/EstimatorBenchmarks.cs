@@ -1,5 +1,8 @@
 using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Engines;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using LatentIndigo.Pipeline;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -12,9 +15,11 @@ namespace LatentIndigo.Benchmarks.Pipeline;
 /// <c>LATENTINDIGO_ESRGAN_THICK</c> names the converted UpscalerJS esrgan-thick ×4 file
 /// (samples/data/estimators/README.md: one <c>convert-tfjs</c> command), ESRGAN-thick ×4. Without it the thick case is
 /// left out and a line says so. The networks run on ONNX Runtime's CPU provider with its default threads; the input
-/// fits one tile (<see cref="OnnxUpscaleEstimatorOptions.TileSize"/> 192), so no seam blending is timed.
+/// fits one tile (<see cref="OnnxUpscaleEstimatorOptions.TileSize"/> 192), so no seam blending is timed. In-process (one
+/// job, no generated project to build), one warm-up and 5 measured estimates per case: run with
+/// <c>--filter '*EstimatorBenchmarks*'</c> and no job options.
 /// </summary>
-[SimpleJob(RunStrategy.Monitoring, launchCount: 1, warmupCount: 1, iterationCount: 5)]
+[Config(typeof(EstimatorBenchmarkConfig))]
 public class EstimatorBenchmarks
 {
     /// <summary>The environment variable naming the converted esrgan-thick ×4 ONNX file.</summary>
@@ -74,5 +79,17 @@ public class EstimatorBenchmarks
     {
         (estimator as IDisposable)?.Dispose();
         input.Dispose();
+    }
+}
+
+/// <summary>In-process, <see cref="RunStrategy.Monitoring"/>, one warm-up and 5 measured invocations, an hour's timeout
+/// (a thick estimate takes tens of seconds on a busy 2-core machine).</summary>
+public sealed class EstimatorBenchmarkConfig : ManualConfig
+{
+    /// <summary>Creates the config.</summary>
+    public EstimatorBenchmarkConfig()
+    {
+        AddJob(Job.Default.WithStrategy(RunStrategy.Monitoring).WithLaunchCount(1).WithWarmupCount(1).WithIterationCount(5)
+            .WithToolchain(new InProcessEmitToolchain(TimeSpan.FromHours(1), logOutput: true)));
     }
 }
