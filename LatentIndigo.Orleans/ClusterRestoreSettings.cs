@@ -36,8 +36,22 @@ public sealed record ClusterRestoreSettings
     /// </summary>
     [Id(6)] public bool Blind { get; init; }
 
-    /// <summary>The <see cref="RestoreOptions"/> these settings stand for.</summary>
-    public RestoreOptions ToRestoreOptions() => RestoreOptions.Default with
+    /// <summary>
+    /// The initial estimator: null or <c>bicubic</c> (the default), a network bundled in LatentIndigo.Core
+    /// (<see cref="OnnxUpscaleEstimator.BundledNames"/>, e.g. <c>esrgan-slim-x4</c>) or the path of an ONNX
+    /// super-resolution model that every worker silo sees at that path. Its scale must be <see cref="ScaleFactor"/>.
+    /// Each worker silo loads a network once (<see cref="WorkerModelSet"/>) and shares it among its slots.
+    /// </summary>
+    [Id(7)] public string? Estimator { get; init; }
+
+    /// <summary>True when <paramref name="name"/> means bicubic upscaling (null or <c>bicubic</c>, any case).</summary>
+    public static bool IsBicubic(string? name) => name is null || name.Equals("bicubic", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// The <see cref="RestoreOptions"/> these settings stand for, with <paramref name="estimator"/> as the initial
+    /// estimator (the network <see cref="Estimator"/> names, loaded by the caller; null for bicubic).
+    /// </summary>
+    public RestoreOptions ToRestoreOptions(IInitialEstimator? estimator = null) => RestoreOptions.Default with
     {
         Strategy = Enum.Parse<GuidanceStrategy>(Strategy),
         ScaleFactor = ScaleFactor,
@@ -47,5 +61,6 @@ public sealed record ClusterRestoreSettings
         LatentTileSize = LatentTileSize,
         LatentTileOverlap = LatentTileSize / 2 / 8 * 8,
         Blind = Blind,
+        InitialEstimator = estimator,
     };
 }

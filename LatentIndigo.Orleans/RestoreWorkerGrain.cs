@@ -53,7 +53,8 @@ public sealed class RestoreWorkerGrain(
         var work = Task.Run(async () =>
         {
             byte[] input = await store.ReadAsync(new Uri(item.Input), stop.Token);
-            var outcome = await BatchImageProcessor.RestoreAsync(restorer, input, item.Input, item.Settings.ToRestoreOptions(), null, null, stop.Token);
+            var options = item.Settings.ToRestoreOptions(modelSet.Estimator(item.Settings.Estimator));
+            var outcome = await BatchImageProcessor.RestoreAsync(restorer, input, item.Input, options, null, null, stop.Token);
             await store.WriteAsync(new Uri(item.Output), outcome.Png, stop.Token);
             return outcome;
         }, stop.Token);

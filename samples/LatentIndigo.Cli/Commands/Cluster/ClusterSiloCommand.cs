@@ -157,7 +157,8 @@ public sealed class ClusterSiloCommand : Command<ClusterSiloCommand.Settings>
                 {
                     silo.AddLatentIndigoWorkers(new WorkerModelSet(
                         () => PipelineFactory.Create(inn, modelFolder, settings.LatentInn, settings.StandIn, modelOptions, LatentIndigo.Invertible.InnEngine.Auto,
-                            maxConcurrentRestores: settings.Slots), settings.Slots));
+                            maxConcurrentRestores: settings.Slots), settings.Slots,
+                        new OnnxUpscaleEstimatorOptions { Session = modelOptions }));
                 }
             })
             .Build();

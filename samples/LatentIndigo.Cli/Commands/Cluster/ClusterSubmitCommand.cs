@@ -75,6 +75,12 @@ public sealed class ClusterSubmitCommand : Command<ClusterSubmitCommand.Settings
         [Description("Unknown degradation: refine the INN on each input while sampling.")]
         public bool Blind { get; init; }
 
+        /// <summary>Initial estimator.</summary>
+        [CommandOption("--estimator <NAME>")]
+        [Description("The initial estimate: bicubic (default), esrgan-slim-x4 / esrgan-slim-x2 (bundled ESRGAN, UpscalerJS, MIT) " +
+            "or an ONNX super-resolution model file that every worker silo sees at this path.")]
+        public string? Estimator { get; init; }
+
         /// <inheritdoc />
         public override ValidationResult Validate()
         {
@@ -90,6 +96,10 @@ public sealed class ClusterSubmitCommand : Command<ClusterSubmitCommand.Settings
             {
                 return ValidationResult.Error("--job-id must be 1-200 characters without spaces.");
             }
+            if (EstimatorSupport.Check(Estimator, "--estimator") is { } problem)
+            {
+                return ValidationResult.Error(problem);
+            }
             return base.Validate();
         }
 
@@ -103,6 +113,8 @@ public sealed class ClusterSubmitCommand : Command<ClusterSubmitCommand.Settings
             Seed = Seed,
             LatentTileSize = Tile,
             Blind = Blind,
+            Estimator = EstimatorSupport.IsBicubic(Estimator) ? null
+                : EstimatorSupport.IsBundled(Estimator!) ? Estimator!.ToLowerInvariant() : Path.GetFullPath(Estimator!),
         };
     }
 
@@ -126,6 +138,8 @@ public sealed class ClusterSubmitCommand : Command<ClusterSubmitCommand.Settings
         {
             throw new CliUserException(CliErrors.ForCli(ex.Message));
         }
+        // The network must load and upscale by the job's factor: refused here, not on every image by every worker.
+        EstimatorSupport.Load(restoreSettings.Estimator, restoreSettings.ScaleFactor, new LatentIndigo.Diffusion.DiffusionModelOptions())?.Dispose();
         var spec = RestoreJobSpec.FromFolders(Path.GetFullPath(settings.Input), Path.GetFullPath(settings.Output), restoreSettings);
         if (spec.Inputs.Count == 0)
         {
