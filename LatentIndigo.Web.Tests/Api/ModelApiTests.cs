@@ -7,7 +7,8 @@ namespace LatentIndigo.Web.Tests.Api;
 /// <summary>
 /// <c>--model</c> takes what <c>RestorationPipeline.Load</c> takes: here a tiny SD 1.x-shaped diffusers pipeline folder
 /// (random weights, written by the Core tests' <see cref="TinyDiffusersFolder"/>), converted once into the import
-/// cache and reused by the next start; and a bad <c>--model</c> stops the start with one line, not a stack trace.
+/// cache and reused by the next start, and tiny single-file checkpoints (<see cref="LdmCheckpointBuilder"/>); a bad
+/// <c>--model</c> stops the start with one line, not a stack trace.
 /// </summary>
 public sealed class ModelApiTests : IDisposable
 {
@@ -62,6 +63,35 @@ public sealed class ModelApiTests : IDisposable
             Assert.Equal(entry, Assert.Single(Directory.GetDirectories(Cache)));
             Assert.Equal(written, Directory.GetLastWriteTimeUtc(entry));
         }
+    }
+
+    [Fact]
+    public async Task A_single_file_checkpoint_is_converted_into_the_import_cache_and_restores_with_diffusion()
+    {
+        // .safetensors here (a .ckpt took as long, about a minute on the 2-core machine, and only its reader differs:
+        // the Core tests' SingleFileCheckpointTests read both).
+        const string fileName = "sd1-tiny.safetensors";
+        // An SD 1.x-shaped checkpoint in the original LDM layout, with a VAE that downscales by 8 as SD's (4 levels; the
+        // library refuses others) and CLIP's full vocabulary (a converted single file gets a tokenizer for the empty
+        // prompt, with CLIP's start and end token ids).
+        string checkpoint = Path.Combine(temp, fileName);
+        var model = TinyLdm.Sd1 with { VaeChannels = [32, 32, 32, 32], VaeLayers = 1, Vocabulary = 49408 };
+        LdmCheckpointBuilder.Write(checkpoint, LdmCheckpointBuilder.Enumerate(model), LatentIndigo.Weights.WeightDType.Float16);
+        using var factory = new ModelFactory(checkpoint, Cache);
+        var client = factory.Client();
+        var health = JsonDocument.Parse(await client.Http.GetStringAsync("/api/health")).RootElement;
+        Assert.Equal("model", health.GetProperty("mode").GetString());
+        Assert.StartsWith($"single-file checkpoint '{fileName}' (converted into the import cache) · fp32 · epsilon prediction", health.GetProperty("model").GetString());
+        Assert.True(File.Exists(Path.Combine(Assert.Single(Directory.GetDirectories(Cache)), "unet", "model.onnx")));
+
+        string id = await client.StartAsync(TestImages.Chelsea, new Dictionary<string, string>
+        {
+            ["strategy"] = "pixel", ["degradation"] = "bicubic:x4", ["steps"] = "3", ["strength"] = "0.5",
+        });
+        var events = await client.RunToEndAsync(id);
+        Assert.True(events[^1].Kind == "done", $"the job ended with {events[^1].Kind}: {events[^1].Data}");
+        Assert.True((await client.StatusAsync(id)).GetProperty("summary").GetProperty("usedGenerativePrior").GetBoolean());
+        Assert.Equal((TestImages.ChelseaWidth * 4, TestImages.ChelseaHeight * 4), TestImages.PngSize(await client.Http.GetByteArrayAsync($"/api/jobs/{id}/result")));
     }
 
     public static TheoryData<string, string> BadModels => new()
