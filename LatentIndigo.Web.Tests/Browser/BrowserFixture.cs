@@ -61,13 +61,13 @@ public sealed class BrowserFixture : IAsyncLifetime
         });
     }
 
-    /// <summary>A new tab on the demo's page, its settings loaded from /api/health.</summary>
-    public async Task<IPage> OpenPageAsync()
+    /// <summary>A new tab on the demo's page (or another app's, at <paramref name="baseUrl"/>), its settings loaded from /api/health.</summary>
+    public async Task<IPage> OpenPageAsync(string? baseUrl = null)
     {
         var page = await browser!.NewPageAsync();
         page.SetDefaultTimeout(90_000);
         await page.AddInitScriptAsync(RecordEvents);
-        await page.GotoAsync(BaseUrl);
+        await page.GotoAsync(baseUrl ?? BaseUrl);
         await page.WaitForSelectorAsync("#strategy option", new() { State = WaitForSelectorState.Attached });
         await page.WaitForSelectorAsync("#sample-select option[value='chelsea_x4.png']", new() { State = WaitForSelectorState.Attached });
         return page;

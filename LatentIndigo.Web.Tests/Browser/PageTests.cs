@@ -69,6 +69,43 @@ public sealed class PageTests(BrowserFixture fixture)
     }
 
     [Fact]
+    public async Task An_image_dropped_on_the_page_is_uploaded_and_restored()
+    {
+        var page = await fixture.OpenPageAsync();
+        Assert.True(await page.IsDisabledAsync("#restore-button"));
+        // A drag from the desktop as the browser delivers it: dragover, then drop, with a DataTransfer holding the file
+        // (the bundled sample's bytes, made into a File in the page).
+        bool highlighted = await page.EvaluateAsync<bool>("""
+            ([base64, name]) => {
+              const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+              const transfer = new DataTransfer();
+              transfer.items.add(new File([bytes], name, { type: "image/png" }));
+              const zone = document.getElementById("drop-zone");
+              zone.dispatchEvent(new DragEvent("dragover", { dataTransfer: transfer, bubbles: true, cancelable: true }));
+              const dragging = zone.classList.contains("dragging");
+              zone.dispatchEvent(new DragEvent("drop", { dataTransfer: transfer, bubbles: true, cancelable: true }));
+              return dragging;
+            }
+            """, new[] { Convert.ToBase64String(TestImages.Chelsea), "dropped.png" });
+        Assert.True(highlighted, "the drop zone did not highlight on dragover");
+        Assert.False(await page.EvalOnSelectorAsync<bool>("#drop-zone", "z => z.classList.contains('dragging')"));
+        await page.WaitForFunctionAsync("() => document.querySelector('#input-info').textContent.startsWith('dropped.png: 112×75')");
+        Assert.Equal(0, await page.EvalOnSelectorAsync<int>("#file-input", "i => i.files.length")); // the file came from the drop
+        Assert.True(await page.IsEnabledAsync("#restore-button"));
+
+        await Settings(page, strategy: "inn-only", degradation: "bicubic:x4", steps: "8");
+        await page.ClickAsync("#restore-button");
+        await page.WaitForFunctionAsync("() => !document.querySelector('#result').hidden || !document.querySelector('#error').hidden");
+        Assert.True(await page.IsHiddenAsync("#error"), $"the page shows an error: {await page.TextContentAsync("#error")}");
+        Assert.Equal("done", (await Events(page))[^1].Type);
+        Assert.Equal(448, await page.EvalOnSelectorAsync<int>("#result-image", "img => img.naturalWidth"));
+        Assert.Equal(300, await page.EvalOnSelectorAsync<int>("#result-image", "img => img.naturalHeight"));
+        Assert.Contains("112×75 → 448×300", await page.TextContentAsync("#figures"));
+        Assert.Equal("dropped-restored.png", await page.GetAttributeAsync("#download", "download"));
+        await page.CloseAsync();
+    }
+
+    [Fact]
     public async Task Cancel_stops_a_running_restore()
     {
         var page = await fixture.OpenPageAsync();

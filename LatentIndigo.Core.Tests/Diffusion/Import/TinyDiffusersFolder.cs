@@ -23,7 +23,8 @@ internal enum TinyWeightFormat
 /// Writes a tiny diffusers pipeline folder (model_index.json, unet/, vae/, text_encoder/ with config.json and weights,
 /// tokenizer/, scheduler/) in the published layout, with random weights drawn by name, and keeps the values exactly
 /// as the files hold them (rounded to the stored dtype here, independently of the library's writer) for the float64
-/// reference.
+/// reference (<c>TinyDiffusersFolderReferences</c>). Also compiled into LatentIndigo.Web.Tests (linked, for the web
+/// demo's <c>--model</c> tests), so it uses only the library and the stand-ins, not this project's other helpers.
 /// </summary>
 internal sealed class TinyDiffusersFolder : IDisposable
 {
@@ -159,13 +160,6 @@ internal sealed class TinyDiffusersFolder : IDisposable
         }));
         return new TinyDiffusersFolder(path, a, all);
     }
-
-    /// <summary>The float64 reference of the model with the checkpoint's values.</summary>
-    public Tests.Diffusion.StandIns.SdArchitectureReference Reference() => new(Architecture, Weights);
-
-    /// <summary>The same weights rounded to float16, as an fp16 import stores them.</summary>
-    public Tests.Diffusion.StandIns.SdArchitectureReference Float16Reference() =>
-        new(Architecture, Weights.ToDictionary(kv => kv.Key, kv => (kv.Value.Shape, kv.Value.Values.Select(x => (double)(float)(Half)(float)x).ToArray())));
 
     public void Dispose()
     {

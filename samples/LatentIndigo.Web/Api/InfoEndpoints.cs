@@ -31,11 +31,11 @@ internal static class InfoEndpoints
         var s = options.Value;
         string notice = host.Mode switch
         {
-            DemoMode.InnOnly => "No Stable Diffusion export is loaded: restoration is INN-only (no generative prior). Start the demo with --model <export folder> for diffusion restoration, or --stand-in for a plumbing demo.",
+            DemoMode.InnOnly => "No Stable Diffusion export is loaded: restoration is INN-only (no generative prior). Start the demo with --model <export folder, diffusers folder or .safetensors/.ckpt checkpoint> for diffusion restoration, or --stand-in for a plumbing demo.",
             DemoMode.StandIn => "STAND-IN MODELS: the diffusion models are generated stand-ins with random weights. The whole pipeline runs, but the output is not a real restoration.",
             _ => "",
         };
-        return new HealthReport("ok", LibraryInfo.Version, host.Mode switch { DemoMode.InnOnly => "inn-only", DemoMode.StandIn => "stand-in", _ => "model" }, notice,
+        return new HealthReport("ok", LibraryInfo.Version, host.Mode switch { DemoMode.InnOnly => "inn-only", DemoMode.StandIn => "stand-in", _ => "model" }, notice, host.ModelDescription,
             [.. host.Strategies.Select(GuidanceStrategyNames.Name)], GuidanceStrategyNames.Name(host.DefaultStrategy), estimators.Names,
             new QueueReport(host.Pipeline.MaxConcurrentRestores, queue.Running, queue.Waiting, s.MaxQueuedJobs, store.Count),
             new LimitsReport(s.MaxUploadBytes, (long)(s.MaxInputMegapixels * 1_000_000), (long)(s.MaxOutputMegapixels * 1_000_000), s.MaxRestoreMemoryMiB, s.MaxSteps, [1, 2, 4, 8], s.ResultLifetimeSeconds),
@@ -71,13 +71,14 @@ internal static class InfoEndpoints
 /// <param name="Version">The library's version.</param>
 /// <param name="Mode">inn-only, stand-in or model.</param>
 /// <param name="Notice">What the page must tell the user about the mode (empty for a real model).</param>
+/// <param name="Model">What <c>--model</c> loaded (kind, name, precision, prediction, provider); null without one.</param>
 /// <param name="Strategies">Strategies this server can run.</param>
 /// <param name="DefaultStrategy">The strategy of a request that names none.</param>
 /// <param name="Estimators">Initial estimators a request may name.</param>
 /// <param name="Queue">Running and waiting restores.</param>
 /// <param name="Limits">What an upload may be.</param>
 /// <param name="Evaluation">True when an eval folder is open.</param>
-public sealed record HealthReport(string Status, string Version, string Mode, string Notice, IReadOnlyList<string> Strategies, string DefaultStrategy,
+public sealed record HealthReport(string Status, string Version, string Mode, string Notice, string? Model, IReadOnlyList<string> Strategies, string DefaultStrategy,
     IReadOnlyList<string> Estimators, QueueReport Queue, LimitsReport Limits, bool Evaluation);
 
 /// <summary>The queue in <see cref="HealthReport"/>.</summary>

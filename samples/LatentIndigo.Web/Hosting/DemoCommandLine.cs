@@ -2,8 +2,8 @@ namespace LatentIndigo.Web.Hosting;
 
 /// <summary>
 /// The demo's command-line switches, turned into configuration keys before ASP.NET Core reads the rest
-/// (<c>--urls</c>, <c>--environment</c>, <c>--Demo:Name value</c>): <c>--model &lt;folder&gt;</c>, <c>--stand-in</c>,
-/// <c>--inn</c>, <c>--latent-inn</c>, <c>--eval &lt;folder&gt;</c>, <c>--max-concurrent &lt;n&gt;</c>. ASP.NET Core's own
+/// (<c>--urls</c>, <c>--environment</c>, <c>--Demo:Name value</c>): <c>--model &lt;export or checkpoint&gt;</c>,
+/// <c>--import-cache &lt;folder&gt;</c>, <c>--stand-in</c>, <c>--inn</c>, <c>--latent-inn</c>, <c>--eval &lt;folder&gt;</c>, <c>--max-concurrent &lt;n&gt;</c>. ASP.NET Core's own
 /// parser cannot read a switch without a value such as <c>--stand-in</c>.
 /// </summary>
 public static class DemoCommandLine
@@ -11,6 +11,7 @@ public static class DemoCommandLine
     private static readonly Dictionary<string, string> ValueSwitches = new(StringComparer.Ordinal)
     {
         ["--model"] = nameof(DemoSettings.Model),
+        ["--import-cache"] = nameof(DemoSettings.ImportCacheFolder),
         ["--inn"] = nameof(DemoSettings.Inn),
         ["--latent-inn"] = nameof(DemoSettings.LatentInn),
         ["--eval"] = nameof(DemoSettings.EvalFolder),
@@ -35,7 +36,7 @@ public static class DemoCommandLine
                 string? value = arg.Contains('=') ? arg.Split('=', 2)[1] : i + 1 < args.Count ? args[++i] : null;
                 if (string.IsNullOrEmpty(value) || (value.StartsWith("--", StringComparison.Ordinal) && !arg.Contains('=')))
                 {
-                    throw new ArgumentException($"{name} needs a value, e.g. {name} {(name == "--max-concurrent" ? "2" : "<folder>")}.");
+                    throw new ArgumentException($"{name} needs a value, e.g. {name} {(name switch { "--max-concurrent" => "2", "--model" => "<export folder, diffusers folder or .safetensors/.ckpt>", _ => "<folder>" })}.");
                 }
                 result.Add($"--{DemoSettings.Section}:{key}={value}");
             }

@@ -9,8 +9,18 @@ public sealed class DemoSettings
     /// <summary>The configuration section.</summary>
     public const string Section = "Demo";
 
-    /// <summary>Stable Diffusion ONNX export folder (or checkpoint converted with <c>latent-indigo convert</c>); null: INN-only.</summary>
+    /// <summary>
+    /// What <c>RestorationPipeline.Load</c> accepts: a Stable Diffusion ONNX export folder, a diffusers pipeline folder or a
+    /// single-file checkpoint (<c>.safetensors</c>, <c>.ckpt</c>), the last two converted once into the import cache
+    /// (<see cref="ImportCacheFolder"/>) and reused on later starts; null: INN-only.
+    /// </summary>
     public string? Model { get; set; }
+
+    /// <summary>
+    /// Where a diffusers folder or checkpoint given as <see cref="Model"/> is converted; null: the library's default
+    /// (<c>LATENTINDIGO_IMPORT_CACHE</c>, else <c>LatentIndigo/imports</c> in the user's local application data).
+    /// </summary>
+    public string? ImportCacheFolder { get; set; }
 
     /// <summary>Run the full pipeline on generated stand-in models with random weights (a plumbing demo).</summary>
     public bool StandIn { get; set; }

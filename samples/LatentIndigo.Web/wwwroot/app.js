@@ -32,6 +32,10 @@ function applyHealth(h) {
     $("mode-notice").textContent = h.notice;
     $("mode-notice").hidden = false;
   }
+  if (h.model) {
+    $("model-info").textContent = `Model: ${h.model}`;
+    $("model-info").hidden = false;
+  }
   $("version").textContent = `LatentIndigo ${h.version.split("+")[0]} · ${h.mode} · ${h.queue.maxConcurrentRestores} restore(s) at once`;
   for (const name of h.strategies) {
     $("strategy").append(new Option(strategyLabel(name), name, false, name === h.defaultStrategy));
