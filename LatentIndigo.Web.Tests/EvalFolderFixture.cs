@@ -27,5 +27,16 @@ public sealed class EvalFolderFixture : IDisposable
 
     public string Path { get; }
 
-    public void Dispose() => Directory.Delete(Path, recursive: true);
+    /// <summary>
+    /// Deletes the folder; a second call does nothing. InnOnlyFactory disposes it from WebApplicationFactory's
+    /// Dispose(bool), which runs twice when xUnit disposes a class fixture (DisposeAsync, then Dispose): deleting twice
+    /// threw DirectoryNotFoundException as a class cleanup failure, which fails `dotnet test` although every test passed.
+    /// </summary>
+    public void Dispose()
+    {
+        if (Directory.Exists(Path))
+        {
+            Directory.Delete(Path, recursive: true);
+        }
+    }
 }
