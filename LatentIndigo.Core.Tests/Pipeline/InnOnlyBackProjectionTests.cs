@@ -73,6 +73,18 @@ public class InnOnlyBackProjectionTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Batch_progress_moves_through_the_back_projection_passes_and_windows()
+    {
+        static double At(int pass, int tile) =>
+            global::LatentIndigo.Batch.BatchImageProcessor.Fraction(new RestoreProgress(RestoreStage.BackProjecting, pass, 5, tile, 4, TimeSpan.Zero, 0));
+        // 5 passes of 4 windows span 5 %–95 %, as sampling does: window w of pass p is (4(p − 1) + w + 1)/20 of it.
+        Assert.Equal(0.05 + 0.9 / 20, At(1, 0), 9);
+        Assert.Equal(0.05 + 0.9 * 10 / 20, At(3, 1), 9);
+        Assert.Equal(0.95, At(5, 3), 9);
+        Assert.True(At(3, 0) > At(2, 3));
+    }
+
+    [Fact]
     public void The_reused_coarse_band_is_the_coarse_band_of_the_result()
     {
         // The restore's consistency figure comes from the back-projection's last INN pass instead of a pass of its own.
