@@ -58,7 +58,7 @@ public static class BatchImageProcessor
         };
     }
 
-    /// <summary>How far a restoration is (0–1) from a progress event: sampling steps and tiles, 1 when completed.</summary>
+    /// <summary>How far a restoration is (0–1) from a progress event: sampling steps and tiles (or the INN-only back-projection's passes and windows), 1 when completed.</summary>
     public static double Fraction(RestoreProgress value)
     {
         ArgumentNullException.ThrowIfNull(value);
@@ -66,7 +66,7 @@ public static class BatchImageProcessor
         {
             return 1;
         }
-        if (value.Stage == RestoreStage.Sampling && value.TotalSteps > 0)
+        if (value.Stage is RestoreStage.Sampling or RestoreStage.BackProjecting && value.TotalSteps > 0)
         {
             double tiles = Math.Max(1, value.TotalTiles);
             double done = ((value.Step - 1) * tiles + value.Tile + 1) / (value.TotalSteps * tiles);

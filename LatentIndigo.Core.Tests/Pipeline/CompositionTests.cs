@@ -95,8 +95,11 @@ public class CompositionTests(PipelineFixture fixture) : IClassFixture<PipelineF
         using var estimate = MatlabBicubic.UpscaleEstimate(y, 4);
         Assert.True(unknown.Image.equal(estimate).all().item<bool>());
         using var known = fixture.Pipeline.Restore(y, options with { KnownDegradation = DegradationSpec.Parse("bicubic:x4") });
-        using var direct = InnBackProjection.Apply(fixture.PixelLifting, y, estimate, new InnTiling(64 * 8), null, 0, clampToUnitRange: true, out int corrections);
-        Assert.True(corrections > 0);
+        var run = InnBackProjection.Run(fixture.PixelLifting, y, estimate, new InnTiling(64 * 8), null, 0, clampToUnitRange: true,
+            BackProjectionMethod.Accelerated);
+        using var direct = run.Image;
+        using var directCoarse = run.Coarse;
+        Assert.True(run.Corrections > 0);
         Assert.True(known.Image.equal(direct).all().item<bool>());
     }
 

@@ -290,6 +290,7 @@ internal sealed class RestoreRun : IDisposable
         {
             var producingInn = encoded?.PixelInn ?? estimated.PixelInn;
             coarsePsnr = backProjected is not null && estimated.Padded.Image.shape.SequenceEqual(input.shape)
+                    && options.BackProjectionMethod != BackProjectionMethod.Plain // the code before issue 24 ran a pass here
                 // The back-projection's last INN pass was over this very image (clamped, nothing cropped): no new pass.
                 ? Psnr.Of(backProjected.Coarse, estimated.Y)
                 : InnTimed(() =>

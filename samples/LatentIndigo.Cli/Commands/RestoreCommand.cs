@@ -417,6 +417,15 @@ public sealed class RestoreCommand : Command<RestoreCommand.Settings>
                     ? $"{name} step {value.Step}/{value.TotalSteps} tile {value.Tile + 1}/{value.TotalTiles}"
                     : $"{name} step {value.Step}/{value.TotalSteps}";
             }
+            else if (value.Stage == RestoreStage.BackProjecting && value.TotalSteps > 0)
+            {
+                // INN-only: the INN passes of the back-projection (at most TotalSteps; it may finish early), each over windows.
+                double done = ((value.Step - 1) * (double)value.TotalTiles + value.Tile + 1) / (value.TotalSteps * (double)value.TotalTiles);
+                task.Value = Math.Clamp(0.05 + 0.9 * done, 0.05, 0.95);
+                task.Description = value.TotalTiles > 1
+                    ? $"{name} back-projecting: pass {value.Step}/{value.TotalSteps} window {value.Tile + 1}/{value.TotalTiles}"
+                    : $"{name} back-projecting: pass {value.Step}/{value.TotalSteps}";
+            }
             else if (value.Stage == RestoreStage.Completed)
             {
                 task.Value = 1;

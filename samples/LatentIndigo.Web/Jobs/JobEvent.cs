@@ -17,11 +17,11 @@ public sealed record JobEvent(string Kind, object Data)
 public sealed record QueuedData(int QueuePosition, int Running);
 
 /// <summary>Data of a <c>progress</c> event (the pipeline's <see cref="LatentIndigo.Pipeline.RestoreProgress"/>).</summary>
-/// <param name="Stage">Preparing, Encoding, Sampling, Decoding or Finishing.</param>
-/// <param name="Step">Sampling steps done in the current tile (0 outside sampling).</param>
-/// <param name="TotalSteps">Sampling steps per tile (0 outside sampling or for INN-only).</param>
-/// <param name="Tile">Current latent tile, from 1.</param>
-/// <param name="TotalTiles">Latent tiles.</param>
+/// <param name="Stage">Preparing, Encoding, Sampling, Decoding, BackProjecting (INN-only), Finishing or Completed.</param>
+/// <param name="Step">The sampling step (or, BackProjecting, the INN pass) running, from 1; 0 when another stage starts.</param>
+/// <param name="TotalSteps">Sampling steps per tile, or the back-projection's INN passes at most; 1 for stages without steps (never 0).</param>
+/// <param name="Tile">Latent tile (or, BackProjecting, INN window) just done, from 1.</param>
+/// <param name="TotalTiles">Latent tiles (or INN windows per pass).</param>
 /// <param name="ElapsedSeconds">Seconds since the restore started running.</param>
 public sealed record ProgressData(string Stage, int Step, int TotalSteps, int Tile, int TotalTiles, double ElapsedSeconds);
 

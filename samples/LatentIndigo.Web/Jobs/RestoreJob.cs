@@ -142,7 +142,7 @@ public sealed class RestoreJob
 
     /// <summary>Marks the job running.</summary>
     internal void MarkRunning() =>
-        Publish(new JobEvent("progress", new ProgressData(RestoreStage.Preparing.ToString(), 0, 0, 1, 1, 0)), JobState.Running);
+        Publish(new JobEvent("progress", new ProgressData(RestoreStage.Preparing.ToString(), 0, 1, 1, 1, 0)), JobState.Running);
 
     /// <summary>Publishes a pipeline progress event.</summary>
     internal void ReportProgress(RestoreProgress p) => Publish(new JobEvent("progress",

@@ -179,6 +179,12 @@ function describe(kind, d) {
     const tiles = d.totalTiles > 1 ? `, tile ${d.tile}/${d.totalTiles}` : "";
     return [0.05 + 0.9 * Math.min(1, done), `Sampling: step ${d.step}/${d.totalSteps}${tiles}`];
   }
+  if (d.stage === "BackProjecting" && d.totalSteps > 0) {
+    // INN-only: INN passes of the back-projection (at most totalSteps), each over totalTiles windows.
+    const done = ((d.step - 1) * d.totalTiles + d.tile) / (d.totalSteps * d.totalTiles);
+    const windows = d.totalTiles > 1 ? `, window ${d.tile}/${d.totalTiles}` : "";
+    return [0.05 + 0.9 * Math.max(0, Math.min(1, done)), `Back-projecting through the INN: pass ${Math.max(1, d.step)}/${d.totalSteps}${windows}`];
+  }
   const at = { Preparing: 0.02, Encoding: 0.04, Decoding: 0.95, Finishing: 0.97, Completed: 1 }[d.stage] ?? 0;
   return [at, `${d.stage}…`];
 }
