@@ -5,7 +5,7 @@ namespace LatentIndigo.Orleans.Tests;
 
 /// <summary>
 /// The file store writes through the library's atomic write (issue 26): a name of up to 255 bytes can be written (its
-/// own temporary name used to be 39 bytes longer than the target's, so names over 216 bytes failed after the work), no
+/// own temporary name used to be 38 bytes longer than the target's, so names over 217 bytes failed after the work), no
 /// temporary file stays behind, and an existing output is never replaced by other bytes.
 /// </summary>
 public class FileImageStoreTests

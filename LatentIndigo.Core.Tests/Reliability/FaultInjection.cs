@@ -32,7 +32,14 @@ internal static class FaultInjection
     /// <paramref name="killAfter"/> if it still runs. <paramref name="withoutFileOverride"/>: as root, drop the
     /// capabilities that let root read and write any file, so that permission bits apply (setpriv).
     /// </summary>
-    public static CliProcessResult Run(string[] args, TimeSpan? killAfter = null, bool withoutFileOverride = false)
+    public static CliProcessResult Run(string[] args, TimeSpan? killAfter = null, bool withoutFileOverride = false) =>
+        Run(args, killAfter is null ? null : new KillPoint(() => true, killAfter.Value), withoutFileOverride);
+
+    /// <summary>
+    /// Runs the tool and kills it <see cref="KillPoint.Then"/> after <see cref="KillPoint.When"/> first holds (polled
+    /// every 10 ms), if it still runs.
+    /// </summary>
+    public static CliProcessResult Run(string[] args, KillPoint? kill, bool withoutFileOverride = false)
     {
         var start = new ProcessStartInfo(withoutFileOverride && IsRoot ? "setpriv" : "dotnet")
         {
@@ -58,10 +65,17 @@ internal static class FaultInjection
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         bool killed = false;
-        if (killAfter is { } delay && !process.WaitForExit(delay))
+        if (kill is not null)
         {
-            process.Kill(); // SIGKILL: no handler runs, as after a crash or a power cut of the process
-            killed = true;
+            while (!process.HasExited && !kill.When())
+            {
+                process.WaitForExit(10);
+            }
+            if (!process.WaitForExit(kill.Then))
+            {
+                process.Kill(); // SIGKILL: no handler runs, as after a crash or a power cut of the process
+                killed = true;
+            }
         }
         if (!process.WaitForExit(TimeSpan.FromMinutes(5)))
         {
@@ -149,6 +163,9 @@ internal static class FaultInjection
         public void Dispose() => Tool("umount", "-l", path);
     }
 }
+
+/// <summary>When to kill a run: <see cref="Then"/> after <see cref="When"/> first holds.</summary>
+internal sealed record KillPoint(Func<bool> When, TimeSpan Then);
 
 /// <summary>One run of the command-line tool: its exit code (null when it was killed), what it printed, how long it ran.</summary>
 internal sealed record CliProcessResult(int? Code, string Output, TimeSpan Elapsed)

@@ -80,11 +80,26 @@ public class FaultInjectionTests(FaultInjectionTests.Inputs inputs, ITestOutputH
             // Up to two kills per round, each at a random moment of the run (the whole run, start-up included).
             for (int attempt = 0; attempt < 2; attempt++)
             {
-                var delay = TimeSpan.FromSeconds(random.NextDouble() * inputs.FreshTime.TotalSeconds);
+                // Half the kills at a random moment of the whole run (start-up included), half at a random moment
+                // after a random number of outputs exist (inside the job's work, where the time of start-up varies).
                 string[] args = ["batch", inputs.Folder, "-o", job, .. BatchSettings];
-                var run = FaultInjection.Run(resume ? [.. args, "--resume"] : args, killAfter: delay);
+                KillPoint point;
+                string where;
+                if (random.Next(2) == 0)
+                {
+                    var delay = TimeSpan.FromSeconds(random.NextDouble() * inputs.FreshTime.TotalSeconds);
+                    (point, where) = (new KillPoint(() => true, delay), $"{delay.TotalSeconds:F2} s after the start");
+                }
+                else
+                {
+                    int outputs = random.Next(inputs.Fresh.Count);
+                    var delay = TimeSpan.FromSeconds(random.NextDouble() * 1.5);
+                    (point, where) = (new KillPoint(() => Directory.Exists(job) && Directory.GetFiles(job, "*.png").Length >= outputs, delay),
+                        $"{delay.TotalSeconds:F2} s after {outputs} outputs exist");
+                }
+                var run = FaultInjection.Run(resume ? [.. args, "--resume"] : args, point);
                 runs++;
-                output.WriteLine($"round {round}: kill at {delay.TotalSeconds:F2} s -> {(run.Killed ? "killed" : "finished, exit " + run.Code)}");
+                output.WriteLine($"round {round}: kill {where} -> {(run.Killed ? "killed" : "finished, exit " + run.Code)}");
                 if (!run.Killed)
                 {
                     Assert.True(run.Code == 0, run.Output);
@@ -197,13 +212,31 @@ public class FaultInjectionTests(FaultInjectionTests.Inputs inputs, ITestOutputH
             string folder = inputs.NewFolder("train");
             for (int attempt = 0; attempt < 2; attempt++)
             {
-                var delay = TimeSpan.FromSeconds(random.NextDouble() * fresh.Elapsed.TotalSeconds);
-                var run = FaultInjection.Run([.. Job(folder), "--resume"], killAfter: delay);
+                // Half the kills at a random moment of the whole run, half at a random moment after the checkpoint
+                // reaches a random step (inside the training, where the time of start-up varies).
+                string checkpoint = Path.Combine(folder, "run.inn.ckpt");
+                KillPoint point;
+                string where;
+                if (random.Next(2) == 0)
+                {
+                    var delay = TimeSpan.FromSeconds(random.NextDouble() * fresh.Elapsed.TotalSeconds);
+                    (point, where) = (new KillPoint(() => true, delay), $"{delay.TotalSeconds:F2} s after the start");
+                }
+                else
+                {
+                    int atStep = 2 * random.Next(0, 5); // checkpoints come every 2 steps
+                    var delay = TimeSpan.FromSeconds(random.NextDouble() * 1.0);
+                    DateTime seen = File.Exists(checkpoint) ? File.GetLastWriteTimeUtc(checkpoint) : DateTime.MinValue;
+                    // a new checkpoint at the step or later (the file's time moves on each write)
+                    (point, where) = (new KillPoint(() => atStep == 0 || (File.Exists(checkpoint) && File.GetLastWriteTimeUtc(checkpoint) > seen && CheckpointStep(checkpoint) >= atStep), delay),
+                        $"{delay.TotalSeconds:F2} s after a checkpoint at step {atStep} or later");
+                }
+                var run = FaultInjection.Run([.. Job(folder), "--resume"], point);
                 runs++;
                 string step = File.Exists(Path.Combine(folder, "run.inn.ckpt"))
                     ? "checkpoint at step " + LatentIndigo.Invertible.InnCheckpoint.Load(Path.Combine(folder, "run.inn.ckpt")).Step.ToString(CultureInfo.InvariantCulture)
                     : "no checkpoint";
-                output.WriteLine($"round {round}: kill at {delay.TotalSeconds:F2} s -> {(run.Killed ? "killed" : "finished, exit " + run.Code)}, {step}");
+                output.WriteLine($"round {round}: kill {where} -> {(run.Killed ? "killed" : "finished, exit " + run.Code)}, {step}");
                 if (!run.Killed)
                 {
                     Assert.True(run.Code == 0, run.Output);
@@ -218,6 +251,19 @@ public class FaultInjectionTests(FaultInjectionTests.Inputs inputs, ITestOutputH
             AssertNoLeftovers(folder);
         }
         output.WriteLine($"FIGURES train-inn: {rounds} rounds, {runs} runs, {kills} kills, every resumed training equal to the fresh one");
+    }
+
+    /// <summary>The step of a checkpoint, or -1 while it cannot be read (it is replaced atomically, so it is whole or the old one).</summary>
+    private static int CheckpointStep(string path)
+    {
+        try
+        {
+            return LatentIndigo.Invertible.InnCheckpoint.Load(path).Step;
+        }
+        catch (Exception ex) when (ex is IOException or LatentIndigoException)
+        {
+            return -1;
+        }
     }
 
     [Fact]

@@ -25,6 +25,11 @@ internal static partial class CliErrors
         ("Prompt", "--prompt"),
     ];
 
+    /// <summary>One problem as it is; several as "N problems: (1) … (2) …", so that all show at once.</summary>
+    public static string List(IReadOnlyList<string> problems) => problems.Count == 1
+        ? problems[0]
+        : $"{problems.Count} problems: " + string.Join(" ", problems.Select((p, i) => $"({i + 1}) {p}"));
+
     /// <summary>Replaces API names with CLI option names (whole words only).</summary>
     public static string ForCli(string message)
     {

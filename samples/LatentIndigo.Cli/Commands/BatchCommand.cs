@@ -159,34 +159,41 @@ public sealed class BatchCommand : Command<BatchCommand.Settings>
             {
                 problems.Add(inherited.Message ?? "invalid options");
             }
-            if (strategyKnown)
+            // A usage error (exit code 2) lists the settings' problems too, so that every problem shows at once; the
+            // settings' problems alone are refused at the start of the command (exit code 1, as any bad setting).
+            if (problems.Count > 0 && strategyKnown)
             {
-                Require(StrategyKind() == GuidanceStrategy.InnOnly || Model is not null || StandIn,
-                    $"--strategy {Strategy} needs a Stable Diffusion export: pass --model <folder>, or --stand-in for a plumbing run.");
-                Degradations.IDegradationModel? known = null;
-                try
-                {
-                    known = Degradation is null ? null : InnCommandSupport.ParseDegradation(Degradation);
-                }
-                catch (CliUserException ex) // a degradation spec that does not parse
-                {
-                    problems.Add(ex.Message);
-                }
-                try
-                {
-                    (ToRestoreOptions(parseDegradation: false) with { KnownDegradation = known }).Validate();
-                }
-                catch (InvalidRestoreOptionsException ex)
-                {
-                    problems.AddRange(ex.Problems.Select(CliErrors.ForCli));
-                }
+                problems.AddRange(SettingsProblems());
             }
-            return problems.Count switch
+            return problems.Count == 0 ? ValidationResult.Success() : ValidationResult.Error(CliErrors.List(problems));
+        }
+
+        /// <summary>The problems of the restore settings the options make (with a known strategy): the strategy's needs, the degradation spec, <see cref="RestoreOptions.Validate"/>.</summary>
+        internal List<string> SettingsProblems()
+        {
+            var problems = new List<string>();
+            if (StrategyKind() != GuidanceStrategy.InnOnly && Model is null && !StandIn)
             {
-                0 => ValidationResult.Success(),
-                1 => ValidationResult.Error(problems[0]),
-                _ => ValidationResult.Error($"{problems.Count} problems: " + string.Join(" ", problems.Select((p, i) => $"({i + 1}) {p}"))),
-            };
+                problems.Add($"--strategy {Strategy} needs a Stable Diffusion export: pass --model <folder>, or --stand-in for a plumbing run.");
+            }
+            Degradations.IDegradationModel? known = null;
+            try
+            {
+                known = Degradation is null ? null : InnCommandSupport.ParseDegradation(Degradation);
+            }
+            catch (CliUserException ex) // a degradation spec that does not parse
+            {
+                problems.Add(ex.Message);
+            }
+            try
+            {
+                (ToRestoreOptions(parseDegradation: false) with { KnownDegradation = known }).Validate();
+            }
+            catch (InvalidRestoreOptionsException ex)
+            {
+                problems.AddRange(ex.Problems.Select(CliErrors.ForCli));
+            }
+            return problems;
         }
 
         /// <summary>The strategy asked for, or the default: pixel with a model, INN-only without.</summary>
@@ -213,8 +220,13 @@ public sealed class BatchCommand : Command<BatchCommand.Settings>
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         var console = CliApp.Console;
+        // Every problem of the settings at once, before anything is read or written.
+        if (settings.SettingsProblems() is { Count: > 0 } problems)
+        {
+            throw new CliUserException(CliErrors.List(problems));
+        }
         var strategy = settings.StrategyKind();
-        var options = settings.ToRestoreOptions(); // validated with the other options (Settings.Validate)
+        var options = settings.ToRestoreOptions();
         // Loaded before the journal opens: the options (and so the journal's settings) name the exact network.
         using var estimator = EstimatorSupport.Load(settings.Estimator, options.ScaleFactor, settings.ModelOptions());
         options = options with { InitialEstimator = estimator };

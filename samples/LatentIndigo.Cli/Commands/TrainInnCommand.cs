@@ -169,6 +169,19 @@ public sealed class TrainInnCommand : Command<TrainInnCommand.Settings>
             if (Steps < 1) problems.Add("--steps must be at least 1.");
             if (EncoderPretrain is < 0 or > 1_000_000) problems.Add("--encoder-pretrain must be 0 or more steps.");
             if (Threads is < 1 or > 1024) problems.Add("--threads must be at least 1.");
+            // A usage error (exit code 2) lists the settings' problems too, so that every problem shows at once; the
+            // settings' problems alone are refused at the start of the command (exit code 1, as any bad setting).
+            if (problems.Count > 0)
+            {
+                problems.AddRange(SettingsProblems());
+            }
+            return problems.Count == 0 ? ValidationResult.Success() : ValidationResult.Error(CliErrors.List(problems));
+        }
+
+        /// <summary>The problems of the training settings the options make: the degradation spec and its factor, <see cref="InnTrainingOptions.Validate"/>.</summary>
+        internal List<string> SettingsProblems()
+        {
+            var problems = new List<string>();
             if (!string.IsNullOrWhiteSpace(Degradation))
             {
                 try
@@ -183,18 +196,13 @@ public sealed class TrainInnCommand : Command<TrainInnCommand.Settings>
             }
             try
             {
-                (ToTrainingOptions() with { Steps = Math.Max(1, Steps) }).Validate(); // --steps is named above
+                (ToTrainingOptions() with { Steps = Math.Max(1, Steps) }).Validate(); // --steps is named by Validate
             }
             catch (InvalidInnOptionsException ex)
             {
                 problems.Add(ex.Message);
             }
-            return problems.Count switch
-            {
-                0 => ValidationResult.Success(),
-                1 => ValidationResult.Error(problems[0]),
-                _ => ValidationResult.Error($"{problems.Count} problems: " + string.Join(" ", problems.Select((p, i) => $"({i + 1}) {p}"))),
-            };
+            return problems;
         }
 
         /// <summary>The trainer's options of the command line.</summary>
@@ -245,6 +253,11 @@ public sealed class TrainInnCommand : Command<TrainInnCommand.Settings>
 
     private static int Train(Settings settings, CancellationToken cancellationToken)
     {
+        // Every problem of the settings at once, before anything is read or written.
+        if (settings.SettingsProblems() is { Count: > 0 } problems)
+        {
+            throw new CliUserException(CliErrors.List(problems));
+        }
         var degradation = InnCommandSupport.ParseDegradation(settings.Degradation);
         int levels = InnCommandSupport.LevelsFor(degradation.ScaleFactor, $"The degradation '{degradation.Spec}'");
         var options = settings.ToTrainingOptions();
