@@ -101,10 +101,10 @@ public class ImportSdCommandTests
         }
     }
 
-    // A tiny SD 1.x single file in the LDM layout; CLIP's full vocabulary, so the empty prompt's ids (49406, 49407) exist.
+    // A tiny runnable single file in the LDM layout (SD's 4-level VAE, CLIP's full vocabulary).
     private static string WriteSingleFile(string folder, string extension, bool sd2 = false)
     {
-        var model = (sd2 ? TinyLdm.Sd2 : TinyLdm.Sd1) with { Vocabulary = 49408 };
+        var model = sd2 ? TinyLdm.Sd2Runnable : TinyLdm.Sd1Runnable;
         var path = Path.Combine(folder, "tiny-ldm" + extension);
         LdmCheckpointBuilder.Write(path, LdmCheckpointBuilder.Enumerate(model), WeightDType.Float16);
         return path;
