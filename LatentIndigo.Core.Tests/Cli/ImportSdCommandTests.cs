@@ -219,4 +219,28 @@ public class ImportSdCommandTests
             return 0;
         });
     }
+
+    // Here, not in a library test class: the tests that set LATENTINDIGO_IMPORT_CACHE must not run in parallel.
+    [Theory]
+    [InlineData("diffusers")]
+    [InlineData(".safetensors")]
+    [InlineData(".ckpt")]
+    public void RestorationPipelineLoad_AcceptsEverySourceKind(string sourceKind)
+    {
+        using var folder = TestData.NewTempFolder();
+        using var diffusers = sourceKind == "diffusers" ? TinyDiffusersFolder.Create(TinyDiffusersFolder.Sd1Tiny) : null;
+        string source = diffusers?.Path ?? WriteSingleFile(folder.Path, sourceKind);
+        var cache = Path.Combine(folder.Path, "cache");
+        WithCache(cache, () =>
+        {
+            using (var pipeline = LatentIndigo.Pipeline.RestorationPipeline.Load(source))
+            {
+                Assert.NotNull(pipeline.Models);
+                Assert.Equal(4, pipeline.Models.LatentChannels);
+            }
+            var entry = Assert.Single(Directory.GetDirectories(cache));
+            Assert.True(File.Exists(Path.Combine(entry, "unet", "model.onnx")));
+            return 0;
+        });
+    }
 }
