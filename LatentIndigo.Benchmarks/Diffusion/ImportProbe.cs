@@ -153,7 +153,7 @@ internal static class ImportProbe
 
     // ---- the measurements --------------------------------------------------------------------------------------
 
-    private sealed record Measurement(string Layout, string Cache, string Operation, double Seconds, long PeakRssKb, long PeakAnonKb, long PeakFileKb, long OutputBytes);
+    private sealed record Measurement(string Layout, string Cache, string Operation, double Seconds, double CpuSeconds, long PeakRssKb, long PeakAnonKb, long PeakFileKb, long OutputBytes);
 
     private static void Drive(string folder, string precision, int rounds)
     {
@@ -186,11 +186,11 @@ internal static class ImportProbe
             }
         }
         Console.WriteLine();
-        Console.WriteLine($"| layout | page cache | operation | wall s | peak RSS MiB | peak anon MiB | peak file-backed MiB | written GB |");
-        Console.WriteLine("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |");
+        Console.WriteLine($"| layout | page cache | operation | wall s | CPU s | peak RSS MiB | peak anon MiB | peak file-backed MiB | written GB |");
+        Console.WriteLine("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
         foreach (var m in results)
         {
-            Console.WriteLine($"| {m.Layout} | {m.Cache} | {m.Operation} ({(m.Operation == "convert" ? precision : "bytes")}) | {m.Seconds:F1} | {m.PeakRssKb / 1024} | {m.PeakAnonKb / 1024} | {m.PeakFileKb / 1024} | {m.OutputBytes / 1e9:F2} |");
+            Console.WriteLine($"| {m.Layout} | {m.Cache} | {m.Operation} ({(m.Operation == "convert" ? precision : "bytes")}) | {m.Seconds:F1} | {m.CpuSeconds:F1} | {m.PeakRssKb / 1024} | {m.PeakAnonKb / 1024} | {m.PeakFileKb / 1024} | {m.OutputBytes / 1e9:F2} |");
         }
         foreach (var group in results.GroupBy(m => (m.Layout, m.Cache)))
         {
@@ -201,7 +201,7 @@ internal static class ImportProbe
     }
 
     private static string Format(Measurement m) =>
-        $"{m.Layout,-11} {m.Cache} {m.Operation,-7} {m.Seconds,6:F1} s  peak RSS {m.PeakRssKb / 1024,5} MiB (anon {m.PeakAnonKb / 1024}, file {m.PeakFileKb / 1024})  wrote {m.OutputBytes / 1e9:F2} GB";
+        $"{m.Layout,-11} {m.Cache} {m.Operation,-7} {m.Seconds,6:F1} s (CPU {m.CpuSeconds:F1} s)  peak RSS {m.PeakRssKb / 1024,5} MiB (anon {m.PeakAnonKb / 1024}, file {m.PeakFileKb / 1024})  wrote {m.OutputBytes / 1e9:F2} GB";
 
     private static Measurement Spawn(string layout, string cache, string operation, string[] childArgs)
     {
@@ -230,7 +230,7 @@ internal static class ImportProbe
             throw new InvalidOperationException($"The {operation} child failed (exit code {process.ExitCode}).");
         }
         var f = result.Split(' ');
-        return new Measurement(layout, cache, operation, double.Parse(f[1], CultureInfo.InvariantCulture),
+        return new Measurement(layout, cache, operation, double.Parse(f[1], CultureInfo.InvariantCulture), double.Parse(f[5], CultureInfo.InvariantCulture),
             long.Parse(f[2], CultureInfo.InvariantCulture), long.Parse(f[3], CultureInfo.InvariantCulture), long.Parse(f[4], CultureInfo.InvariantCulture), 0);
     }
 
@@ -250,13 +250,15 @@ internal static class ImportProbe
             while (!done.Wait(50));
         }) { IsBackground = true };
         sampler.Start();
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var watch = Stopwatch.StartNew();
         operation();
         double seconds = watch.Elapsed.TotalSeconds;
+        double cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
         done.Set();
         sampler.Join();
         var (_, _, hwm) = Status();
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"RESULT {seconds:F2} {hwm} {peakAnon} {peakFile}"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"RESULT {seconds:F2} {hwm} {peakAnon} {peakFile} {cpuSeconds:F2}"));
     }
 
     private static (long AnonKb, long FileKb, long HwmKb) Status()

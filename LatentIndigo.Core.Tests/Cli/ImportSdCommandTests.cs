@@ -101,10 +101,10 @@ public class ImportSdCommandTests
         }
     }
 
-    // A tiny SD 1.x single file in the LDM layout; CLIP's full vocabulary, so the empty prompt's ids (49406, 49407) exist.
+    // A tiny runnable single file in the LDM layout (SD's 4-level VAE, CLIP's full vocabulary).
     private static string WriteSingleFile(string folder, string extension, bool sd2 = false)
     {
-        var model = (sd2 ? TinyLdm.Sd2 : TinyLdm.Sd1) with { Vocabulary = 49408 };
+        var model = sd2 ? TinyLdm.Sd2Runnable : TinyLdm.Sd1Runnable;
         var path = Path.Combine(folder, "tiny-ldm" + extension);
         LdmCheckpointBuilder.Write(path, LdmCheckpointBuilder.Enumerate(model), WeightDType.Float16);
         return path;
@@ -216,6 +216,30 @@ public class ImportSdCommandTests
             Assert.False(CliRun.HasStackTrace(text));
             Assert.False(File.Exists(output));
             Assert.Empty(Directory.Exists(cache) ? Directory.GetFileSystemEntries(cache) : []);
+            return 0;
+        });
+    }
+
+    // Here, not in a library test class: the tests that set LATENTINDIGO_IMPORT_CACHE must not run in parallel.
+    [Theory]
+    [InlineData("diffusers")]
+    [InlineData(".safetensors")]
+    [InlineData(".ckpt")]
+    public void RestorationPipelineLoad_AcceptsEverySourceKind(string sourceKind)
+    {
+        using var folder = TestData.NewTempFolder();
+        using var diffusers = sourceKind == "diffusers" ? TinyDiffusersFolder.Create(TinyDiffusersFolder.Sd1Tiny) : null;
+        string source = diffusers?.Path ?? WriteSingleFile(folder.Path, sourceKind);
+        var cache = Path.Combine(folder.Path, "cache");
+        WithCache(cache, () =>
+        {
+            using (var pipeline = LatentIndigo.Pipeline.RestorationPipeline.Load(source))
+            {
+                Assert.NotNull(pipeline.Models);
+                Assert.Equal(4, pipeline.Models.LatentChannels);
+            }
+            var entry = Assert.Single(Directory.GetDirectories(cache));
+            Assert.True(File.Exists(Path.Combine(entry, "unet", "model.onnx")));
             return 0;
         });
     }

@@ -84,7 +84,7 @@ public sealed class WeightStreamingTests : IDisposable
         var path = temp.File("big." + format);
         if (format == "ckpt")
         {
-            LatentIndigo.Weights.Torch.TorchCheckpointWriter.WriteFile(path, tensors);
+            TorchCheckpointWriter.WriteFile(path, tensors);
         }
         else
         {

@@ -56,12 +56,43 @@ internal sealed class OnnxGraphBuilder
     /// <summary>A float16 constant tensor (the values rounded to nearest) stored like <see cref="Floats"/>.</summary>
     public string Float16s(string name, float[] values, params long[] dims)
     {
-        var halves = new Half[values.Length];
-        for (int i = 0; i < values.Length; i++)
+        long byteLength = 2L * values.Length;
+        if (ExternalData is null || byteLength < 1024)
         {
-            halves[i] = (Half)values[i];
+            var halves = new Half[values.Length];
+            for (int i = 0; i < values.Length; i++)
+            {
+                halves[i] = (Half)values[i];
+            }
+            return Initializer(name, TensorProto.Types.DataType.Float16, System.Runtime.InteropServices.MemoryMarshal.AsBytes(halves.AsSpan()), dims);
         }
-        return Initializer(name, TensorProto.Types.DataType.Float16, System.Runtime.InteropServices.MemoryMarshal.AsBytes(halves.AsSpan()), dims);
+        // Converted and written a chunk at a time through one reused buffer: no second copy of a large tensor.
+        var t = External(name, TensorProto.Types.DataType.Float16, dims, byteLength);
+        halfChunk ??= new Half[1 << 20];
+        for (int start = 0; start < values.Length; start += halfChunk.Length)
+        {
+            int count = Math.Min(halfChunk.Length, values.Length - start);
+            for (int i = 0; i < count; i++)
+            {
+                halfChunk[i] = (Half)values[start + i];
+            }
+            ExternalData.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(halfChunk.AsSpan(0, count)));
+        }
+        graph.Initializer.Add(t);
+        return name;
+    }
+
+    private Half[]? halfChunk;
+
+    // An initializer whose bytes follow at the external-data file's current position (the caller writes them).
+    private TensorProto External(string name, TensorProto.Types.DataType type, long[] dims, long byteLength)
+    {
+        var t = new TensorProto { Name = name, DataType = (int)type, DataLocation = TensorProto.Types.DataLocation.External };
+        t.Dims.AddRange(dims);
+        t.ExternalData.Add(new StringStringEntryProto { Key = "location", Value = ExternalDataFileName });
+        t.ExternalData.Add(new StringStringEntryProto { Key = "offset", Value = ExternalData!.Position.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        t.ExternalData.Add(new StringStringEntryProto { Key = "length", Value = byteLength.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        return t;
     }
 
     private string Initializer(string name, TensorProto.Types.DataType type, ReadOnlySpan<byte> bytes, long[] dims)
@@ -70,10 +101,7 @@ internal sealed class OnnxGraphBuilder
         t.Dims.AddRange(dims);
         if (ExternalData is not null && bytes.Length >= 1024)
         {
-            t.DataLocation = TensorProto.Types.DataLocation.External;
-            t.ExternalData.Add(new StringStringEntryProto { Key = "location", Value = ExternalDataFileName });
-            t.ExternalData.Add(new StringStringEntryProto { Key = "offset", Value = ExternalData.Position.ToString(System.Globalization.CultureInfo.InvariantCulture) });
-            t.ExternalData.Add(new StringStringEntryProto { Key = "length", Value = bytes.Length.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+            t = External(name, type, dims, bytes.Length);
             ExternalData.Write(bytes);
         }
         else

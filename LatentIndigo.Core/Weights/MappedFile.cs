@@ -20,7 +20,7 @@ internal sealed unsafe partial class MappedFile : IDisposable
     public MappedFile(string path)
     {
         Path = path;
-        handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.RandomAccess);
+        handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.None); // normal readahead: tensors are read front to back in 4 MiB pieces
         try
         {
             Length = RandomAccess.GetLength(handle);

@@ -40,9 +40,18 @@ public sealed class ImportErrorTests : IDisposable
         var sdxl = Refused(SingleFile(TinyLdm.Sd1, [("conditioner.embedders.0.transformer.text_model.final_layer_norm.weight", [64])]));
         Assert.Contains("SDXL", sdxl.Message);
 
-        var sd2 = Refused(SingleFile(TinyLdm.Sd2));
+        var sd2 = Refused(SingleFile(TinyLdm.Sd2Runnable));
         Assert.Contains("768-pixel SD 2.x models", sd2.Message);
         Assert.Contains("--prediction-type", sd2.Message);
+    }
+
+    [Fact]
+    public void A_vae_the_library_cannot_run_is_refused_before_anything_is_written()
+    {
+        // Two VAE levels downscale by 2: the loader refuses such an export, so the import refuses the source.
+        var e = Refused(SingleFile(TinyLdm.Sd1));
+        Assert.Contains("downscales by 2", e.Message);
+        Assert.Contains("downscale 8", e.Message);
     }
 
     [Fact]

@@ -18,6 +18,15 @@ internal sealed record TinyLdm(int[] UnetChannels, int UnetLayers, int Context, 
 
     /// <summary>SD 2.x-shaped: linear proj_in, OpenCLIP text encoder (3 blocks: the full tiny tower), 64-channel heads.</summary>
     public static TinyLdm Sd2 { get; } = new([64, 128], 1, 64, true, [32, 64], 1, 64, 3, 128, OpenClip: true, VaeAttentionAsConv: false);
+
+    /// <summary>
+    /// <see cref="Sd1"/> with SD's 4-level VAE (latents 1/8 of the image, as the library loads) and CLIP's full vocabulary
+    /// (the empty prompt's ids 49406/49407 exist): converts into an export that restores.
+    /// </summary>
+    public static TinyLdm Sd1Runnable { get; } = Sd1 with { VaeChannels = [32, 32, 64, 64], VaeLayers = 1, Vocabulary = 49408 };
+
+    /// <summary><see cref="Sd2"/> made runnable like <see cref="Sd1Runnable"/>.</summary>
+    public static TinyLdm Sd2Runnable { get; } = Sd2 with { VaeChannels = [32, 32, 64, 64], VaeLayers = 1, Vocabulary = 49408 };
 }
 
 /// <summary>

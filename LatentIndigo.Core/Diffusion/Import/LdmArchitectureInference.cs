@@ -71,7 +71,7 @@ internal sealed class LdmArchitectureInference(IWeightSource file, SingleFileOpt
             string hint = names.Any(n => n.StartsWith("down_blocks.", StringComparison.Ordinal) || n.StartsWith("encoder.down_blocks.", StringComparison.Ordinal) || n.StartsWith("text_model.", StringComparison.Ordinal))
                 ? " It looks like one component of a diffusers folder: pass the whole pipeline folder instead."
                 : "";
-            throw new ModelImportException(Origin, 
+            throw new ModelImportException(Origin,
                 $"'{Origin}' is not a Stable Diffusion checkpoint in the LDM layout: it has no model.diffusion_model.* tensors (its first tensors: {string.Join(", ", names.Take(5))}).{hint}");
         }
     }
@@ -247,7 +247,7 @@ internal sealed class LdmArchitectureInference(IWeightSource file, SingleFileOpt
         {
             return (PredictionType.Epsilon, "every SD 1.x model predicts ε");
         }
-        throw new ModelImportException(Origin, 
+        throw new ModelImportException(Origin,
             $"'{Origin}' is an SD 2.x checkpoint and the file does not say what its UNet predicts. 768-pixel SD 2.x models "
             + "(e.g. v2-1_768-ema-pruned) are v-prediction, 512-pixel base models (e.g. v2-1_512-ema-pruned) epsilon: pass "
             + "--prediction-type v_prediction or --prediction-type epsilon, or the checkpoint's original config (--original-config v2-inference-v.yaml).");

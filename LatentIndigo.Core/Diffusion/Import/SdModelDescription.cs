@@ -50,6 +50,11 @@ internal sealed record SdModelDescription(SdUnetConfig Unet, SdVaeConfig Vae, Cl
                 yield return $"UNet level {i} has {channels} channels, which {Unet.NormGroups} norm groups do not divide.";
             }
         }
+        if (Vae.DownscaleFactor != 8)
+        {
+            // The loader runs only SD's VAE geometry (latents 1/8 of the image): refuse now rather than write an export it refuses.
+            yield return $"the VAE has {Vae.BlockOutChannels.Length} levels and downscales by {Vae.DownscaleFactor}; LatentIndigo runs the SD 1.x/2.x VAE (4 levels, downscale 8).";
+        }
         if (Vae.BlockOutChannels.Any(c => c % Vae.NormGroups != 0))
         {
             yield return $"the VAE's channels [{string.Join(", ", Vae.BlockOutChannels)}] are not all multiples of its {Vae.NormGroups} norm groups.";
