@@ -52,8 +52,8 @@ internal sealed record BackProjectionResult(Tensor Image, Tensor Coarse, int Cor
 /// still rising after 8 corrections). The forward model is nearly linear, so the next correction is taken from the
 /// combination of the last residuals that a linear model says is smallest (Anderson type II, i.e. GMRES on the linear
 /// part), with a relaxation of <see cref="AcceleratedRelaxation"/>. Measured on kodim13–24 (bicubic:x4): 4 such
-/// corrections score at least the 8 plain ones in PSNR-Y (docs/evaluation.md), so an INN-only restore runs 5 INN passes
-/// instead of 10.</para>
+/// corrections give the same mean PSNR-Y as 8 plain ones (27.4183 vs 27.4175 dB; per image −0.0006…+0.0074 dB,
+/// docs/evaluation.md), so an INN-only restore runs 5 INN passes instead of 10.</para>
 /// </remarks>
 internal static class InnBackProjection
 {

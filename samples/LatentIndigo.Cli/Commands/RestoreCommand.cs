@@ -364,7 +364,10 @@ public sealed class RestoreCommand : Command<RestoreCommand.Settings>
         images.Write(console);
 
         var stages = new CliTable("time per stage (all images)", "stage", "time");
-        foreach (var stage in Enum.GetValues<RestoreStage>().Where(s => s != RestoreStage.Completed))
+        // In the order a restore runs them (BackProjecting was added last to the enum, but runs before Finishing).
+        RestoreStage[] order = [RestoreStage.Preparing, RestoreStage.Encoding, RestoreStage.Sampling, RestoreStage.Decoding,
+            RestoreStage.BackProjecting, RestoreStage.Finishing];
+        foreach (var stage in order)
         {
             var time = results.Aggregate(TimeSpan.Zero, (sum, r) => sum + r.Result.StageTimes.GetValueOrDefault(stage));
             if (time > TimeSpan.Zero)
