@@ -247,10 +247,13 @@ internal static class InnBackProjection
         using var scope = NewDisposeScope();
         var r = residual.flatten().to(ScalarType.Float64);
         var differences = stack(previousResiduals.Select(p => p.flatten().to(ScalarType.Float64) - r).ToArray(), 1); // [N, m]
-        var gram = differences.t().matmul(differences);
+        // The m×m system is solved on the CPU whatever the images' device: it is tiny, and its coefficients are read
+        // back anyway (a CUDA tensor's data cannot be read in place, and a CPU ridge cannot be added to a CUDA matrix).
+        var gram = differences.t().matmul(differences).cpu();
+        var rightHandSide = (-differences.t().matmul(r)).cpu();
         // A tiny ridge keeps the solve defined when two residuals are (nearly) parallel.
         gram += eye(m, dtype: ScalarType.Float64) * (1e-10 * gram.diagonal().sum().item<double>() + 1e-300);
-        var gamma = linalg.solve(gram, -differences.t().matmul(r)).data<double>().ToArray();
+        var gamma = linalg.solve(gram, rightHandSide).data<double>().ToArray();
         var combinedV = v.clone();
         var combinedResidual = residual.clone();
         for (int i = 0; i < m; i++)

@@ -2,7 +2,7 @@
 # Issue 11's GPU measurements, on a lent GPU machine: the INN's forward, inverse and guidance gradient on TorchSharp CUDA
 # vs ONNX Runtime's CUDA provider (TensorRT off) with CUDA graphs off and on (CudaInnEngineBenchmarks), then the whole
 # CudaStrategyBenchmarks table again (the pipeline's INN now runs on ONNX Runtime). Prepared and built on the CPU side;
-# NOT RUN YET (no GPU machine was lent when it was written). Two steps:
+# Run on 2026-12-04 (H200) as part of tools/device/gpu-evidence.sh, which does this and more in one lease. Two steps:
 #
 #   1. here (the development machine):   bash tools/device/inn-engines.sh prepare
 #      publishes the benchmark app with the ONNX Runtime GPU package and packs it with ../shared/tools/device-pack,

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The pipeline strategy table on the full-size SD 2.1-base architecture stand-in, on a lent GPU machine (CUDA provider,
-# fp32, 28 steps): the GPU rows docs/benchmarks.md asks for. Prepared and checked on the CPU side; NOT RUN YET (no GPU
+# fp32, 28 steps): the GPU rows docs/benchmarks.md asks for. Prepared and checked on the CPU side; run on 2026-12-04 (H200) by tools/device/gpu-evidence.sh (stage sd21; no GPU
 # machine was lent when it was written). Three steps:
 #
 #   1. here (the development machine):   bash tools/device/sd21-strategy-table.sh prepare
