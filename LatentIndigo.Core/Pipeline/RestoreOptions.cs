@@ -106,8 +106,8 @@ public sealed record RestoreOptions
 
     /// <summary>
     /// Latent tile size (latent pixels; 64 = 512 image pixels). Larger latents are tiled, and the INN passes over the
-    /// whole output (finish, quality figure) run in windows of the same pixel size,
-    /// so memory is bounded by the tile. Null (default): the export's
+    /// whole output (finish, quality figure) run in windows of the same pixel size (INN-only's back-projection, which
+    /// keeps no autograd graph, in windows 4× wider per side), so memory is bounded by the tile. Null (default): the export's
     /// <see cref="Diffusion.StableDiffusionModels.DefaultLatentTileSize"/> (its static UNet size, else
     /// <c>unet/config.json</c> <c>sample_size</c>: 64 for SD 1.x / 2.x base, 96 for SD 2.x 768-v), 64 without one.
     /// </summary>
@@ -121,6 +121,12 @@ public sealed record RestoreOptions
 
     /// <summary>The latent tile size in use (after <see cref="ForExport"/>; 64 when neither caller nor export states one).</summary>
     internal int Tile => LatentTileSize ?? 64;
+
+    /// <summary>INN-only windows are this many times the diffusion tile's pixel size per side (2048 pixels at tile 64).</summary>
+    internal const int InnOnlyWindowFactor = 4;
+
+    /// <summary>The core side, in output pixels, of the windows INN-only's back-projection runs its INN passes in.</summary>
+    internal int InnOnlyWindowCore => Tile * 8 * InnOnlyWindowFactor;
 
     /// <summary>
     /// How the back-projections of INN-only restores and of the pixel finish choose their corrections (internal: the
@@ -149,7 +155,7 @@ public sealed record RestoreOptions
     /// <summary>
     /// Largest accepted output (width × height after scaling); larger requests are refused up front, from the file header
     /// for <see cref="RestorationPipeline.RestoreFile"/>. Default 16 MP: by <see cref="EstimatePeakMemoryBytes"/> about
-    /// 2.3 GiB INN-only, 2.9 GiB with <see cref="GuidanceStrategy.None"/> or <see cref="GuidanceStrategy.LatentInn"/> and
+    /// 2.9 GiB INN-only, 2.9 GiB with <see cref="GuidanceStrategy.None"/> or <see cref="GuidanceStrategy.LatentInn"/> and
     /// 7.7 GiB with <see cref="GuidanceStrategy.PixelInn"/> at the default tile, plus the export's weights.
     /// </summary>
     public long MaxOutputPixels { get; init; } = 16_000_000;
@@ -224,12 +230,16 @@ public sealed record RestoreOptions
         double tileArea = Tile / 64.0 * (Tile / 64.0) * (TileBatchSize ?? 1);
         return Strategy switch
         {
-            GuidanceStrategy.InnOnly => 450 * MiB + 128 * outputPixels,
+            // One INN window's activations (ONNX Runtime, no autograd): about 120 bytes per window pixel, measured.
+            GuidanceStrategy.InnOnly => 450 * MiB + 128 * outputPixels + 120 * Math.Min(outputPixels, InnOnlyWindowPixels),
             // Pixel guidance keeps the autograd graph of an INN pass over one decoded tile (2.9 GB at tile 64).
             GuidanceStrategy.PixelInn => 400 * MiB + (long)(2900 * MiB * tileArea) + 300 * outputPixels,
             _ => 400 * MiB + (long)(150 * MiB * tileArea) + 160 * outputPixels,
         };
     }
+
+    // An INN-only window: its core plus the INN's context margin (16·2^J pixels, 64 for the ×4 INNs) on each side.
+    private long InnOnlyWindowPixels => (long)(InnOnlyWindowCore + Math.Max(128, 32 * ScaleFactor)) * (InnOnlyWindowCore + Math.Max(128, 32 * ScaleFactor));
 
     /// <summary>Throws <see cref="InvalidRestoreOptionsException"/> listing every invalid value; returns this otherwise.</summary>
     public RestoreOptions Validate()

@@ -46,8 +46,13 @@ internal sealed class RestoreRun : IDisposable
         this.cancellationToken = cancellationToken;
         recorder = new StageRecorder(progress, pipeline.Logger, cancellationToken);
         guidanceFactory = options.GuidanceFactory;
-        // The INN passes over the whole image run in windows of the diffusion tile's pixel size.
-        pixelTiling = new InnTiling(options.Tile * 8);
+        // The INN passes over the whole image run in windows of the diffusion tile's pixel size, except INN-only's
+        // back-projection (issue 24): its passes keep no autograd graph, so windows InnOnlyWindowFactor times wider fit
+        // in less memory than one guided tile's pass, and fewer windows recompute less overlap (at 2048² the 16
+        // windows of 640² cover the image 1.56 times, one window of 2048² once). The outputs are the same to 1e-4 dB
+        // (docs/benchmarks.md). The plain method keeps the windows it had before issue 24, for side-by-side benchmarks.
+        pixelTiling = new InnTiling(options.Strategy == GuidanceStrategy.InnOnly && options.BackProjectionMethod != BackProjectionMethod.Plain
+            ? options.InnOnlyWindowCore : options.Tile * 8);
         worker = options.Strategy == GuidanceStrategy.InnOnly ? null : pipeline.Models!.CreateWorker();
     }
 
