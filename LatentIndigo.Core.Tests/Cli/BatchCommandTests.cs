@@ -119,11 +119,13 @@ public class BatchCommandTests
         Assert.True(code == 0, text);
         Assert.Equal(Hashes(reference), Hashes(output));
         Assert.Empty(Directory.GetFiles(output, "*.tmp"));
-        foreach (var (name, time) in writeTimes)
-        {
-            Assert.Equal(time, File.GetLastWriteTimeUtc(Path.Combine(output, name))); // not redone
-        }
-        Assert.Contains($"{4 - finished.Count} restored, 0 failed, {finished.Count} done before", File.ReadAllText(Path.Combine(output, "batch-report.md")));
+        // Finished images are not redone, except one whose output was renamed into place but whose journal entry the
+        // kill cut off (output first, then the journal: a crash in between redoes the image, to the same bytes). Seen
+        // once in a local run on 2026-12-04: img1 rewritten 3.4 s after its first write.
+        var redone = writeTimes.Where(w => File.GetLastWriteTimeUtc(Path.Combine(output, w.Key)) != w.Value).Select(w => w.Key).ToList();
+        Assert.True(redone.Count <= 1, "redone: " + string.Join(", ", redone));
+        int doneBefore = finished.Count - redone.Count;
+        Assert.Contains($"{4 - doneBefore} restored, 0 failed, {doneBefore} done before", File.ReadAllText(Path.Combine(output, "batch-report.md")));
         Assert.True(RestoreBatch.Exists(output));
     }
 }

@@ -101,7 +101,7 @@ public class InnOnlyBackProjectionTests(ITestOutputHelper output)
         Assert.Equal(1, oneWindow);
         Assert.Equal(4, fourWindows);
         // The windows' margins cover the INN's receptive field: the two images differ by float rounding only, carried
-        // through 4 corrections (measured 4.8e-7 of the [0,1] range; the bound leaves 20×).
+        // through 3 corrections (measured 4.2e-7–4.8e-7 of the [0,1] range; the bound leaves 20×).
         double maxDifference = (whole - tiled).abs().max().item<float>();
         output.WriteLine($"max |whole - tiled| = {maxDifference:E2}");
         Assert.True(maxDifference < 1e-5, $"max difference {maxDifference:E2}");
@@ -142,7 +142,27 @@ public class InnOnlyBackProjectionTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void Four_accelerated_corrections_score_as_well_as_eight_plain_ones_with_half_the_passes()
+    public void A_near_singular_anderson_history_falls_back_to_the_plain_step()
+    {
+        using var scope = NewDisposeScope();
+        // The history's residual differs from the current one by 1e-20 along a component of size 1e-10: the least
+        // squares would weight it by γ ≈ −1e10 and blow rounding up into the image.
+        var residual = tensor(new double[] { 1e-10, 1, 0.5 });
+        var previousResidual = tensor(new double[] { 1e-10 + 1e-20, 1, 0.5 });
+        var v = tensor(new double[] { 0.1, 0.2, 0.3 });
+        var previousV = tensor(new double[] { 5, 5, 5 });
+        var step = InnBackProjection.AndersonStep(v, residual, [previousV], [previousResidual], 3.0);
+        var plain = v + 3.0 * residual;
+        double difference = (step - plain).abs().max().item<double>();
+        Assert.True(difference < 1e-12, $"not the plain step: max |Δ| {difference:E2}");
+
+        // A well-posed history still combines: the step differs from the plain one.
+        var combined = InnBackProjection.AndersonStep(v, residual, [previousV], [tensor(new double[] { 0.5, 0.5, 0.5 })], 3.0);
+        Assert.True((combined - plain).abs().max().item<double>() > 1e-3);
+    }
+
+    [Fact]
+    public void Three_accelerated_corrections_score_as_well_as_eight_plain_ones_with_less_than_half_the_passes()
     {
         using var inn = BundledInn.Load(BundledInnWeights.BicubicX4);
         double plainMean = 0, acceleratedMean = 0;
@@ -157,25 +177,27 @@ public class InnOnlyBackProjectionTests(ITestOutputHelper output)
             double Score(Tensor image) => ImageQuality.PsnrY((image.clamp(0f, 1f) * 255).round() / 255, hr, 4);
             double Residual(BackProjectionResult r) => Math.Sqrt((y - r.Coarse).pow(2).mean().item<float>()) * 255;
             var plain = InnBackProjection.Run(inn, y, estimate, InnTiling.Default, null, 0, true, BackProjectionMethod.Plain);
-            var plainFour = InnBackProjection.Run(inn, y, estimate, InnTiling.Default, null, 0, true, BackProjectionMethod.Plain, maxCorrections: 4);
+            var plainThree = InnBackProjection.Run(inn, y, estimate, InnTiling.Default, null, 0, true, BackProjectionMethod.Plain, maxCorrections: 3);
             var accelerated = InnBackProjection.Run(inn, y, estimate, InnTiling.Default, null, 0, true, BackProjectionMethod.Accelerated);
             double plainPsnr = Score(plain.Image), acceleratedPsnr = Score(accelerated.Image);
             output.WriteLine($"{photo}: bicubic {Score(estimate):F3} dB; plain {plainPsnr:F3} dB ({plain.Corrections} corrections, {plain.Passes} passes, " +
-                $"residual {Residual(plain):F3}/255; after 4: {Residual(plainFour):F3}/255); accelerated {acceleratedPsnr:F3} dB " +
+                $"residual {Residual(plain):F3}/255; after 3: {Residual(plainThree):F3}/255); accelerated {acceleratedPsnr:F3} dB " +
                 $"({accelerated.Corrections} corrections, {accelerated.Passes} passes, residual {Residual(accelerated):F3}/255)");
             Assert.Equal(9, plain.Passes);
-            Assert.Equal(5, accelerated.Passes);
+            // 3 corrections: 4 passes, one more when a step overshoots and is retried at half size (chelsea, measured).
+            Assert.InRange(accelerated.Passes, 4, 5);
             Assert.True(plainPsnr > Score(estimate));
-            // The acceleration is real: with the same passes it fits y much better than plain corrections (measured
-            // 2026-12-04, residual after 4 accelerated / 4 plain corrections: 0.43 coffee, 0.51 astronaut, 0.35 chelsea;
-            // the bound asks for a third less).
-            Assert.True(Residual(accelerated) < 0.67 * Residual(plainFour), "no faster than plain corrections");
-            // Per photo within 8-bit rounding of the plain result (measured: −0.001 to +0.004 dB).
+            // The acceleration is real: with the same corrections it fits y much better than plain ones (measured
+            // 2026-12-04, residual after 3 accelerated / 3 plain corrections: 0.63 coffee, 0.65 astronaut, 0.43 chelsea;
+            // the bound asks for a fifth less).
+            Assert.True(Residual(accelerated) < 0.8 * Residual(plainThree), "no faster than plain corrections");
+            // Per photo within 8-bit rounding of the plain result (measured: +0.001 to +0.007 dB).
             Assert.True(acceleratedPsnr >= plainPsnr - 0.005, $"{photo}: accelerated {acceleratedPsnr:F3} < plain {plainPsnr:F3} dB");
             plainMean += plainPsnr / photos.Length;
             acceleratedMean += acceleratedPsnr / photos.Length;
         }
-        // No tolerance on the mean: half the passes must not cost PSNR-Y.
+        output.WriteLine($"mean: plain {plainMean:F4} dB, accelerated {acceleratedMean:F4} dB");
+        // No tolerance on the mean: fewer passes must not cost PSNR-Y.
         Assert.True(acceleratedMean >= plainMean, $"mean: accelerated {acceleratedMean:F4} < plain {plainMean:F4} dB");
     }
 }

@@ -8,8 +8,8 @@ namespace LatentIndigo.Invertible;
 internal enum BackProjectionMethod
 {
     /// <summary>
-    /// Anderson-accelerated back-projection (issue 24): each correction combines the last few residuals so that 4 INN passes
-    /// reach what 8 plain corrections reached (docs/benchmarks.md). The default.
+    /// Anderson-accelerated back-projection (issue 24): each correction combines the last few residuals so that 3
+    /// corrections (4 INN passes) reach what 8 plain corrections reached (docs/benchmarks.md). The default.
     /// </summary>
     Accelerated = 0,
 
@@ -51,9 +51,11 @@ internal sealed record BackProjectionResult(Tensor Image, Tensor Coarse, int Cor
 /// INN's coarse band on a bicubic upscale of it; fine detail has a small μ and converges slowly (PSNR-Y of kodim15 was
 /// still rising after 8 corrections). The forward model is nearly linear, so the next correction is taken from the
 /// combination of the last residuals that a linear model says is smallest (Anderson type II, i.e. GMRES on the linear
-/// part), with a relaxation of <see cref="AcceleratedRelaxation"/>. Measured on kodim13–24 (bicubic:x4): 4 such
-/// corrections give the same mean PSNR-Y as 8 plain ones (27.4183 vs 27.4175 dB; per image −0.0006…+0.0074 dB,
-/// docs/evaluation.md), so an INN-only restore runs 5 INN passes instead of 10.</para>
+/// part), with a relaxation of <see cref="AcceleratedRelaxation"/>. Measured on kodim13–24 (bicubic:x4): 3 such
+/// corrections with β = 3 give the same mean PSNR-Y as 8 plain ones (27.4175 dB both; per image −0.0015…+0.0025 dB;
+/// on kodim01–12, +0.0005 dB against 4 corrections with β = 1.5; docs/evaluation.md), so an INN-only restore runs 4 INN
+/// passes instead of 10. A smaller β needs 4 corrections for that (β 1.5–2.0 with 3 lose 0.003–0.005 dB); a larger one
+/// overshoots on the first step and backtracks to half of it.</para>
 /// </remarks>
 internal static class InnBackProjection
 {
@@ -61,13 +63,16 @@ internal static class InnBackProjection
     public const int DefaultMaxIterations = 8;
 
     /// <summary>At most this many accelerated corrections.</summary>
-    public const int DefaultAcceleratedCorrections = 4;
+    public const int DefaultAcceleratedCorrections = 3;
 
     /// <summary>Residuals the accelerated method combines (the newest and up to this many before it).</summary>
     public const int AcceleratedDepth = 4;
 
     /// <summary>The accelerated method's relaxation β: the correction adds β times the combined residual.</summary>
-    public const double AcceleratedRelaxation = 1.5;
+    public const double AcceleratedRelaxation = 3.0;
+
+    /// <summary>Anderson coefficients above this size mean a near-singular history: the plain step is taken instead.</summary>
+    private const double MaxAndersonCoefficient = 1e6;
 
     /// <summary>Backtracking gives up below this step size (three halvings of the full step).</summary>
     private const double MinimumStep = 0.125;
@@ -237,7 +242,7 @@ internal static class InnBackProjection
     /// ones). Minimises ‖r + Σγᵢ(rᵢ − r)‖ over γ (a small least-squares problem in float64), then returns
     /// v + Σγᵢ(vᵢ − v) + β·(r + Σγᵢ(rᵢ − r)). With no history it is the plain step v + β·r.
     /// </summary>
-    private static Tensor AndersonStep(Tensor v, Tensor residual, List<Tensor> previousV, List<Tensor> previousResiduals, double beta)
+    internal static Tensor AndersonStep(Tensor v, Tensor residual, List<Tensor> previousV, List<Tensor> previousResiduals, double beta)
     {
         int m = previousResiduals.Count;
         if (m == 0)
@@ -254,6 +259,12 @@ internal static class InnBackProjection
         // A tiny ridge keeps the solve defined when two residuals are (nearly) parallel.
         gram += eye(m, dtype: ScalarType.Float64) * (1e-10 * gram.diagonal().sum().item<double>() + 1e-300);
         var gamma = linalg.solve(gram, rightHandSide).data<double>().ToArray();
+        if (gamma.Any(g => !double.IsFinite(g) || Math.Abs(g) > MaxAndersonCoefficient))
+        {
+            // Residuals that (nearly) repeat make the least squares meaningless: its coefficients would only amplify
+            // rounding. The plain step still lowers the residual, and the backtracking check guards it as any other.
+            return (v + beta * residual).MoveToOuterDisposeScope();
+        }
         var combinedV = v.clone();
         var combinedResidual = residual.clone();
         for (int i = 0; i < m; i++)
