@@ -17,7 +17,7 @@ namespace LatentIndigo.Benchmarks.Pipeline;
 /// left out and a line says so. The networks run on ONNX Runtime's CPU provider with its default threads; the input
 /// fits one tile (<see cref="OnnxUpscaleEstimatorOptions.TileSize"/> 192), so no seam blending is timed. In-process (one
 /// job, no generated project to build), one warm-up and 5 measured estimates per case: run with
-/// <c>--filter '*EstimatorBenchmarks*'</c> and no job options.
+/// <c>--filter 'LatentIndigo.Benchmarks.Pipeline.EstimatorBenchmarks*'</c> (the plain pattern would also pick <see cref="CudaEstimatorBenchmarks"/>) and no job options.
 /// </summary>
 [Config(typeof(EstimatorBenchmarkConfig))]
 public class EstimatorBenchmarks
@@ -33,7 +33,13 @@ public class EstimatorBenchmarks
     public string Estimator { get; set; } = "bicubic";
 
     /// <summary>The cases: the thick network only when <see cref="ThickVariable"/> names an existing file.</summary>
-    public static IEnumerable<string> Estimators => Names();
+    public virtual IEnumerable<string> Estimators => Names();
+
+    /// <summary>The networks' session options (null: the CPU with ONNX Runtime's defaults).</summary>
+    protected virtual OnnxUpscaleEstimatorOptions? SessionOptions => null;
+
+    /// <summary>Input width and height (the Kodak evaluation's 192×128).</summary>
+    protected virtual (int Width, int Height) InputSize => (192, 128);
 
     /// <summary>The estimators to time: bicubic, the bundled slim ×4, the thick ×4 when its file is given.</summary>
     internal static IEnumerable<string> Names()
@@ -57,16 +63,16 @@ public class EstimatorBenchmarks
         estimator = Estimator switch
         {
             "bicubic" => BicubicUpscaleEstimator.Instance,
-            "esrgan-thick-x4" => OnnxUpscaleEstimator.Load(Environment.GetEnvironmentVariable(ThickVariable)!),
-            _ => OnnxUpscaleEstimator.Load(Estimator),
+            "esrgan-thick-x4" => OnnxUpscaleEstimator.Load(Environment.GetEnvironmentVariable(ThickVariable)!, SessionOptions),
+            _ => OnnxUpscaleEstimator.Load(Estimator, SessionOptions),
         };
         var generator = new torch.Generator(2026);
-        input = torch.rand([1, 3, 128, 192], generator: generator);
+        input = torch.rand([1, 3, InputSize.Height, InputSize.Width], generator: generator);
         // One estimate outside the measurement: ONNX Runtime's first run plans memory and picks kernels.
         estimator.Estimate(input, 4).Dispose();
     }
 
-    /// <summary>One ×4 estimate of a 192×128 image.</summary>
+    /// <summary>One ×4 estimate.</summary>
     [Benchmark]
     public long Estimate()
     {

@@ -19,7 +19,7 @@ namespace LatentIndigo.Benchmarks.Pipeline;
 /// before issue 24 (<see cref="BackProjectionMethod.Plain"/>: up to 8 plain corrections and a separate INN pass for the
 /// consistency figure) and today's (<see cref="BackProjectionMethod.Accelerated"/>), side by side in one process. The
 /// input is the CC0 photo samples/data/cc0/astronaut.png (512²; its MATLAB-bicubic ÷4 for 128²). Run with
-/// <c>--filter *InnOnlyRestore*</c>.
+/// <c>--filter 'LatentIndigo.Benchmarks.Pipeline.InnOnlyRestoreBenchmarks*'</c> (not the CUDA variant).
 /// </summary>
 [Config(typeof(InnOnlyRestoreConfig))]
 public class InnOnlyRestoreBenchmarks

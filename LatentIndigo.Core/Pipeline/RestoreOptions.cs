@@ -239,7 +239,14 @@ public sealed record RestoreOptions
     }
 
     // An INN-only window: its core plus the INN's context margin (16·2^J pixels, 64 for the ×4 INNs) on each side.
-    private long InnOnlyWindowPixels => (long)(InnOnlyWindowCore + Math.Max(128, 32 * ScaleFactor)) * (InnOnlyWindowCore + Math.Max(128, 32 * ScaleFactor));
+    private long InnOnlyWindowPixels
+    {
+        get
+        {
+            long side = InnOnlyWindowCore + Math.Max(128, 32 * ScaleFactor);
+            return side * side;
+        }
+    }
 
     /// <summary>Throws <see cref="InvalidRestoreOptionsException"/> listing every invalid value; returns this otherwise.</summary>
     public RestoreOptions Validate()
