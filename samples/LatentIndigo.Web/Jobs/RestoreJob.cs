@@ -16,6 +16,12 @@ public sealed class RestoreJob
     private byte[]? input;
     private JobEvent current;
 
+    // Every event so far (at most HistoryLimit, the oldest progress events dropped first), so that a subscriber that
+    // connects late — the page opens its event stream only after the POST returns, by when a small job may be done —
+    // still sees how the job went, not only how it ended.
+    private const int HistoryLimit = 256;
+    private readonly List<JobEvent> history = [];
+
     /// <summary>Creates a queued job.</summary>
     public RestoreJob(string id, byte[] input, int inputWidth, int inputHeight, string sourceName, RestoreOptions options,
         DateTimeOffset created, ActivityContext requestContext)
@@ -85,7 +91,7 @@ public sealed class RestoreJob
         }
     }
 
-    /// <summary>The latest event: what a new subscriber sees first.</summary>
+    /// <summary>The latest event.</summary>
     public JobEvent Current
     {
         get
@@ -98,15 +104,19 @@ public sealed class RestoreJob
     }
 
     /// <summary>
-    /// Subscribes to the job's events: the current one first, then every later one until the final one. Progress
-    /// events may be dropped for a slow reader (the oldest first); the final event never is.
+    /// Subscribes to the job's events: those so far (the last 256 at most), then every later one until the final one.
+    /// Progress events may be dropped for a slow reader (the oldest first); the final event never is.
     /// </summary>
     public ChannelReader<JobEvent> Subscribe(out Action unsubscribe)
     {
-        var channel = Channel.CreateBounded<JobEvent>(new BoundedChannelOptions(256) { FullMode = BoundedChannelFullMode.DropOldest });
+        var channel = Channel.CreateBounded<JobEvent>(new BoundedChannelOptions(HistoryLimit) { FullMode = BoundedChannelFullMode.DropOldest });
         lock (gate)
         {
-            channel.Writer.TryWrite(current);
+            // Before the queue has placed the job, its only event is the initial placeholder.
+            foreach (var e in history.Count == 0 ? [current] : history)
+            {
+                channel.Writer.TryWrite(e);
+            }
             if (IsFinished)
             {
                 channel.Writer.TryComplete();
@@ -198,7 +208,7 @@ public sealed class RestoreJob
                 return;
             }
             State = state;
-            current = e;
+            Remember(e);
             foreach (var s in subscribers)
             {
                 s.Writer.TryWrite(e);
@@ -217,7 +227,7 @@ public sealed class RestoreJob
             State = state;
             Message = message;
             Finished = now;
-            current = e;
+            Remember(e);
             input = null;
             foreach (var s in subscribers)
             {
@@ -226,5 +236,16 @@ public sealed class RestoreJob
             }
             subscribers.Clear();
         }
+    }
+
+    // Under the gate.
+    private void Remember(JobEvent e)
+    {
+        current = e;
+        if (history.Count == HistoryLimit)
+        {
+            history.RemoveAt(0);
+        }
+        history.Add(e);
     }
 }
